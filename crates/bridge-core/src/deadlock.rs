@@ -1,1 +1,642 @@
-//! (being written)
+//! The wait-for tracker: decides, before a main->worker call is sent, whether
+//! it can ever be served (docs/protocol.md §6).
+//!
+//! Endpoints are the main thread (id [`MAIN`] = 0) and workers (ids 1..).
+//! The main thread never blocks; a worker blocks in a synchronous call to
+//! main until the reply arrives, and while blocked it still reads its
+//! mailbox, so it can serve a request *nested* into that call.
+//!
+//! # What the main thread observes, and the rule
+//!
+//! The tracker lives on the main thread and sees only what main can see:
+//!
+//! - *served calls*: a worker call `(worker, seq)` that main has read and
+//!   whose reply it has not written yet. The worker is blocked in it
+//!   ([`WaitForTracker::begin_serving`] / [`WaitForTracker::finish_serving`]).
+//!   A worker can be blocked in several calls at once: blocked in `a`, it
+//!   serves a nested request, whose handler calls main again (`b`); they form
+//!   a stack.
+//! - *outgoing calls*: main->worker calls main sent and got no reply for
+//!   ([`WaitForTracker::call_worker`] / [`WaitForTracker::call_finished`]),
+//!   each with its *context*: the served call whose main-side handler issued
+//!   it, when the caller knows it (in JS: the handler was running
+//!   synchronously when it made the call; after an `await` the context is
+//!   lost and is passed as `None`).
+//!
+//! Waits between them (the edges of the wait-for graph):
+//!
+//! - a served call waits for the outgoing calls issued in its context (a
+//!   handler is assumed to await the calls it makes);
+//! - an outgoing call delivered *directly* waits for every call the target
+//!   worker is (or becomes) blocked in: either it is queued behind them, or
+//!   they were made while serving it;
+//! - an outgoing call delivered *nested* into the worker's call `s` waits only
+//!   for the calls the worker makes above `s` while serving it.
+//!
+//! A new call to worker `W` is decided like this:
+//!
+//! 1. `W` is not blocked: [`Deliver::Direct`]. Nothing waits on anything yet,
+//!    so no cycle can close here.
+//! 2. `W` is blocked and re-entrant: [`Deliver::Nested`] into its innermost
+//!    blocked call, served at once, so it cannot close a cycle either,
+//!    unless nesting is already [`DEFAULT_MAX_NESTING`] deep (the limit is
+//!    configurable): then [`DeadlockReason::TooDeep`], because calls that
+//!    recurse without end would otherwise overflow the worker's stack.
+//! 3. `W` is blocked and not re-entrant (strict mode): the call would wait in
+//!    `W`'s mailbox until `W`'s calls return. If those calls (through the
+//!    edges above) wait for the caller's context, it never will:
+//!    [`DeadlockReason::NotReentrant`] when the caller is the handler of `W`'s
+//!    own call, [`DeadlockReason::Cycle`] when the cycle runs through other
+//!    workers (worker A blocked in `a()`, whose handler awaits worker B, which
+//!    is blocked in `b()`, whose handler awaits worker A). Otherwise the call
+//!    is sent [`Deliver::Direct`] and served when `W` is free.
+//!
+//! Cycles close only when a call is made, so checking there finds every
+//! cycle the main thread can observe. What it cannot observe: a handler that
+//! awaits a call it did not issue itself (a promise made earlier, or a call
+//! made after an `await`, whose context is unknown). In strict mode such a
+//! wait is not recognised; the call's time-out ends it. Re-entrant mode (the
+//! default) never needs the context.
+//!
+//! A nested request whose worker-side handler returns a pending promise
+//! cannot finish: the worker cannot run its event loop while it is blocked.
+//! The worker reports it (it replies with the error built by
+//! [`DeadlockError::pending_result`]) and main turns it into the same error
+//! for the caller with [`WaitForTracker::nested_pending`].
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// The main thread's endpoint id; workers are 1, 2, ...
+pub const MAIN: u32 = 0;
+
+/// How many nested requests may be in progress in one worker at once. Each
+/// one is a frame of the worker's stack (plus the handlers in between); 64 is
+/// far beyond any legitimate back-and-forth and well inside a browser's stack.
+pub const DEFAULT_MAX_NESTING: usize = 64;
+
+/// A worker->main call that main is serving: the worker is blocked in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallRef {
+    /// The worker that made the call.
+    pub worker: u32,
+    /// The worker's request seq.
+    pub seq: u32,
+}
+
+/// How to send a main->worker call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deliver {
+    /// As an ordinary request (`nested_in = 0`): the worker serves it from
+    /// its event loop.
+    Direct,
+    /// As a request with `nested_in = into_seq`: the worker is blocked in its
+    /// call `into_seq` and serves it there and then.
+    Nested {
+        /// The worker's blocked call the request nests into.
+        into_seq: u32,
+    },
+}
+
+/// One hop of a wait cycle: `worker` is blocked in `blocked`, and the
+/// handler of that call awaits `awaits` on worker `next`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CycleLink {
+    /// The blocked worker.
+    pub worker: u32,
+    /// The label of the call it is blocked in.
+    pub blocked: String,
+    /// The label of the call that call's handler awaits.
+    pub awaits: String,
+    /// The worker that call goes to.
+    pub next: u32,
+}
+
+/// Why a call can never finish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeadlockReason {
+    /// The worker was created with `reentrant: false` and the call comes from
+    /// the handler of the call the worker is blocked in.
+    NotReentrant,
+    /// The call closes a cycle through several workers (the links start at
+    /// the target worker and end at the caller's context).
+    Cycle(Vec<CycleLink>),
+    /// Nested requests in the worker are already this deep.
+    TooDeep {
+        /// The nesting limit of the tracker.
+        limit: usize,
+    },
+    /// The worker's handler for the nested request returned a pending
+    /// promise, which cannot settle while the worker is blocked.
+    PendingResult,
+}
+
+/// A call that can never finish. Its message starts with "Possible deadlock"
+/// and names both calls, e.g. `Possible deadlock: proxy.worker_task() was
+/// awaited while the worker is blocked in proxy.main_task() (...)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadlockError {
+    /// The worker the refused call was for.
+    pub worker: u32,
+    /// Label of the call that was awaited (main->worker).
+    pub awaited: String,
+    /// Label of the call the worker is blocked in (worker->main).
+    pub blocked: String,
+    /// Why it can never finish.
+    pub reason: DeadlockReason,
+}
+
+impl DeadlockError {
+    /// The error for a nested request whose handler returned a pending
+    /// promise. The worker builds it to reply with; main gets the same one
+    /// from [`WaitForTracker::nested_pending`].
+    pub fn pending_result(worker: u32, awaited: &str, blocked: &str) -> Self {
+        Self {
+            worker,
+            awaited: awaited.into(),
+            blocked: blocked.into(),
+            reason: DeadlockReason::PendingResult,
+        }
+    }
+}
+
+impl fmt::Display for DeadlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Possible deadlock: {} was awaited while the worker is blocked in {}",
+            self.awaited, self.blocked
+        )?;
+        match &self.reason {
+            DeadlockReason::NotReentrant => f.write_str(
+                " (the worker was created with reentrant: false, so it cannot serve a call \
+                 before its own call returns, and that call's handler awaits this one; \
+                 create it with reentrant: true, or do not await worker calls in this handler)",
+            ),
+            DeadlockReason::Cycle(links) => {
+                f.write_str(" (a wait cycle through several workers:")?;
+                for (i, link) in links.iter().enumerate() {
+                    let sep = if i == 0 { " " } else { ", and " };
+                    write!(
+                        f,
+                        "{sep}worker {} is blocked in {}, whose handler awaits {} on worker {}",
+                        link.worker, link.blocked, link.awaits, link.next
+                    )?;
+                }
+                f.write_str(
+                    "; a worker created with reentrant: false cannot serve calls while it is \
+                     blocked: make the workers re-entrant or break the cycle)",
+                )
+            }
+            DeadlockReason::TooDeep { limit } => write!(
+                f,
+                " (calls between the main thread and this worker are nested {limit} deep, \
+                 the limit; they probably recurse without end)"
+            ),
+            DeadlockReason::PendingResult => f.write_str(
+                " (the worker's handler returned a pending promise, which cannot settle while \
+                 the worker is blocked; make the handler synchronous, or do not await it from \
+                 the handler of the worker's call)",
+            ),
+        }
+    }
+}
+
+impl core::error::Error for DeadlockError {}
+
+/// Misuse of the tracker by its caller (a bookkeeping bug, not a deadlock).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TrackError {
+    /// Endpoint 0 is the main thread, which never blocks.
+    #[error("endpoint 0 is the main thread, which never blocks and is never called as a worker; use worker ids from 1")]
+    MainIsNotAWorker,
+    /// The worker call is already recorded as being served.
+    #[error("call seq {seq} of worker {worker} is already being served; each request must be served once")]
+    AlreadyServing {
+        /// The worker.
+        worker: u32,
+        /// Its request seq.
+        seq: u32,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Blocked {
+    seq: u32,
+    label: String,
+}
+
+#[derive(Clone, Debug)]
+struct Outgoing {
+    label: String,
+    context: Option<CallRef>,
+    nested_into: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct WorkerState {
+    reentrant: Option<bool>,
+    /// Calls the worker is blocked in, oldest first.
+    blocked: Vec<Blocked>,
+    /// main->worker calls without a reply, by main's seq.
+    outgoing: SmallMap<Outgoing>,
+}
+
+impl WorkerState {
+    fn nesting(&self) -> usize {
+        self.outgoing
+            .values()
+            .filter(|c| c.nested_into.is_some())
+            .count()
+    }
+
+    /// The blocked calls an outgoing call waits for (see the module doc).
+    fn waited_by(&self, call: &Outgoing) -> &[Blocked] {
+        match call.nested_into {
+            None => &self.blocked,
+            Some(into) => match self.blocked.iter().position(|b| b.seq == into) {
+                Some(i) => &self.blocked[i + 1..],
+                // The call it nested into was answered: everything the worker
+                // is blocked in now was made while serving it.
+                None => &self.blocked,
+            },
+        }
+    }
+}
+
+/// A map from u32 kept as a `Vec` in insertion order. The tracker holds a
+/// handful of workers and calls, so linear scans are as fast as a tree, and
+/// the wasm build is ~20 KB smaller without `BTreeMap`'s instantiations.
+#[derive(Clone, Debug)]
+struct SmallMap<V> {
+    items: Vec<(u32, V)>,
+}
+
+impl<V> Default for SmallMap<V> {
+    fn default() -> Self {
+        Self { items: Vec::new() }
+    }
+}
+
+impl<V> SmallMap<V> {
+    fn get(&self, key: &u32) -> Option<&V> {
+        self.items.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, key: &u32) -> Option<&mut V> {
+        self.items
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    fn get_or_default(&mut self, key: u32) -> &mut V
+    where
+        V: Default,
+    {
+        let i = match self.items.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.items.push((key, V::default()));
+                self.items.len() - 1
+            }
+        };
+        &mut self.items[i].1
+    }
+
+    /// Inserts or replaces (keeping the old position).
+    fn insert(&mut self, key: u32, value: V) {
+        match self.get_mut(&key) {
+            Some(v) => *v = value,
+            None => self.items.push((key, value)),
+        }
+    }
+
+    /// Removes and keeps the order of the rest.
+    fn remove(&mut self, key: &u32) -> Option<V> {
+        let i = self.items.iter().position(|(k, _)| k == key)?;
+        Some(self.items.remove(i).1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u32, &V)> {
+        self.items.iter().map(|(k, v)| (*k, v))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.items.iter().map(|(_, v)| v)
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// The main thread's wait-for graph over all its workers.
+#[derive(Clone, Debug)]
+pub struct WaitForTracker {
+    default_reentrant: bool,
+    max_nesting: usize,
+    workers: SmallMap<WorkerState>,
+}
+
+impl Default for WaitForTracker {
+    fn default() -> Self {
+        Self::new(true)
+    }
+}
+
+impl WaitForTracker {
+    /// A tracker; workers not configured with
+    /// [`set_reentrant`](Self::set_reentrant) are re-entrant if
+    /// `default_reentrant`.
+    pub fn new(default_reentrant: bool) -> Self {
+        Self {
+            default_reentrant,
+            max_nesting: DEFAULT_MAX_NESTING,
+            workers: SmallMap::default(),
+        }
+    }
+
+    /// Changes the nesting limit (at least 1).
+    pub fn with_max_nesting(mut self, limit: usize) -> Self {
+        self.max_nesting = limit.max(1);
+        self
+    }
+
+    /// The nesting limit.
+    pub fn max_nesting(&self) -> usize {
+        self.max_nesting
+    }
+
+    /// Whether `worker` serves nested requests while it is blocked.
+    pub fn set_reentrant(&mut self, worker: u32, reentrant: bool) {
+        self.workers.get_or_default(worker).reentrant = Some(reentrant);
+    }
+
+    /// Whether `worker` serves nested requests while it is blocked.
+    pub fn is_reentrant(&self, worker: u32) -> bool {
+        self.workers
+            .get(&worker)
+            .and_then(|w| w.reentrant)
+            .unwrap_or(self.default_reentrant)
+    }
+
+    /// Main read the worker's request `seq`, labelled `label` (e.g.
+    /// `proxy.main_task()`), and serves it: the worker is blocked in it.
+    pub fn begin_serving(&mut self, worker: u32, seq: u32, label: &str) -> Result<(), TrackError> {
+        if worker == MAIN {
+            return Err(TrackError::MainIsNotAWorker);
+        }
+        let state = self.workers.get_or_default(worker);
+        if state.blocked.iter().any(|b| b.seq == seq) {
+            return Err(TrackError::AlreadyServing { worker, seq });
+        }
+        state.blocked.push(Blocked {
+            seq,
+            label: label.into(),
+        });
+        Ok(())
+    }
+
+    /// Main wrote the reply to the worker's request `seq` (or gave up on it):
+    /// the worker is no longer blocked in it. Returns false if it was not
+    /// being served.
+    pub fn finish_serving(&mut self, worker: u32, seq: u32) -> bool {
+        let Some(state) = self.workers.get_mut(&worker) else {
+            return false;
+        };
+        match state.blocked.iter().position(|b| b.seq == seq) {
+            Some(i) => {
+                state.blocked.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Decides how to deliver main's call `seq` (labelled `label`) to
+    /// `worker`, issued by the handler of `context` if known, and records it
+    /// until [`call_finished`](Self::call_finished). A refused call is not
+    /// recorded. A `seq` already outstanding for the worker is replaced.
+    pub fn call_worker(
+        &mut self,
+        worker: u32,
+        seq: u32,
+        label: &str,
+        context: Option<CallRef>,
+    ) -> Result<Deliver, DeadlockError> {
+        let reentrant = self.is_reentrant(worker);
+        let max_nesting = self.max_nesting;
+        let deliver = match self.workers.get(&worker) {
+            None => Deliver::Direct,
+            Some(state) => match state.blocked.last() {
+                None => Deliver::Direct,
+                Some(innermost) if reentrant => {
+                    if state.nesting() >= max_nesting {
+                        return Err(DeadlockError {
+                            worker,
+                            awaited: label.into(),
+                            blocked: innermost.label.clone(),
+                            reason: DeadlockReason::TooDeep { limit: max_nesting },
+                        });
+                    }
+                    Deliver::Nested {
+                        into_seq: innermost.seq,
+                    }
+                }
+                Some(_) => {
+                    if let Some(ctx) = context {
+                        if let Some(err) = self.find_cycle(worker, label, ctx) {
+                            return Err(err);
+                        }
+                    }
+                    Deliver::Direct
+                }
+            },
+        };
+        let nested_into = match deliver {
+            Deliver::Direct => None,
+            Deliver::Nested { into_seq } => Some(into_seq),
+        };
+        self.workers.get_or_default(worker).outgoing.insert(
+            seq,
+            Outgoing {
+                label: label.into(),
+                context,
+                nested_into,
+            },
+        );
+        Ok(deliver)
+    }
+
+    /// The reply to main's call `seq` arrived (or it timed out, was
+    /// cancelled): forget it. Returns false if it was not outstanding.
+    pub fn call_finished(&mut self, worker: u32, seq: u32) -> bool {
+        self.workers
+            .get_mut(&worker)
+            .is_some_and(|w| w.outgoing.remove(&seq).is_some())
+    }
+
+    /// The worker reported that its handler for main's nested call `seq`
+    /// returned a pending promise. Forgets the call and returns the error to
+    /// reject it with (`None` if the call is not outstanding).
+    pub fn nested_pending(&mut self, worker: u32, seq: u32) -> Option<DeadlockError> {
+        let state = self.workers.get_mut(&worker)?;
+        let call = state.outgoing.remove(&seq)?;
+        let blocked = call
+            .nested_into
+            .and_then(|into| state.blocked.iter().find(|b| b.seq == into))
+            .or(state.blocked.last())
+            .map_or_else(
+                || String::from("a call to the main thread"),
+                |b| b.label.clone(),
+            );
+        Some(DeadlockError::pending_result(worker, &call.label, &blocked))
+    }
+
+    /// The worker is gone (terminated, crashed): forgets it and returns its
+    /// outstanding calls as `(seq, label)` so the caller can reject them.
+    pub fn remove_worker(&mut self, worker: u32) -> Vec<(u32, String)> {
+        self.workers
+            .remove(&worker)
+            .map(|w| {
+                w.outgoing
+                    .items
+                    .into_iter()
+                    .map(|(s, c)| (s, c.label))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The innermost call `worker` is blocked in, as `(seq, label)`.
+    pub fn blocked_in(&self, worker: u32) -> Option<(u32, &str)> {
+        self.workers
+            .get(&worker)?
+            .blocked
+            .last()
+            .map(|b| (b.seq, b.label.as_str()))
+    }
+
+    /// True if `worker` is blocked in a call main is serving.
+    pub fn is_blocked(&self, worker: u32) -> bool {
+        self.blocked_in(worker).is_some()
+    }
+
+    /// Every worker call main is serving.
+    pub fn serving(&self) -> Vec<CallRef> {
+        self.workers
+            .iter()
+            .flat_map(|(worker, w)| {
+                w.blocked
+                    .iter()
+                    .map(move |b| CallRef { worker, seq: b.seq })
+            })
+            .collect()
+    }
+
+    /// Nested requests in progress in `worker`.
+    pub fn nesting_depth(&self, worker: u32) -> usize {
+        self.workers.get(&worker).map_or(0, WorkerState::nesting)
+    }
+
+    /// main->worker calls to `worker` without a reply.
+    pub fn outstanding(&self, worker: u32) -> usize {
+        self.workers.get(&worker).map_or(0, |w| w.outgoing.len())
+    }
+
+    /// Looks for a path from a call `target` is blocked in to `ctx`, through
+    /// the edges of the module doc. Depth-first with a visited set, so each
+    /// served call is expanded once and the search ends on any graph.
+    fn find_cycle(&self, target: u32, label: &str, ctx: CallRef) -> Option<DeadlockError> {
+        let state = self.workers.get(&target)?;
+        let mut visited = Vec::new();
+        for start in &state.blocked {
+            let mut path = Vec::new();
+            if self.reaches(
+                CallRef {
+                    worker: target,
+                    seq: start.seq,
+                },
+                ctx,
+                &mut visited,
+                &mut path,
+            ) {
+                let reason = if path.is_empty() {
+                    DeadlockReason::NotReentrant
+                } else {
+                    // Close the cycle: the caller's own call awaits this one.
+                    path.push(CycleLink {
+                        worker: ctx.worker,
+                        blocked: self.label_of(ctx).unwrap_or_default().into(),
+                        awaits: label.into(),
+                        next: target,
+                    });
+                    DeadlockReason::Cycle(path)
+                };
+                return Some(DeadlockError {
+                    worker: target,
+                    awaited: label.into(),
+                    blocked: start.label.clone(),
+                    reason,
+                });
+            }
+        }
+        None
+    }
+
+    fn reaches(
+        &self,
+        node: CallRef,
+        goal: CallRef,
+        visited: &mut Vec<CallRef>,
+        path: &mut Vec<CycleLink>,
+    ) -> bool {
+        if node == goal {
+            return true;
+        }
+        if visited.contains(&node) {
+            return false;
+        }
+        visited.push(node);
+        let Some(node_label) = self.label_of(node) else {
+            return false;
+        };
+        for (next_worker, next_state) in self.workers.iter() {
+            for call in next_state.outgoing.values() {
+                if call.context != Some(node) {
+                    continue;
+                }
+                for b in next_state.waited_by(call) {
+                    path.push(CycleLink {
+                        worker: node.worker,
+                        blocked: node_label.into(),
+                        awaits: call.label.clone(),
+                        next: next_worker,
+                    });
+                    let next = CallRef {
+                        worker: next_worker,
+                        seq: b.seq,
+                    };
+                    if self.reaches(next, goal, visited, path) {
+                        return true;
+                    }
+                    path.pop();
+                }
+            }
+        }
+        false
+    }
+
+    fn label_of(&self, call: CallRef) -> Option<&str> {
+        self.workers
+            .get(&call.worker)?
+            .blocked
+            .iter()
+            .find(|b| b.seq == call.seq)
+            .map(|b| b.label.as_str())
+    }
+}
