@@ -1,0 +1,948 @@
+// One side of a channel: request numbering, pending calls, serving requests,
+// reference tables, and the transport the bytes travel through.
+//
+// Transports (one shape, so a service-worker transport can slot in):
+//   kind        "atomics" | "async" | "service-worker"
+//   blocking    true when this side may block for a reply (worker + atomics)
+//   send(bytes, timeoutMs)   write one message (blocking sides may wait for room)
+//   recvBlocking(timeoutMs)  -> Uint8Array        (blocking sides only)
+//   tryRecv()   -> Uint8Array | null              (null: nothing complete yet)
+//   waitAsync() -> Promise | null                 (null: rely on a doorbell / push)
+//   close()
+// A push transport (postMessage) hands incoming bytes to `endpoint.receive`.
+
+import { encodeMessage, encodeMessageView, decodeMessage } from "./wire.js";
+import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
+import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
+import { makeProxy } from "./proxy.js";
+import {
+  BridgeError, ClosedError, DeadlockError, TimeoutError, reviveError,
+  timeoutMessage, deadlockMessage,
+} from "./errors.js";
+
+export const TAG = "worker-bridge";
+const now = typeof performance === "object" && typeof performance.now === "function"
+  ? () => performance.now()
+  : () => Date.now();
+
+// Main thread: drain for at most this long, then yield so the page can paint.
+const DRAIN_BUDGET_MS = 8;
+// After serving a request, poll this long for the next before waiting (ms).
+export const DEFAULT_SPIN_MS = 0.05;
+// Releases with nothing to ride on go alone after this much quiet.
+const RELEASE_IDLE_MS = 25;
+// A worker may get a call before its code assigned `sync.name`: wait this long.
+const PARK_MS = 10_000;
+
+export const ASYNC_WINDOW_MESSAGE =
+  "worker-bridge: unable to use `window` or synchronous `sync.*()` calls in this worker: " +
+  "SharedArrayBuffer is not available, so the worker cannot block. Serve the page with the headers " +
+  "`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp` " +
+  "(the page becomes cross-origin isolated), or pass the `serviceWorker` option to BridgeWorker. " +
+  "Until then, `await sync.name()` works (calls return Promises).";
+
+// ---------------------------------------------------------------- transports
+
+export class AtomicsTransport {
+  constructor(sab, capacity, maxMessage, side) {
+    const toMain = new Mailbox(sab, toMainOffset(capacity), capacity, maxMessage);
+    const toWorker = new Mailbox(sab, toWorkerOffset(capacity), capacity, maxMessage);
+    this.kind = "atomics";
+    this.capacity = capacity;
+    this.blocking = side === "worker";
+    this.in = side === "main" ? toMain : toWorker;
+    this.out = side === "main" ? toWorker : toMain;
+  }
+  send(bytes, timeoutMs) {
+    if (this.blocking) this.out.sendBlocking(bytes, timeoutMs);
+    else this.out.send(bytes);
+  }
+  recvBlocking(timeoutMs) { return this.in.recvBlocking(timeoutMs); }
+  tryRecv() { return this.in.tryRecv(); }
+  waitAsync() { return this.in.waitAsync(); }
+  close() {
+    this.in.close();
+    this.out.close();
+  }
+}
+
+export class PostMessageTransport {
+  /** post(message, transfer) posts to the other side. */
+  constructor(post) {
+    this.kind = "async";
+    this.capacity = Infinity;
+    this.blocking = false;
+    this.post = post;
+  }
+  send(bytes) {
+    // `bytes` is a fresh exact-size copy (see Endpoint.encode), so transfer it.
+    this.post({ [TAG]: "m", b: bytes }, [bytes.buffer]);
+  }
+  recvBlocking() { throw new BridgeError(ASYNC_WINDOW_MESSAGE); }
+  tryRecv() { return null; }
+  waitAsync() { return null; }
+  close() {}
+}
+
+function mapTransportError(e, what, ms) {
+  if (e instanceof MailboxError) {
+    if (e.code === "timeout") return new TimeoutError(timeoutMessage(what, ms), { cause: e });
+    if (e.code === "closed") return new ClosedError(`${what} failed: the channel is closed (the worker was terminated or the page closed the bridge); create a new BridgeWorker to go on`, { cause: e });
+    if (e.code === "too-large") return new BridgeError(`${what}: ${e.message}`, { cause: e });
+  }
+  return e;
+}
+
+function isThenable(v) {
+  return v !== null && (typeof v === "object" || typeof v === "function") &&
+    !PROXY_STATE.has(v) && typeof v.then === "function";
+}
+
+function ownStringKeys(obj) {
+  const keys = Reflect.ownKeys(obj);
+  const out = [];
+  for (let i = 0; i < keys.length; i++) if (typeof keys[i] === "string") out.push(keys[i]);
+  return out;
+}
+
+// A property descriptor as it crosses by value; an object value is fetched
+// by reference with a Get instead (refValue), so it is not copied.
+function describe(obj, key) {
+  const d = Reflect.getOwnPropertyDescriptor(obj, key);
+  if (d === undefined) return undefined;
+  const out = { configurable: d.configurable, enumerable: d.enumerable };
+  if ("value" in d) {
+    out.writable = d.writable;
+    const v = d.value;
+    if (v !== null && typeof v === "object") out.refValue = true;
+    else out.value = v;
+  } else {
+    out.get = d.get;
+    out.set = d.set;
+  }
+  return out;
+}
+
+// A request's name for messages: the sync function, or the object (and key)
+// a proxy operation targets (the serving side knows objects only by id).
+function opLabel(msg) {
+  const op = msg.op;
+  if (op.t === "call") return op.name;
+  const base = msg.target === 0 ? "window" : `<object #${msg.target}>`;
+  if (op.key === undefined) return op.t === "apply" || op.t === "construct" ? base : `${base} (${op.t})`;
+  const key = typeof op.key === "symbol" ? `[${op.key.description}]` : `.${op.key}`;
+  return op.t === "get" ? `${base}${key}` : `${base}${key} (${op.t})`;
+}
+
+// A macrotask soon, without setTimeout's clamping: setImmediate (Node), a
+// MessageChannel (browsers), setTimeout as the last resort.
+const nextTick = (() => {
+  if (typeof setImmediate === "function") return (fn) => { setImmediate(fn); };
+  if (typeof MessageChannel === "function") {
+    const ch = new MessageChannel();
+    let queue = [];
+    ch.port1.onmessage = () => {
+      const run = queue;
+      queue = [];
+      for (const fn of run) fn();
+    };
+    return (fn) => {
+      queue.push(fn);
+      if (queue.length === 1) ch.port2.postMessage(0);
+    };
+  }
+  return (fn) => { setTimeout(fn, 0); };
+})();
+
+const SYNC_ROOT = { id: -1, key: undefined, parent: null, rootName: "sync" };
+
+// ---------------------------------------------------------------- endpoint
+
+export class Endpoint {
+  /**
+   * @param {object} o
+   * @param {"main"|"worker"} o.side
+   * @param {object} o.transport
+   * @param {number} [o.timeout]   ms, 0 = none
+   * @param {boolean} [o.reentrant]
+   * @param {object} [o.globalObj]
+   * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
+   * @param {(e) => void} [o.onError]  errors with nobody to throw to
+   */
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS }) {
+    this.side = side;
+    this.tx = transport;
+    this.timeout = timeout > 0 ? timeout : 0;
+    this.reentrant = reentrant;
+    this.globalObj = globalObj;
+    this.ringBell = ringBell;
+    this.onError = onError;
+    this.exposed = new Map();
+    this.refs = new RefTables({
+      globalObj,
+      makeProxy: (kind, st) => makeProxy(kind, st, this.tx.blocking),
+      onPending: () => this.scheduleReleaseFlush(),
+      rootProxy: () => this.windowProxy(),
+    });
+    this.refs.ep = this;
+    this.seq = 0;
+    this.closed = null;
+    // Views into the reused encoder buffer are fine when the transport copies
+    // at once (mailbox); postMessage transfers, so it gets a fresh copy.
+    this.encodeFn = transport.kind === "atomics" ? encodeMessageView : encodeMessage;
+    this._req = { t: "request", seq: 0, nestedIn: 0, target: 0, op: null, releases: null };
+    this._rep = { t: "reply", seq: 0, ok: true, value: undefined, byRef: false, releases: null };
+    this._callOp = { t: "call", name: "", args: null };
+
+    // Async calls (main->worker, or worker->main without blocking).
+    this.pending = new Map();
+    // Worker: the stack of blocked calls (parallel arrays: no allocation).
+    this.frameSeq = [];
+    this.frameWhat = [];
+    this.frameAbort = [];
+    this.stash = new Map(); // replies for outer frames that came early
+    this.queue = []; // requests deferred until the worker is back in its event loop
+    this.parked = new Map(); // name -> [{ msg, timer }]
+    // Main: requests of the (blocked) worker being served, innermost last.
+    this.serving = [];
+    // Requests answered when their promise settles; a Cancel drops the reply.
+    this.inFlight = new Set();
+    this.cancelled = new Set();
+
+    this.waiting = false;
+    this.pumpScheduled = false;
+    // Doorbell mode: multi-frame messages announced and not yet complete.
+    this.pollFor = 0;
+    // How long the event-loop side polls for the next request after serving one.
+    this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
+    this.releaseTimer = null;
+    this._onWake = () => {
+      this.waiting = false;
+      this.pump();
+    };
+    this._pumpTick = () => {
+      this.pumpScheduled = false;
+      this.pump();
+    };
+    this.rootState = null;
+    this.spinSeq = 0;
+    this.replySpinQueued = false;
+    this._replySpin = () => this.replySpin();
+  }
+
+  nextSeq() {
+    const s = (this.seq + 1) >>> 0;
+    this.seq = s === 0 ? 1 : s;
+    return this.seq;
+  }
+
+  /** The proxy of the peer's global object (worker: `window`). */
+  windowProxy() {
+    if (this.rootState === null) {
+      const st = {
+        id: 0, kind: 1, tables: this.refs, released: false, parent: null, key: undefined, dispose: null,
+        rootName: this.side === "worker" ? "window" : "<worker globalThis>",
+      };
+      this.rootState = st;
+      this.rootProxy = makeProxy(1, st, this.tx.blocking || this.side === "worker");
+      PROXY_STATE.set(this.rootProxy, st);
+    }
+    return this.rootProxy;
+  }
+
+  proxyLabel(st) {
+    return proxyName(st);
+  }
+
+  // ------------------------------------------------------------ sending
+
+  encode(msg) {
+    return this.encodeFn(msg, this.refs);
+  }
+
+  // Encodes a request with the pending releases riding on it; puts the
+  // releases back if the arguments cannot be encoded.
+  encodeRequest(seq, nestedIn, target, op) {
+    const req = this._req;
+    const rel = this.refs.takeReleases();
+    req.seq = seq;
+    req.nestedIn = nestedIn;
+    req.target = target;
+    req.op = op;
+    req.releases = rel;
+    try {
+      return this.encode(req);
+    } catch (e) {
+      if (rel.length !== 0) for (const r of rel) this.refs.pending.push(r);
+      throw e;
+    } finally {
+      req.op = null;
+      req.releases = null;
+    }
+  }
+
+  // `label`/`what` describe the message for an error (see describeWhat);
+  // they are turned into text only when something fails.
+  sendBytes(bytes, timeoutMs, label, what = null) {
+    const bell = this.ringBell;
+    // Doorbell mode: a message of several frames needs the peer reading while
+    // it is written, so the bell goes first and asks the peer to poll.
+    const big = bell !== null && bytes.length > this.tx.capacity;
+    if (big) bell(true);
+    try {
+      this.tx.send(bytes, timeoutMs);
+    } catch (e) {
+      throw mapTransportError(e, describeWhat(label, what), timeoutMs);
+    }
+    if (bell !== null && !big) bell(false);
+  }
+
+  sendCancel(seq) {
+    try {
+      this.sendBytes(this.encode({ t: "cancel", seq }), this.timeout || Infinity, "cancel");
+    } catch {
+      // The channel is gone; nothing to cancel.
+    }
+  }
+
+  reply(seq, ok, value, byRef, req) {
+    if (this.closed) return;
+    const rep = this._rep;
+    rep.seq = seq;
+    rep.ok = ok;
+    rep.value = value;
+    rep.byRef = ok && byRef;
+    rep.releases = this.refs.takeReleases();
+    let bytes;
+    try {
+      bytes = this.encode(rep);
+    } catch (e) {
+      // The result cannot cross: the caller gets an error that says why.
+      rep.ok = false;
+      rep.byRef = false;
+      rep.value = new BridgeError(`the ${ok ? "result" : "error thrown"} of ${describeOp(req)} cannot be sent to the other side: ${e.message}`);
+      bytes = this.encode(rep);
+    } finally {
+      rep.value = undefined;
+      rep.releases = null;
+    }
+    try {
+      this.sendBytes(bytes, Infinity, "the reply to", req);
+    } catch (e) {
+      if (e instanceof BridgeError && !(e instanceof ClosedError) && ok) {
+        // Too large: tell the caller instead of leaving it waiting.
+        this.reply(seq, false, e, false, req);
+      } else {
+        this.report(e);
+      }
+    }
+  }
+
+  report(e) {
+    if (this.onError !== null) this.onError(e);
+    else if (typeof console === "object") console.error(e);
+  }
+
+  // ------------------------------------------------------------ releases
+
+  scheduleReleaseFlush() {
+    if (this.releaseTimer !== null || this.closed) return;
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = null;
+      if (!this.refs.hasPending() || this.closed) return;
+      const releases = this.refs.takeReleases();
+      try {
+        this.sendBytes(this.encode({ t: "release", releases }), Infinity, "release");
+      } catch (e) {
+        if (!(e instanceof ClosedError)) this.report(e);
+      }
+    }, RELEASE_IDLE_MS);
+    if (typeof this.releaseTimer === "object" && typeof this.releaseTimer.unref === "function") {
+      this.releaseTimer.unref();
+    }
+  }
+
+  // ------------------------------------------------------------ blocking calls (worker)
+
+  /** A reflective op on a main-thread object, from a SYNC proxy trap. */
+  reflect(st, op, hintKey, what) {
+    if (this.closed) throw this.closed;
+    if (st.released) throw releasedError(st);
+    if (!this.tx.blocking) {
+      throw new BridgeError(ASYNC_WINDOW_MESSAGE);
+    }
+    return this.callBlocking(st.id, op, st, hintKey, st, what);
+  }
+
+  /** `sync.name(...args)` from the worker. */
+  callSync(name, args) {
+    const op = this._callOp;
+    op.name = name;
+    op.args = args;
+    try {
+      return this.callBlocking(0, op, SYNC_ROOT, name, name, SYNC_CALL);
+    } finally {
+      op.args = null;
+    }
+  }
+
+  // `label` is the call's name or the proxy state; `what` the key, "()" or
+  // "new" for a proxy, SYNC_CALL for `sync.name()` (see describeWhat).
+  callBlocking(target, op, hintParent, hintKey, label, what) {
+    if (this.closed) throw this.closed;
+    const seq = this.nextSeq();
+    const bytes = this.encodeRequest(seq, 0, target, op);
+    const timeout = this.timeout;
+    const deadline = timeout > 0 ? now() + timeout : 0;
+    this.sendBytes(bytes, timeout > 0 ? timeout : Infinity, label, what);
+    const frames = this.frameSeq;
+    frames.push(seq);
+    this.frameWhat.push(label);
+    this.frameAbort.push(null);
+    const depth = frames.length;
+    try {
+      return this.waitReply(seq, depth, deadline, hintParent, hintKey, label, what);
+    } finally {
+      frames.pop();
+      this.frameWhat.pop();
+      this.frameAbort.pop();
+    }
+  }
+
+  waitReply(seq, depth, deadline, hintParent, hintKey, label, what) {
+    const tx = this.tx;
+    const refs = this.refs;
+    for (;;) {
+      if (this.stash.size !== 0) {
+        const early = this.stash.get(seq);
+        if (early !== undefined) {
+          this.stash.delete(seq);
+          return settle(early);
+        }
+      }
+      const abort = this.frameAbort[depth - 1];
+      if (abort !== null) {
+        this.sendCancel(seq);
+        throw abort;
+      }
+      let wait = Infinity;
+      if (deadline !== 0) {
+        wait = deadline - now();
+        if (wait <= 0) return this.timedOut(seq, label, what);
+      }
+      let bytes;
+      try {
+        bytes = tx.recvBlocking(wait);
+      } catch (e) {
+        if (e instanceof MailboxError && e.code === "timeout") return this.timedOut(seq, label, what);
+        throw mapTransportError(e, describeWhat(label, what), this.timeout);
+      }
+      refs.hintParent = hintParent;
+      refs.hintKey = hintKey;
+      let msg;
+      try {
+        msg = decodeMessage(bytes, refs);
+      } finally {
+        refs.hintParent = null;
+        refs.hintKey = undefined;
+      }
+      const rel = msg.releases;
+      if (rel !== undefined && rel.length !== 0) refs.applyReleases(rel);
+      switch (msg.t) {
+        case "reply":
+          if (msg.seq === seq) return settle(msg);
+          // An outer blocked call's reply came first: keep it for that frame.
+          // Anything else is a late reply after a time-out: dropped.
+          if (this.frameSeq.includes(msg.seq)) this.stash.set(msg.seq, msg);
+          break;
+        case "request":
+          if (msg.nestedIn !== 0 && this.frameSeq.includes(msg.nestedIn)) {
+            this.serve(msg, true);
+          } else {
+            // Run-to-completion: served once the worker is back in its event loop.
+            this.queue.push(msg);
+            this.schedulePump();
+          }
+          break;
+        case "cancel":
+          this.onCancel(msg.seq);
+          break;
+        default:
+          break; // release: applied above
+      }
+    }
+  }
+
+  timedOut(seq, label, what) {
+    this.sendCancel(seq);
+    throw new TimeoutError(timeoutMessage(describeWhat(label, what), this.timeout));
+  }
+
+  // ------------------------------------------------------------ async calls
+
+  reflectAsync(st, op) {
+    if (this.closed) return Promise.reject(this.closed);
+    if (st.released) return Promise.reject(releasedError(st));
+    return this.callAsync(st.id, op, st);
+  }
+
+  // `what`: the sync function's name, or the proxy state (named lazily).
+  callAsync(target, op, what) {
+    if (this.closed) return Promise.reject(this.closed);
+    let nestedIn = 0;
+    if (this.serving.length !== 0) {
+      const top = this.serving[this.serving.length - 1];
+      if (!this.reentrant) {
+        return Promise.reject(new DeadlockError(
+          deadlockMessage(frameName(what), opLabel(top)) +
+          "; this BridgeWorker was created with `reentrant: false`, so the worker cannot serve it until that call returns. " +
+          "Pass `reentrant: true`, or do not await worker calls inside a function the worker calls synchronously."));
+      }
+      nestedIn = top.seq;
+    }
+    const seq = this.nextSeq();
+    let bytes;
+    try {
+      bytes = this.encodeRequest(seq, nestedIn, target, op);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const p = { resolve, reject, timer: null };
+      this.pending.set(seq, p);
+      if (this.timeout > 0) {
+        p.timer = setTimeout(() => {
+          if (this.pending.get(seq) !== p) return;
+          this.pending.delete(seq);
+          this.sendCancel(seq);
+          reject(new TimeoutError(timeoutMessage(`${frameName(what)}()`, this.timeout)));
+        }, this.timeout);
+      }
+      try {
+        this.sendBytes(bytes, Infinity, what, typeof what === "string" ? SYNC_CALL : "()");
+      } catch (e) {
+        this.pending.delete(seq);
+        if (p.timer !== null) clearTimeout(p.timer);
+        reject(e);
+        return;
+      }
+      if (this.spinMs > 0) {
+        this.spinSeq = seq;
+        if (!this.replySpinQueued) {
+          this.replySpinQueued = true;
+          queueMicrotask(this._replySpin);
+        }
+      }
+    });
+  }
+
+  // Once the caller's synchronous code is done, poll briefly for the reply:
+  // a worker that is not busy answers within microseconds, much sooner than
+  // a waitAsync wake-up would tell us.
+  replySpin() {
+    this.replySpinQueued = false;
+    const until = now() + this.spinMs;
+    const tx = this.tx;
+    while (!this.closed && this.pending.has(this.spinSeq)) {
+      let bytes;
+      try {
+        bytes = tx.tryRecv();
+      } catch {
+        return; // the event-loop pump reports it
+      }
+      if (bytes === null) {
+        if (now() >= until) return;
+        continue;
+      }
+      let msg;
+      try {
+        msg = this.decodeIncoming(bytes);
+      } catch (e) {
+        this.report(e);
+        continue;
+      }
+      this.dispatch(msg);
+    }
+  }
+
+  resolvePending(msg) {
+    const p = this.pending.get(msg.seq);
+    if (p === undefined) return; // late reply after a time-out: dropped
+    this.pending.delete(msg.seq);
+    if (p.timer !== null) clearTimeout(p.timer);
+    if (msg.ok) p.resolve(msg.value);
+    else p.reject(reviveError(msg.value));
+  }
+
+  // ------------------------------------------------------------ serving
+
+  /**
+   * Serves one request: runs it, replies now or when its promise settles.
+   * `nested`: the worker is blocked in a call and serves this inside it, so
+   * it cannot wait for a promise (that is the deadlock case).
+   */
+  serve(msg, nested) {
+    const op = msg.op;
+    let value;
+    let ok = true;
+    let byRef = false;
+    let awaitable = 0; // 1: any thenable (sync functions), 2: native Promise (apply)
+    const track = this.side === "main" && this.peerBlocks();
+    if (track) this.serving.push(msg);
+    let async = false;
+    try {
+      const refs = this.refs;
+      switch (op.t) {
+        case "call": {
+          const fn = this.exposed.get(op.name);
+          if (fn === undefined) {
+            if (this.side === "worker" && !nested && this.park(msg)) return;
+            throw new Error(this.side === "main"
+              ? `worker-bridge: the main thread exposes no sync function "${op.name}"; assign it first: w.sync.${op.name} = (...args) => ...`
+              : `worker-bridge: the worker exposes no sync function "${op.name}"; assign it in the worker: sync.${op.name} = (...args) => ...`);
+          }
+          value = fn(...op.args);
+          awaitable = 1;
+          break;
+        }
+        case "get":
+          value = Reflect.get(refs.target(msg.target), op.key);
+          byRef = true;
+          break;
+        case "set":
+          value = Reflect.set(refs.target(msg.target), op.key, op.value);
+          break;
+        case "has":
+          value = Reflect.has(refs.target(msg.target), op.key);
+          break;
+        case "delete":
+          value = Reflect.deleteProperty(refs.target(msg.target), op.key);
+          break;
+        case "own_keys":
+          value = ownStringKeys(refs.target(msg.target));
+          break;
+        case "get_own_property_descriptor":
+          value = describe(refs.target(msg.target), op.key);
+          break;
+        case "define_property":
+          value = Reflect.defineProperty(refs.target(msg.target), op.key, op.descriptor);
+          break;
+        case "get_prototype_of":
+          value = Reflect.getPrototypeOf(refs.target(msg.target));
+          byRef = true;
+          break;
+        case "set_prototype_of":
+          value = Reflect.setPrototypeOf(refs.target(msg.target), op.proto);
+          break;
+        case "apply":
+          value = Reflect.apply(refs.target(msg.target), op.this, op.args);
+          byRef = true;
+          awaitable = 2;
+          break;
+        case "construct":
+          value = Reflect.construct(refs.target(msg.target), op.args);
+          byRef = true;
+          break;
+        default:
+          throw new BridgeError(`unknown request op ${op.t}`);
+      }
+      if (awaitable !== 0 && (awaitable === 1 ? isThenable(value) : value instanceof Promise)) {
+        if (nested && awaitable === 1) {
+          // The worker is blocked: it cannot run the promise's continuation,
+          // and main is awaiting this sync function inside the call the
+          // worker waits for, so both would hang. Fail the nested call and
+          // the blocked call with the same error. (A callback called through
+          // a proxy, e.g. an async event listener, is answered when its
+          // promise settles instead: main rarely awaits those.)
+          Promise.resolve(value).then(undefined, () => {});
+          const depth = this.frameSeq.lastIndexOf(msg.nestedIn);
+          const blocked = frameName(this.frameWhat[depth]);
+          const err = new DeadlockError(deadlockMessage(opLabel(msg), blocked) +
+            `: ${opLabel(msg)} returned a Promise, which the blocked worker cannot await. ` +
+            "Make that worker function synchronous, or call it from the main thread only when the worker is not blocked.");
+          this.frameAbort[depth] = err;
+          ok = false;
+          value = err;
+        } else {
+          async = true;
+          this.inFlight.add(msg.seq);
+          Promise.resolve(value).then(
+            (v) => this.finishServe(msg, track, true, v, byRef),
+            (e) => this.finishServe(msg, track, false, e, false),
+          );
+          return;
+        }
+      }
+    } catch (e) {
+      ok = false;
+      value = e;
+    } finally {
+      if (track && !async) this.untrack(msg);
+    }
+    this.reply(msg.seq, ok, value, byRef, msg);
+  }
+
+  finishServe(msg, track, ok, value, byRef) {
+    if (track) this.untrack(msg);
+    this.inFlight.delete(msg.seq);
+    if (this.cancelled.size !== 0 && this.cancelled.delete(msg.seq)) return;
+    this.reply(msg.seq, ok, value, byRef, msg);
+  }
+
+  untrack(msg) {
+    const i = this.serving.lastIndexOf(msg);
+    if (i !== -1) this.serving.splice(i, 1);
+  }
+
+  peerBlocks() {
+    return this.tx.kind !== "async";
+  }
+
+  onCancel(seq) {
+    // Main: the worker gave up on a call being served; it is no longer blocked
+    // in it, so later calls must not be nested into it, and its reply is dropped.
+    for (let i = this.serving.length - 1; i >= 0; i--) {
+      if (this.serving[i].seq === seq) {
+        this.serving.splice(i, 1);
+        break;
+      }
+    }
+    if (this.inFlight.has(seq)) {
+      this.cancelled.add(seq);
+      return;
+    }
+    // Worker: a queued or parked request that was given up.
+    const qi = this.queue.findIndex((m) => m.seq === seq);
+    if (qi !== -1) {
+      this.queue.splice(qi, 1);
+      return;
+    }
+    for (const [name, list] of this.parked) {
+      const i = list.findIndex((p) => p.msg.seq === seq);
+      if (i !== -1) {
+        clearTimeout(list[i].timer);
+        list.splice(i, 1);
+        if (list.length === 0) this.parked.delete(name);
+        return;
+      }
+    }
+  }
+
+  // Worker: a call for a name not exposed yet waits a little for `sync.name = fn`.
+  park(msg) {
+    const name = msg.op.name;
+    let list = this.parked.get(name);
+    if (list === undefined) this.parked.set(name, (list = []));
+    const entry = { msg, timer: null };
+    entry.timer = setTimeout(() => {
+      const l = this.parked.get(name);
+      const i = l === undefined ? -1 : l.indexOf(entry);
+      if (i === -1) return;
+      l.splice(i, 1);
+      if (l.length === 0) this.parked.delete(name);
+      this.reply(msg.seq, false, new Error(`worker-bridge: the worker exposes no sync function "${name}" ` +
+        `(waited ${PARK_MS} ms for it); assign it in the worker: sync.${name} = (...args) => ...`), false, msg);
+    }, PARK_MS);
+    list.push(entry);
+    return true;
+  }
+
+  expose(name, fn) {
+    if (typeof fn !== "function") {
+      throw new TypeError(`sync.${String(name)} must be a function, got ${fn === null ? "null" : typeof fn}`);
+    }
+    this.exposed.set(name, fn);
+    const list = this.parked.get(name);
+    if (list !== undefined) {
+      this.parked.delete(name);
+      for (const p of list) {
+        clearTimeout(p.timer);
+        this.queue.push(p.msg);
+      }
+      this.schedulePump();
+    }
+  }
+
+  // ------------------------------------------------------------ event loop
+
+  dispatch(msg) {
+    const rel = msg.releases;
+    if (rel !== undefined && rel.length !== 0) this.refs.applyReleases(rel);
+    switch (msg.t) {
+      case "request":
+        this.serve(msg, false);
+        break;
+      case "reply":
+        this.resolvePending(msg);
+        break;
+      case "cancel":
+        this.onCancel(msg.seq);
+        break;
+      default:
+        break;
+    }
+  }
+
+  // Event-loop side decode (the blocking loop decodes with naming hints).
+  decodeIncoming(bytes) {
+    return decodeMessage(bytes, this.refs);
+  }
+
+  /** Push transports hand incoming message bytes here. */
+  receive(bytes) {
+    if (this.closed) return;
+    let msg;
+    try {
+      msg = this.decodeIncoming(bytes);
+    } catch (e) {
+      this.report(e);
+      return;
+    }
+    this.dispatch(msg);
+  }
+
+  schedulePump() {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    nextTick(this._pumpTick);
+  }
+
+  /** Drains every complete message (within a time budget), then waits again. */
+  pump() {
+    if (this.closed) return;
+    const start = now();
+    const tx = this.tx;
+    let spinUntil = 0;
+    let served = false;
+    for (;;) {
+      let msg;
+      if (this.queue.length !== 0) {
+        msg = this.queue.shift();
+        // Releases of a queued request were applied when it was read.
+        msg.releases = undefined;
+      } else {
+        let bytes;
+        try {
+          bytes = tx.tryRecv();
+        } catch (e) {
+          if (e instanceof MailboxError && e.code === "closed") {
+            this.close(new ClosedError("the channel was closed by the other side"));
+            return;
+          }
+          this.report(mapTransportError(e, "receiving", 0));
+          continue;
+        }
+        if (bytes === null) {
+          // Having just answered a request, poll a little before parking:
+          // a caller in a loop sends the next one within microseconds, and
+          // a waitAsync wake-up costs tens of them.
+          if (!served) break;
+          const t = now();
+          if (spinUntil === 0) spinUntil = t + this.spinMs;
+          else if (t >= spinUntil) break;
+          if (t - start > DRAIN_BUDGET_MS) {
+            this.schedulePump();
+            return;
+          }
+          continue;
+        }
+        spinUntil = 0;
+        if (this.pollFor !== 0 && bytes.length > tx.capacity) this.pollFor--;
+        try {
+          msg = this.decodeIncoming(bytes);
+        } catch (e) {
+          this.report(e);
+          continue;
+        }
+      }
+      if (msg.t === "request") served = true;
+      this.dispatch(msg);
+      if (this.closed) return;
+      if (now() - start > DRAIN_BUDGET_MS) {
+        // Let the page breathe; continue right after.
+        this.schedulePump();
+        return;
+      }
+    }
+    if (this.pollFor !== 0) {
+      // No Atomics.waitAsync and a big message in flight: poll until it is in.
+      this.schedulePump();
+      return;
+    }
+    this.armWait();
+  }
+
+  /** A doorbell from the peer: `poll` announces a multi-frame message. */
+  bell(poll) {
+    if (poll) this.pollFor++;
+    this.pump();
+  }
+
+  armWait() {
+    if (this.waiting || this.closed) return;
+    const p = this.tx.waitAsync();
+    if (p === null) return; // doorbell or push transport wakes us
+    this.waiting = true;
+    p.then(this._onWake);
+  }
+
+  // ------------------------------------------------------------ shutdown
+
+  close(err) {
+    if (this.closed) return;
+    this.closed = err;
+    for (const p of this.pending.values()) {
+      if (p.timer !== null) clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    for (const list of this.parked.values()) for (const p of list) clearTimeout(p.timer);
+    this.parked.clear();
+    this.queue.length = 0;
+    if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    try {
+      this.tx.close();
+    } catch {
+      // already gone
+    }
+    this.refs.clear();
+  }
+
+  stats() {
+    const s = this.refs.stats();
+    s.pendingCalls = this.pending.size;
+    return s;
+  }
+}
+
+function settle(msg) {
+  if (msg.ok) return msg.value;
+  throw reviveError(msg.value);
+}
+
+const SYNC_CALL = Symbol("sync call");
+
+// Text for a message, made only when an error needs it.
+function describeWhat(label, what) {
+  if (label !== null && typeof label === "object") {
+    if (label.op !== undefined) return describeOp(label); // a request being replied to
+    const name = proxyName(label);
+    if (what === "()") return `${name}()`;
+    if (what === "new") return `new ${name}()`;
+    if (typeof what === "symbol") return `${name}[${what.description}]`;
+    return typeof what === "string" ? `${name}.${what}` : name;
+  }
+  if (what === SYNC_CALL) return `sync.${label}()`;
+  return what === null ? String(label) : `${label} ${describeWhat(what, null)}`;
+}
+
+function frameName(label) {
+  return typeof label === "string" ? label : proxyName(label);
+}
+
+function describeOp(msg) {
+  const op = msg.op;
+  if (op.t === "call") return `sync.${op.name}()`;
+  return opLabel(msg);
+}

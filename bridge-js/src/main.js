@@ -1,0 +1,233 @@
+// Main thread entry point: `BridgeWorker`.
+//
+//   import { BridgeWorker } from "worker-bridge";
+//   const w = new BridgeWorker(new URL("./worker.js", import.meta.url), { type: "module" });
+//   w.sync.location = () => location.href;   // the worker may call this synchronously
+//   await w.sync.compute(1, 2);              // calls what the worker exposed
+//
+// Under Node the same class runs on `node:worker_threads` (the fast test tier).
+
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS } from "./endpoint.js";
+import { channelBytes } from "./mailbox.js";
+import { ClosedError, BridgeError } from "./errors.js";
+
+export { BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError } from "./errors.js";
+
+const DEFAULT_CAPACITY = 1 << 20;
+const DEFAULT_MAX_MESSAGE = 256 << 20;
+// Read once at import: tests delete Atomics.waitAsync before importing to
+// exercise the doorbell path.
+const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync === "function";
+const BELL = { [TAG]: "bell" };
+const BELL_POLL = { [TAG]: "bell", poll: true };
+
+function canShareMemory() {
+  if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") return false;
+  // Browsers expose crossOriginIsolated; Node does not (and always can share).
+  return globalThis.crossOriginIsolated !== false;
+}
+
+function makeSyncProxy(ep) {
+  const callers = new Map();
+  return new Proxy(Object.create(null), {
+    get(_, name) {
+      if (typeof name !== "string" || name === "then") return undefined;
+      let f = callers.get(name);
+      if (f === undefined) {
+        f = (...args) => ep.callAsync(0, { t: "call", name, args }, name);
+        callers.set(name, f);
+      }
+      return f;
+    },
+    set(_, name, fn) {
+      if (typeof name !== "string") throw new TypeError("sync names must be strings");
+      ep.expose(name, fn);
+      return true;
+    },
+    has(_, name) {
+      return ep.exposed.has(name);
+    },
+    deleteProperty(_, name) {
+      ep.exposed.delete(name);
+      return true;
+    },
+    ownKeys() {
+      return [...ep.exposed.keys()];
+    },
+    getOwnPropertyDescriptor(_, name) {
+      const fn = ep.exposed.get(name);
+      return fn === undefined ? undefined : { value: fn, writable: true, enumerable: true, configurable: true };
+    },
+  });
+}
+
+export class BridgeWorker {
+  /**
+   * @param {string|URL} url  the worker script
+   * @param {object} [options]
+   * @param {"module"|"classic"} [options.type="module"]
+   * @param {string} [options.serviceWorker]  fallback when not cross-origin isolated (not wired yet: the async transport is used)
+   * @param {number} [options.timeout]  default ms for every call, both ways; omitted = none
+   * @param {boolean} [options.reentrant=true]  serve main->worker calls nested in a blocked worker call
+   * @param {number} [options.capacity=1048576]  bytes per mailbox frame (a multiple of 8)
+   * @param {number} [options.maxMessage=268435456]  the largest message, bytes
+   * @param {"atomics"|"async"} [options.transport]  force a transport (tests); default: atomics when possible
+   * @param {string} [options.name]  passed to Worker
+   * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
+   */
+  constructor(url, options = {}) {
+    const {
+      type = "module",
+      serviceWorker = null,
+      timeout = 0,
+      reentrant = true,
+      capacity = DEFAULT_CAPACITY,
+      maxMessage = DEFAULT_MAX_MESSAGE,
+      transport = null,
+      name,
+      spin = DEFAULT_SPIN_MS,
+    } = options;
+    if (transport !== null && transport !== "atomics" && transport !== "async") {
+      throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics" or "async" (or omit it)`);
+    }
+    if (!(timeout >= 0)) throw new TypeError(`BridgeWorker: timeout must be a number of ms >= 0, got ${timeout}`);
+    let kind = transport ?? (canShareMemory() ? "atomics" : "async");
+    if (kind === "atomics" && !canShareMemory()) {
+      throw new BridgeError("BridgeWorker: the atomics transport needs SharedArrayBuffer; serve the page with " +
+        "`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`");
+    }
+    this.serviceWorker = serviceWorker;
+    this._doorbell = kind === "atomics" && !HAS_WAIT_ASYNC;
+    // Rung towards the worker until its ready message says whether it can
+    // wait for frames on its own (no lost wake-up in between).
+    this._bellToWorker = true;
+    this._worker = null;
+    this._outbox = []; // messages posted before the (Node) Worker exists
+
+    let sab = null;
+    let tx;
+    if (kind === "atomics") {
+      sab = new SharedArrayBuffer(channelBytes(capacity));
+      tx = new AtomicsTransport(sab, capacity, maxMessage, "main");
+    } else {
+      tx = new PostMessageTransport((m, transfer) => this._post(m, transfer));
+    }
+    this.transport = kind;
+    this._ep = new Endpoint({
+      side: "main",
+      transport: tx,
+      timeout,
+      reentrant,
+      spinMs: spin,
+      globalObj: globalThis,
+      ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
+      onError: (e) => this._reportError(e),
+    });
+    this.sync = makeSyncProxy(this._ep);
+
+    let resolveReady, rejectReady;
+    this.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
+    // Nobody may await `ready`; a failed start still rejects every call.
+    this.ready.catch(() => {});
+    this._resolveReady = resolveReady;
+    this._rejectReady = rejectReady;
+    this._started = false;
+
+    const init = {
+      [TAG]: 1,
+      sab,
+      capacity,
+      maxMessage,
+      transport: kind,
+      timeout,
+      reentrant,
+      doorbell: this._doorbell,
+      spin,
+    };
+
+    if (typeof globalThis.Worker === "function") {
+      this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
+      this._post(init);
+    } else {
+      // Node: worker_threads, loaded on demand so browsers never see it.
+      this._outbox.push([init, undefined]);
+      const spec = "node:worker_threads";
+      import(spec).then(({ Worker }) => {
+        if (this._ep.closed) return;
+        const target = typeof url === "string" && url.startsWith("file:") ? new URL(url) : url;
+        this._attach(new Worker(target, name === undefined ? {} : { name }), true);
+        const queued = this._outbox;
+        this._outbox = null;
+        for (const [m, t] of queued) this._worker.postMessage(m, t);
+      }, (e) => this._fail(new BridgeError(`BridgeWorker: no Worker in this environment: ${e.message}`, { cause: e })));
+    }
+
+    if (kind === "atomics") this._ep.armWait();
+  }
+
+  _attach(worker, node) {
+    this._worker = worker;
+    const onMessage = (data) => {
+      if (data === null || typeof data !== "object") return;
+      const t = data[TAG];
+      if (t === "m") this._ep.receive(data.b);
+      else if (t === "bell") this._ep.bell(data.poll === true);
+      else if (t === "ready") {
+        this._started = true;
+        // Ring the worker only if it cannot wait for frames by itself.
+        this._bellToWorker = data.waitAsync !== true;
+        this._resolveReady();
+      }
+    };
+    if (node) {
+      worker.on("message", onMessage);
+      worker.on("error", (e) => this._fail(new ClosedError(`the worker crashed: ${e && e.message}`, { cause: e })));
+      worker.on("exit", (code) => this._fail(new ClosedError(`the worker exited (code ${code}); every pending call was rejected. Create a new BridgeWorker to go on`)));
+    } else {
+      worker.addEventListener("message", (e) => onMessage(e.data));
+      worker.addEventListener("error", (e) => {
+        // Before the handshake an error means the script did not load.
+        if (!this._started) {
+          this._fail(new ClosedError(`the worker script failed to load or threw while starting: ${e.message || "see the console"}`));
+        }
+      });
+    }
+  }
+
+  _post(m, transfer) {
+    if (this._worker === null) {
+      if (this._outbox !== null) this._outbox.push([m, transfer]);
+    } else if (transfer === undefined) {
+      this._worker.postMessage(m);
+    } else {
+      this._worker.postMessage(m, transfer);
+    }
+  }
+
+  _fail(err) {
+    if (this._ep.closed) return;
+    this._rejectReady(err);
+    this._ep.close(err);
+  }
+
+  _reportError(e) {
+    if (typeof console === "object") console.error("worker-bridge:", e);
+  }
+
+  /** The underlying Worker (a node:worker_threads Worker under Node; null until it exists there). */
+  get worker() {
+    return this._worker;
+  }
+
+  /** Live reference counts of this side of the channel. */
+  stats() {
+    return this._ep.stats();
+  }
+
+  /** Stops the worker and rejects every pending call with a ClosedError. */
+  terminate() {
+    this._fail(new ClosedError("the worker was terminated (BridgeWorker.terminate()); this call can no longer complete"));
+    if (this._worker !== null) this._worker.terminate();
+    else this._outbox = [];
+  }
+}

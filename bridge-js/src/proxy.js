@@ -1,0 +1,261 @@
+// The ES Proxy standing for an object on the other side of a channel.
+//
+// One proxy per remote id (refs.js keeps the identity). The target is chosen
+// by kind so `typeof` and `Array.isArray` answer as on the owning side:
+//   0 function -> a bound function: callable and constructible, and unlike a
+//                 plain `function(){}` it has no non-configurable `prototype`
+//                 that would constrain the ownKeys/getOwnPropertyDescriptor
+//                 invariants
+//   1 object   -> {}
+//   2 array    -> []
+// The proxy state lives on the target under a private symbol (configurable,
+// so it never constrains a trap's answer).
+//
+// Two handler flavours:
+//   SYNC (worker side, atomics transport): every trap is a blocking request
+//     into the main thread, answered by reference for get/apply/construct/...
+//   ASYNC (main side, or a worker without blocking): `apply`/`construct`/`get`
+//     return Promises; the other traps answer locally from the empty target.
+
+import { proxyName } from "./refs.js";
+
+export const STATE = Symbol("worker-bridge.state");
+
+const WELL_KNOWN = new Set();
+for (const n of ["asyncIterator", "hasInstance", "isConcatSpreadable", "iterator",
+  "match", "matchAll", "replace", "search", "species", "split", "toPrimitive",
+  "toStringTag", "unscopables", "dispose", "asyncDispose"]) {
+  if (typeof Symbol[n] === "symbol") WELL_KNOWN.add(Symbol[n]);
+}
+const DISPOSE = Symbol.dispose;
+const TO_PRIMITIVE = Symbol.toPrimitive;
+
+// Named so that printing a function proxy shows "[Function: bound remote]".
+function remote() {}
+
+export function makeTarget(kind) {
+  if (kind === 0) return remote.bind(null);
+  if (kind === 2) return [];
+  return {};
+}
+
+export function makeProxy(kind, state, sync) {
+  const target = makeTarget(kind);
+  Object.defineProperty(target, STATE, { value: state, configurable: true });
+  return new Proxy(target, sync ? SYNC : ASYNC);
+}
+
+function disposer(st) {
+  if (st.dispose === null) st.dispose = () => { st.tables.releaseState(st); };
+  return st.dispose;
+}
+
+// Reused op objects: a trap encodes its request before anything else can run
+// on this thread, so one object per op is enough (no allocation per trap).
+const OP_GET = { t: "get", key: "" };
+const OP_SET = { t: "set", key: "", value: undefined };
+const OP_HAS = { t: "has", key: "" };
+const OP_DELETE = { t: "delete", key: "" };
+const OP_OWN_KEYS = { t: "own_keys" };
+const OP_GOPD = { t: "get_own_property_descriptor", key: "" };
+const OP_DEFINE = { t: "define_property", key: "", descriptor: undefined };
+const OP_GET_PROTO = { t: "get_prototype_of" };
+const OP_SET_PROTO = { t: "set_prototype_of", proto: null };
+const OP_APPLY = { t: "apply", this: undefined, args: null };
+const OP_CONSTRUCT = { t: "construct", args: null };
+
+function badKey(key) {
+  return new TypeError(`worker-bridge: the property key ${String(key)} cannot cross to the main thread; only strings and well-known symbols (Symbol.iterator, ...) can`);
+}
+
+// Descriptor as the wire carries it -> one that obeys the Proxy invariants:
+// configurable unless the target itself holds a non-configurable property
+// (arrays' `length`), in which case that is reported the way the target has it.
+function toDescriptor(target, key, d, st) {
+  const own = Reflect.getOwnPropertyDescriptor(target, key);
+  if (d === undefined) return own !== undefined && !own.configurable ? own : undefined;
+  const out = { configurable: true, enumerable: d.enumerable === true };
+  if (d.get !== undefined || d.set !== undefined) {
+    out.get = d.get;
+    out.set = d.set;
+  } else {
+    out.writable = d.writable === true;
+    // Object values come by reference through a Get (the descriptor itself
+    // travels by value, which would copy a plain object).
+    if (d.refValue === true) {
+      OP_GET.key = key;
+      out.value = st.tables.ep.reflect(st, OP_GET, key, key);
+    } else {
+      out.value = d.value;
+    }
+  }
+  if (own !== undefined && !own.configurable) {
+    out.configurable = false;
+    if (own.writable === true) out.writable = true;
+  }
+  return out;
+}
+
+// Freezing or sealing would make the local placeholder non-extensible, and
+// the protocol has no op to do it on the owner: refuse clearly.
+function preventExtensions(target) {
+  const st = target[STATE];
+  throw new TypeError(`worker-bridge: cannot freeze, seal or preventExtensions ${proxyName(st)} through its proxy; ` +
+    "do it on the thread that owns the object (e.g. in a function exposed with sync)");
+}
+
+const SYNC = {
+  preventExtensions,
+  get(target, key) {
+    const st = target[STATE];
+    if (typeof key === "symbol") {
+      if (key === DISPOSE) return disposer(st);
+      if (!WELL_KNOWN.has(key)) return undefined;
+    } else if (key === "then") {
+      // Not thenable, so `await proxy` gives the proxy instead of hanging.
+      return undefined;
+    }
+    OP_GET.key = key;
+    return st.tables.ep.reflect(st, OP_GET, key, key);
+  },
+  set(target, key, value) {
+    const st = target[STATE];
+    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
+    OP_SET.key = key;
+    OP_SET.value = value;
+    try {
+      return st.tables.ep.reflect(st, OP_SET, undefined, key);
+    } finally {
+      OP_SET.value = undefined;
+    }
+  },
+  has(target, key) {
+    const st = target[STATE];
+    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) return false;
+    OP_HAS.key = key;
+    return st.tables.ep.reflect(st, OP_HAS, undefined, key);
+  },
+  deleteProperty(target, key) {
+    const st = target[STATE];
+    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
+    OP_DELETE.key = key;
+    const ok = st.tables.ep.reflect(st, OP_DELETE, undefined, key);
+    if (ok) {
+      const own = Reflect.getOwnPropertyDescriptor(target, key);
+      if (own !== undefined && !own.configurable) return false;
+    }
+    return ok;
+  },
+  ownKeys(target) {
+    const st = target[STATE];
+    const keys = st.tables.ep.reflect(st, OP_OWN_KEYS, undefined, "ownKeys");
+    // The target's non-configurable keys (an array's `length`) must be listed.
+    for (const k of Reflect.ownKeys(target)) {
+      if (k === STATE) continue;
+      const d = Reflect.getOwnPropertyDescriptor(target, k);
+      if (!d.configurable && !keys.includes(k)) keys.push(k);
+    }
+    return keys;
+  },
+  getOwnPropertyDescriptor(target, key) {
+    const st = target[STATE];
+    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) return undefined;
+    OP_GOPD.key = key;
+    const d = st.tables.ep.reflect(st, OP_GOPD, undefined, key);
+    return toDescriptor(target, key, d, st);
+  },
+  defineProperty(target, key, desc) {
+    const st = target[STATE];
+    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
+    const wireDesc = {};
+    for (const k of ["value", "writable", "get", "set", "enumerable", "configurable"]) {
+      if (Object.hasOwn(desc, k)) wireDesc[k] = desc[k];
+    }
+    OP_DEFINE.key = key;
+    OP_DEFINE.descriptor = wireDesc;
+    let ok;
+    try {
+      ok = st.tables.ep.reflect(st, OP_DEFINE, undefined, key);
+    } finally {
+      OP_DEFINE.descriptor = undefined;
+    }
+    // A non-configurable property must exist on the target too (invariant).
+    if (ok && desc.configurable === false) Reflect.defineProperty(target, key, desc);
+    return ok;
+  },
+  getPrototypeOf(target) {
+    const st = target[STATE];
+    return st.tables.ep.reflect(st, OP_GET_PROTO, "[[Prototype]]", "getPrototypeOf");
+  },
+  setPrototypeOf(target, proto) {
+    const st = target[STATE];
+    OP_SET_PROTO.proto = proto;
+    try {
+      return st.tables.ep.reflect(st, OP_SET_PROTO, undefined, "setPrototypeOf");
+    } finally {
+      OP_SET_PROTO.proto = null;
+    }
+  },
+  apply(target, thisArg, args) {
+    const st = target[STATE];
+    OP_APPLY.this = thisArg;
+    OP_APPLY.args = args;
+    try {
+      return st.tables.ep.reflect(st, OP_APPLY, "()", "()");
+    } finally {
+      OP_APPLY.this = undefined;
+      OP_APPLY.args = null;
+    }
+  },
+  construct(target, args) {
+    const st = target[STATE];
+    OP_CONSTRUCT.args = args;
+    try {
+      return st.tables.ep.reflect(st, OP_CONSTRUCT, "()", "new");
+    } finally {
+      OP_CONSTRUCT.args = null;
+    }
+  },
+};
+
+function noop() {}
+
+// Main side: the owner is another thread that the main thread must not block
+// on. Calls and reads give Promises; the rest answers from the local target
+// (an empty object or function), so printing or inspecting never throws.
+const ASYNC = {
+  preventExtensions,
+  get(target, key) {
+    const st = target[STATE];
+    if (typeof key === "symbol") {
+      if (key === DISPOSE) return disposer(st);
+      if (key === TO_PRIMITIVE) return () => `[worker-bridge proxy ${st.tables.ep.proxyLabel(st)}]`;
+      return undefined;
+    }
+    // Not thenable; and JSON.stringify's probe finds no toJSON method.
+    if (key === "then" || key === "toJSON") return undefined;
+    const p = st.tables.ep.reflectAsync(st, { t: "get", key });
+    // Reads are often speculative: a read nobody awaits must not become an
+    // unhandled rejection (e.g. when the worker is terminated). Awaiting
+    // `p` still sees the rejection.
+    p.catch(noop);
+    return p;
+  },
+  set(target, key, value) {
+    const st = target[STATE];
+    if (typeof key === "symbol") throw badKey(key);
+    // Fire and forget: a set cannot wait; a failure is reported, not lost.
+    st.tables.ep.reflectAsync(st, { t: "set", key, value }).then(null, (e) => {
+      st.tables.ep.report(e);
+    });
+    return true;
+  },
+  apply(target, thisArg, args) {
+    const st = target[STATE];
+    return st.tables.ep.reflectAsync(st, { t: "apply", this: thisArg, args });
+  },
+  construct(target, args) {
+    const st = target[STATE];
+    return st.tables.ep.reflectAsync(st, { t: "construct", args });
+  },
+};

@@ -1,0 +1,233 @@
+// Export and import tables (docs/protocol.md §5), one pair per channel.
+//
+// Export table: local object -> { id, count }. The same object keeps the same
+// id while it is exported; every send adds 1 to the count; a Release from the
+// peer subtracts what the peer had received, and the entry goes at 0.
+//
+// Import table: id -> { WeakRef(proxy), count }. One proxy per id, so identity
+// holds on this side. A proxy is released by `release(p)`, `p[Symbol.dispose]()`
+// or the FinalizationRegistry; the release carries the whole count received,
+// so a Remote that was in flight meanwhile keeps the peer's entry alive.
+//
+// Releases are queued here and taken by the endpoint, which piggybacks them
+// on its next Request/Reply or sends them alone after a short idle delay.
+
+/** proxy -> its state; module-wide so any side can recognise any proxy. */
+export const PROXY_STATE = new WeakMap();
+
+const EMPTY = Object.freeze([]);
+
+export class RefTables {
+  /**
+   * @param {object} o
+   * @param {object} o.globalObj   what target/Local id 0 means on this side
+   * @param {(kind:number, state:object)=>object} o.makeProxy
+   * @param {() => void} o.onPending  called when the first release is queued
+   * @param {() => object} o.rootProxy  the proxy of the peer's global object (id 0)
+   */
+  constructor({ globalObj, makeProxy, onPending, rootProxy }) {
+    this.globalObj = globalObj;
+    this.rootProxy = rootProxy;
+    this.makeProxy = makeProxy;
+    this.onPending = onPending;
+    this.exportsByObj = new Map();
+    this.exportsById = new Map();
+    this.nextId = 1;
+    this.imports = new Map();
+    this.pending = [];
+    // Set by the endpoint around a decode so new proxies get readable names.
+    this.hintParent = null;
+    this.hintKey = undefined;
+    // Reused hook results: the codec reads them at once (no allocation per ref).
+    this._local = { local: 0 };
+    this._remote = { kind: 0, id: 0 };
+    this.registry = typeof FinalizationRegistry === "function"
+      ? new FinalizationRegistry((entry) => this._finalized(entry))
+      : null;
+  }
+
+  // ------------------------------------------------------------ codec hooks
+
+  isProxy(obj) {
+    return PROXY_STATE.has(obj);
+  }
+
+  exportValue(obj) {
+    const st = PROXY_STATE.get(obj);
+    if (st !== undefined && st.tables === this) {
+      if (st.released) throw releasedError(st);
+      this._local.local = st.id;
+      return this._local;
+    }
+    const r = this._remote;
+    if (obj === this.globalObj) {
+      // Id 0 is the global object on both sides: never counted, never
+      // released, and the peer maps it to its one `window` proxy.
+      r.kind = typeof obj === "function" ? 0 : 1;
+      r.id = 0;
+      return r;
+    }
+    let e = this.exportsByObj.get(obj);
+    if (e === undefined) {
+      const id = this.nextId;
+      this.nextId = id === 0xffffffff ? 1 : id + 1;
+      e = { id, count: 0, obj };
+      this.exportsByObj.set(obj, e);
+      this.exportsById.set(id, e);
+    }
+    e.count++;
+    r.kind = typeof obj === "function" ? 0 : Array.isArray(obj) ? 2 : 1;
+    r.id = e.id;
+    return r;
+  }
+
+  importRemote(kind, id) {
+    if (id === 0) return this.rootProxy();
+    let e = this.imports.get(id);
+    if (e !== undefined) {
+      const p = e.ref.deref();
+      if (p !== undefined) {
+        e.count++;
+        return p;
+      }
+      // Collected but not yet finalized: a new proxy inherits the count and
+      // the old entry's finalizer becomes a no-op (it is no longer current).
+      if (this.registry !== null) this.registry.unregister(e);
+    }
+    const state = {
+      id,
+      kind,
+      tables: this,
+      released: false,
+      parent: this.hintParent,
+      key: this.hintKey,
+      dispose: null,
+    };
+    const proxy = this.makeProxy(kind, state);
+    const entry = { id, count: (e === undefined ? 0 : e.count) + 1, ref: new WeakRef(proxy), state };
+    this.imports.set(id, entry);
+    PROXY_STATE.set(proxy, state);
+    if (this.registry !== null) this.registry.register(proxy, entry, entry);
+    return proxy;
+  }
+
+  importLocal(id) {
+    if (id === 0) return this.globalObj;
+    const e = this.exportsById.get(id);
+    if (e === undefined) {
+      throw new Error(`worker-bridge: the peer referred to object #${id}, which this side no longer exports ` +
+        "(it was released). Keep a proxy alive while you still pass it back.");
+    }
+    return e.obj;
+  }
+
+  // ------------------------------------------------------------ export side
+
+  /** The local object a request targets (0 = the global object). */
+  target(id) {
+    return this.importLocal(id);
+  }
+
+  applyReleases(list) {
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i][0];
+      const e = this.exportsById.get(id);
+      if (e === undefined) continue;
+      e.count -= list[i][1];
+      if (e.count <= 0) {
+        this.exportsById.delete(id);
+        this.exportsByObj.delete(e.obj);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ import side
+
+  /** Releases a proxy now; false if it was released already. */
+  release(proxy) {
+    const st = PROXY_STATE.get(proxy);
+    if (st === undefined || st.tables !== this) {
+      throw new TypeError("release() expects a proxy that came from this bridge (a main-thread object in a worker, or a worker object on the main thread)");
+    }
+    return this.releaseState(st);
+  }
+
+  releaseState(st) {
+    if (st.id === 0 || st.released) return false;
+    st.released = true;
+    const e = this.imports.get(st.id);
+    if (e !== undefined && e.state === st) {
+      this.imports.delete(st.id);
+      if (this.registry !== null) this.registry.unregister(e);
+      this._queue(st.id, e.count);
+    }
+    return true;
+  }
+
+  _finalized(entry) {
+    if (this.imports.get(entry.id) !== entry) return;
+    this.imports.delete(entry.id);
+    this._queue(entry.id, entry.count);
+  }
+
+  _queue(id, count) {
+    const first = this.pending.length === 0;
+    this.pending.push([id, count]);
+    if (first && this.onPending) this.onPending();
+  }
+
+  /** Pending releases to piggyback (a shared empty array when none). */
+  takeReleases() {
+    if (this.pending.length === 0) return EMPTY;
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  hasPending() {
+    return this.pending.length !== 0;
+  }
+
+  /** Forget everything (channel closed): no releases go out any more. */
+  clear() {
+    for (const e of this.imports.values()) {
+      e.state.released = true;
+      if (this.registry !== null) this.registry.unregister(e);
+    }
+    this.imports.clear();
+    this.exportsById.clear();
+    this.exportsByObj.clear();
+    this.pending = [];
+  }
+
+  stats() {
+    let exportCount = 0;
+    for (const e of this.exportsById.values()) exportCount += e.count;
+    return {
+      exports: this.exportsById.size,
+      imports: this.imports.size,
+      exportCount,
+      pendingReleases: this.pending.length,
+    };
+  }
+}
+
+/** A readable name for a proxy, from the path it was first reached by. */
+export function proxyName(st) {
+  let out = "";
+  let s = st;
+  for (let depth = 0; s != null; depth++, s = s.parent) {
+    const k = s.key;
+    if (k === undefined || depth > 16) {
+      return (s.rootName || (s.id === 0 ? "window" : `<object #${s.id}>`)) + out;
+    }
+    if (s.parent == null) return String(typeof k === "symbol" ? k.description : k) + out;
+    out = (typeof k === "symbol" ? `[${k.description}]` : k === "()" ? "()" : `.${k}`) + out;
+  }
+  return out;
+}
+
+export function releasedError(st) {
+  return new Error(`worker-bridge: ${proxyName(st)} was released (release() or Symbol.dispose) and can no longer be used; ` +
+    "read it again from its owner to get a fresh proxy.");
+}

@@ -1,0 +1,149 @@
+// Worker entry point: `bridge()`.
+//
+//   import { bridge } from "worker-bridge/worker";
+//   const { sync, window } = await bridge();
+//   sync.compute = (a, b) => a + b;           // the main thread may call this
+//   window.document.title = sync.location();  // synchronous calls into main
+//
+// The message listener is installed while this module evaluates, before any
+// code of the importing module runs, so the start-up message is never lost.
+
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG } from "./endpoint.js";
+import { PROXY_STATE } from "./refs.js";
+import { BridgeError } from "./errors.js";
+
+export { BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError } from "./errors.js";
+
+const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync === "function";
+const BELL = { [TAG]: "bell" };
+const BELL_POLL = { [TAG]: "bell", poll: true };
+
+let port = null; // where messages to the main thread go: self, or parentPort
+let endpoint = null;
+let result = null;
+let resolveBridge;
+let rejectBridge;
+const started = new Promise((res, rej) => { resolveBridge = res; rejectBridge = rej; });
+started.catch(() => {});
+
+function onMessage(data) {
+  if (data === null || typeof data !== "object") return;
+  const t = data[TAG];
+  if (t === undefined) return;
+  if (t === 1) {
+    if (endpoint === null) start(data);
+  } else if (endpoint === null) {
+    return; // the start-up message always comes first; nothing to serve yet
+  } else if (t === "m") {
+    endpoint.receive(data.b);
+  } else if (t === "bell") {
+    endpoint.bell(data.poll === true);
+  }
+}
+
+if (typeof globalThis.WorkerGlobalScope === "function" && globalThis instanceof globalThis.WorkerGlobalScope) {
+  port = globalThis;
+  globalThis.addEventListener("message", (e) => onMessage(e.data));
+} else if (typeof process === "object" && process.versions != null && process.versions.node) {
+  // A variable specifier keeps bundlers from resolving this for browsers.
+  const spec = "node:worker_threads";
+  const { parentPort } = await import(spec);
+  if (parentPort !== null) {
+    port = parentPort;
+    parentPort.on("message", onMessage);
+  }
+}
+
+function makeSync(ep) {
+  const callers = new Map();
+  const blocking = ep.tx.blocking;
+  return new Proxy(Object.create(null), {
+    get(_, name) {
+      if (typeof name !== "string" || name === "then") return undefined;
+      let f = callers.get(name);
+      if (f === undefined) {
+        f = blocking
+          ? (...args) => ep.callSync(name, args)
+          : (...args) => ep.callAsync(0, { t: "call", name, args }, name);
+        callers.set(name, f);
+      }
+      return f;
+    },
+    set(_, name, fn) {
+      if (typeof name !== "string") throw new TypeError("sync names must be strings");
+      ep.expose(name, fn);
+      return true;
+    },
+    has(_, name) {
+      return ep.exposed.has(name);
+    },
+    deleteProperty(_, name) {
+      ep.exposed.delete(name);
+      return true;
+    },
+    ownKeys() {
+      return [...ep.exposed.keys()];
+    },
+    getOwnPropertyDescriptor(_, name) {
+      const fn = ep.exposed.get(name);
+      return fn === undefined ? undefined : { value: fn, writable: true, enumerable: true, configurable: true };
+    },
+  });
+}
+
+function start(init) {
+  const post = (m, transfer) => {
+    if (transfer === undefined) port.postMessage(m);
+    else port.postMessage(m, transfer);
+  };
+  let tx;
+  try {
+    tx = init.transport === "atomics"
+      ? new AtomicsTransport(init.sab, init.capacity, init.maxMessage, "worker")
+      : new PostMessageTransport(post);
+  } catch (e) {
+    rejectBridge(new BridgeError(`worker-bridge: bad start-up message from the main thread: ${e.message}`, { cause: e }));
+    return;
+  }
+  const ep = new Endpoint({
+    side: "worker",
+    transport: tx,
+    timeout: init.timeout,
+    reentrant: init.reentrant,
+    spinMs: init.spin,
+    globalObj: globalThis,
+    ringBell: init.doorbell === true ? (poll) => port.postMessage(poll ? BELL_POLL : BELL) : null,
+    onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
+  });
+  endpoint = ep;
+  const refs = ep.refs;
+  result = Object.freeze({
+    sync: makeSync(ep),
+    window: ep.windowProxy(),
+    isWindowProxy: (x) => {
+      const st = PROXY_STATE.get(x);
+      return st !== undefined && st.tables === refs;
+    },
+    native: tx.kind === "atomics",
+    transport: tx.kind,
+    release: (p) => refs.release(p),
+    stats: () => ep.stats(),
+  });
+  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC });
+  resolveBridge(result);
+  // Serve the main thread's calls once the code after `await bridge()` had
+  // its turn to assign `sync.*` functions.
+  if (tx.kind === "atomics") ep.schedulePump();
+}
+
+/**
+ * Resolves, once the main thread's start-up message arrived, to
+ * `{ sync, window, isWindowProxy, native, transport, release, stats }`.
+ */
+export function bridge() {
+  if (port === null) {
+    return Promise.reject(new BridgeError("worker-bridge: bridge() must run inside a worker started with " +
+      "`new BridgeWorker(url)` from the main thread (import it from \"worker-bridge/worker\" in the worker script)"));
+  }
+  return started;
+}

@@ -1,0 +1,88 @@
+/** Something about the bridge itself went wrong. */
+export class BridgeError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+}
+/** A call could never finish; the message contains "Possible deadlock" and names both calls. */
+export class DeadlockError extends BridgeError {
+  readonly name: "DeadlockError";
+}
+/** A call took longer than the `timeout` option; the channel stays usable. */
+export class TimeoutError extends BridgeError {
+  readonly name: "TimeoutError";
+}
+/** A blocked call was interrupted before its reply arrived. */
+export class InterruptError extends BridgeError {
+  readonly name: "InterruptError";
+}
+/** The worker was terminated or crashed, or the channel was closed. */
+export class ClosedError extends BridgeError {
+  readonly name: "ClosedError";
+}
+
+/** Live reference counts of one side of a channel. */
+export interface BridgeStats {
+  /** Local objects the other side holds proxies of. */
+  exports: number;
+  /** Proxies of the other side's objects alive here. */
+  imports: number;
+  /** Sum of the export counts (sends not yet released). */
+  exportCount: number;
+  /** Releases queued, not yet sent. */
+  pendingReleases: number;
+  /** Async calls waiting for a reply. */
+  pendingCalls: number;
+}
+
+export interface BridgeWorkerOptions {
+  /** Passed to `new Worker` (default "module"). */
+  type?: "module" | "classic";
+  /** Worker name, passed to `new Worker`. */
+  name?: string;
+  /**
+   * Service-worker script for pages that are not cross-origin isolated.
+   * Accepted now; until that transport lands such pages use the "async" transport.
+   */
+  serviceWorker?: string | URL;
+  /** Default time-out in ms for every call, both directions; omitted or 0 = none. */
+  timeout?: number;
+  /** Serve main->worker calls nested in a blocked worker call (default true). */
+  reentrant?: boolean;
+  /** Bytes per mailbox frame, a multiple of 8 (default 1 MiB); bigger messages are chunked. */
+  capacity?: number;
+  /** The largest message in bytes (default 256 MiB); larger ones fail with a clear error. */
+  maxMessage?: number;
+  /**
+   * Milliseconds each side polls for the next request after serving one,
+   * before it waits with Atomics.waitAsync (default 0.05). Saves the wake-up
+   * cost for callers in a loop; 0 turns it off (e.g. on a crowded CPU).
+   */
+  spin?: number;
+  /** Force a transport (mainly for tests). Default: "atomics" when SharedArrayBuffer is usable. */
+  transport?: "atomics" | "async";
+}
+
+/**
+ * `w.sync`: assign a function to expose it to the worker (the worker calls it
+ * synchronously; it may return a Promise, which is awaited while the worker
+ * waits); read a name to get a caller of the worker's function, which
+ * returns a Promise.
+ */
+export type MainSync = {
+  [name: string]: (...args: any[]) => any;
+};
+
+export class BridgeWorker {
+  constructor(url: string | URL, options?: BridgeWorkerOptions);
+  /** Expose main functions (assign) and call worker functions (read, await). */
+  readonly sync: MainSync;
+  /** The underlying Worker (a node:worker_threads Worker under Node; null there until it exists). */
+  readonly worker: Worker | any;
+  /** Resolves when the worker received the start-up message; rejects if it failed to start. */
+  readonly ready: Promise<void>;
+  /** "atomics" (SharedArrayBuffer + Atomics) or "async" (postMessage, no blocking). */
+  readonly transport: "atomics" | "async" | "service-worker";
+  /** Live reference counts of the main side of this channel. */
+  stats(): BridgeStats;
+  /** Stops the worker; every pending call rejects with ClosedError. */
+  terminate(): void;
+}

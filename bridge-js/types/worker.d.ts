@@ -1,0 +1,35 @@
+export {
+  BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError,
+} from "./main.js";
+export type { BridgeStats } from "./main.js";
+import type { BridgeStats } from "./main.js";
+
+/**
+ * `sync` in the worker: assign a function to expose it to the main thread;
+ * read a name to call the main thread's function. With the "atomics"
+ * transport the call is synchronous; with "async" it returns a Promise.
+ */
+export type WorkerSync = {
+  [name: string]: (...args: any[]) => any;
+};
+
+/** A proxy of a main-thread object: property reads, calls and `new` are synchronous. */
+export type MainProxy = any;
+
+export interface Bridge {
+  sync: WorkerSync;
+  /** Synchronous proxy of the main thread's globalThis (throws under the "async" transport). */
+  window: MainProxy & typeof globalThis;
+  /** True for proxies of main-thread objects (window and everything reached through it). */
+  isWindowProxy(value: unknown): boolean;
+  /** True when SharedArrayBuffer + Atomics carry the calls. */
+  native: boolean;
+  transport: "atomics" | "async" | "service-worker";
+  /** Frees a proxy now (also `proxy[Symbol.dispose]()`); false if it was released already. */
+  release(proxy: MainProxy): boolean;
+  /** Live reference counts of the worker side. */
+  stats(): BridgeStats;
+}
+
+/** Resolves once the main thread's start-up message arrived. */
+export function bridge(): Promise<Bridge>;
