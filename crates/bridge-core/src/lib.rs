@@ -41,3 +41,4 @@ pub mod mailbox;
 pub mod channel;
 pub mod refs;
 pub mod deadlock;
+pub mod serde_value;

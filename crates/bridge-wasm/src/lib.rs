@@ -11,6 +11,10 @@
 //! - `WorkerPort` (feature `embed`): a worker's end of a channel framed by bridge-core's
 //!   mailbox, for Rust runtimes in workers (and to prove the Rust and JS
 //!   mailboxes interoperate);
+//! - [`embed`] (feature `embed`): the typed Rust embedding,
+//!   `embed::main_thread().call::<A, R>(name, &args)`, DOM handles and
+//!   exposed Rust functions (docs/rust.md), with the `initBridge` /
+//!   `servePending` exports a worker's JS bootstrap calls;
 //! - `wireRoundTrip` / `wireRoundTripValue` (feature `wire`): decode and re-encode
 //!   with bridge-core's wire codec, so JS tests prove that bytes the JS codec
 //!   writes are accepted by Rust and come back byte for byte.
@@ -18,11 +22,25 @@
 //! Features: the package bridge-js ships is the default build (SabRegion and
 //! DeadlockTracker: about 57 KB raw, 18 KB brotli with the name section
 //! removed). `wire` adds the codec (about +37 KB raw, +10 KB brotli) and
-//! `embed` adds `WorkerPort` (about +10 KB raw, +3 KB brotli); `full` is both,
+//! `embed` adds `WorkerPort` and the typed embedding with its codec and call
+//! layer (about +114 KB raw, +37 KB brotli); `full` is all of them,
 //! built into bridge-js/pkg/full for the JS tests.
 //!
 //! This is the only Rust crate that touches js-sys.
 
+// The wasm-threads flavour (nightly only, as `+atomics` is) uses the wasm
+// `memory.atomic.wait32` / `notify` intrinsics.
+#![cfg_attr(
+    all(
+        feature = "threads",
+        target_arch = "wasm32",
+        target_feature = "atomics"
+    ),
+    feature(stdarch_wasm_atomic_wait)
+)]
+
+#[cfg(feature = "embed")]
+pub mod embed;
 #[cfg(feature = "embed")]
 mod port;
 mod shm;

@@ -1,0 +1,1377 @@
+//! The Rust embedding (feature `embed`): typed, synchronous access to the
+//! main thread for Rust code running in a worker, with serde types and no JS
+//! codec in the path.
+//!
+//! ```ignore
+//! use bridge_wasm::embed::{main_thread, window, expose, BridgeError};
+//!
+//! #[derive(serde::Serialize)]
+//! struct Order { id: u64, qty: u32 }
+//! #[derive(serde::Deserialize)]
+//! struct Receipt { total: f64 }
+//!
+//! // Calls `w.sync.checkout(order, "EUR")` on the main thread and blocks
+//! // until it returns (or throws: `Err(BridgeError::Thrown { name, message, .. })`).
+//! let r: Receipt = main_thread().call("checkout", &(Order { id: 1, qty: 2 }, "EUR"))?;
+//!
+//! // Drive the DOM: handles stand for main-thread objects.
+//! let doc = window().get("document")?.handle()?;
+//! doc.set("title", &"from Rust")?;
+//!
+//! // Let the main thread call Rust: `await w.sync.add(2, 3)` is 5.
+//! expose("add", |(a, b): (f64, f64)| Ok::<_, BridgeError>(a + b));
+//! ```
+//!
+//! # Start-up
+//!
+//! The main thread (bridge-js `BridgeWorker`) posts
+//! `{ "worker-bridge": 1, sab, capacity, maxMessage, transport, timeout, ... }`
+//! (docs/protocol.md §7). The worker's JS bootstrap loads this wasm, calls
+//! [`init_bridge`]`(sab, capacity, maxMessage, timeout)`, runs the Rust code
+//! that [`expose`]s functions, posts `{ "worker-bridge": "ready",
+//! waitAsync: true }` back, and then calls [`serve_pending`] whenever the
+//! `to_worker` mailbox's `WRITTEN` slot changes (it waits with
+//! `Atomics.waitAsync`). `bridge-js/test/fixtures/rust-worker.js` is such a
+//! bootstrap.
+//!
+//! # Arguments
+//!
+//! [`MainThread::call`]`(name, &args)` spreads `args` the way JS spreads
+//! `f(...args)` when `args` serializes to an array (a tuple, tuple struct,
+//! `Vec`, array), and passes it as the one argument otherwise (a struct, a
+//! number, a string, a map). To pass one array as a single argument, wrap it
+//! in a 1-tuple: `&(vec,)`. `&()` calls with no arguments.
+//!
+//! A function given to [`expose`] receives its arguments as one value `A`
+//! read from the array of arguments: use a tuple `(a, b)` for a fixed list
+//! or `Vec<T>` for any number. When that fails and exactly one argument came,
+//! `A` is read from that argument alone, so `|x: f64|` works for `f(1.5)`;
+//! when none came, from `undefined`, so `|(): ()|` works for `f()`.
+//!
+//! # References
+//!
+//! Results of [`JsHandle::get`], [`JsHandle::call_method`] and
+//! [`JsHandle::construct`] come by reference (docs/protocol.md "Copy or
+//! reference"): primitives as [`Value`]s, objects and functions as
+//! [`JsHandle`]s. Typed calls ([`MainThread::call`]) copy plain data; a
+//! main-thread object inside such a result (a DOM node, a function) can be
+//! read into a `JsHandle` field. A handle is released when its last clone
+//! drops: the release rides on the next message (docs/protocol.md §5).
+//!
+//! # Threads
+//!
+//! Everything here lives on the worker thread that called [`init_bridge`]
+//! (thread-local state). A Rust panic in the `release-wasm` profile aborts the
+//! wasm instance; an exposed function should return `Err` instead.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use bridge_core::channel::{CallError, WorkerSide};
+use bridge_core::mailbox::Config;
+use bridge_core::message::{Key, Op, Outcome, Request};
+use bridge_core::refs::{ImportTable, TableStats};
+use bridge_core::serde_value::{
+    expand_shared, from_value, to_value, DeError, SerError, LOCAL_NEWTYPE, REMOTE_NEWTYPE,
+};
+use bridge_core::value::{ErrorValue, JsString, RefKind, Value};
+use js_sys::SharedArrayBuffer;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::shm::SabRegion;
+
+pub use bridge_core::serde_value;
+pub use bridge_core::value;
+
+/// What a call into the main thread can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    /// The main thread's function threw an Error; its `name` (`"TypeError"`,
+    /// ...), `message` and `stack` are kept.
+    #[error("the main thread threw {name}: {message}")]
+    Thrown {
+        /// The JS error's `name`.
+        name: String,
+        /// The JS error's `message`.
+        message: String,
+        /// The JS error's `stack`, when it had one.
+        stack: Option<String>,
+    },
+    /// The main thread threw something that is not an Error (`throw 42`).
+    #[error("the main thread threw a value that is not an Error: {0:?}")]
+    ThrownValue(Value),
+    /// No reply before the time-out; the channel stays usable.
+    #[error("the call to the main thread timed out (no reply in time); the channel stays usable: raise the time-out (BridgeWorker `timeout` or MainThread::with_timeout) if the call is slow")]
+    Timeout,
+    /// The channel is closed (the worker was terminated, or the main side closed it).
+    #[error("the bridge to the main thread is closed (terminated or closed by the main thread); no more calls can be made")]
+    Closed,
+    /// The channel is in use further up this thread's stack in a way that
+    /// cannot lend it (a call from a `Drop` or serde impl run by the bridge
+    /// itself).
+    #[error("the bridge is busy on this thread (called from a Drop or serde impl that the bridge itself is running?); call the main thread from ordinary code")]
+    Busy,
+    /// [`init_bridge`] was not called on this thread yet.
+    #[error("the bridge is not started on this thread: the worker's JS bootstrap must call init_bridge(sab, capacity, maxMessage) with the fields of the main thread's start-up message first")]
+    NotStarted,
+    /// The arguments (or a value to set) cannot become a JS value.
+    #[error("the arguments cannot be sent to the main thread: {0}")]
+    Encode(#[from] SerError),
+    /// The result cannot be read as the Rust type asked for.
+    #[error("the main thread's result does not fit the Rust type: {0}")]
+    Decode(#[from] DeError),
+    /// The value is a main-thread object where data was expected, or data
+    /// where a handle was expected.
+    #[error("{0}")]
+    NotAHandle(String),
+    /// Any other failure of the channel (message too large, protocol violation).
+    #[error(transparent)]
+    Channel(CallError),
+}
+
+impl From<CallError> for BridgeError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Timeout => BridgeError::Timeout,
+            CallError::Closed => BridgeError::Closed,
+            other => BridgeError::Channel(other),
+        }
+    }
+}
+
+impl BridgeError {
+    /// An error for an exposed function to return: the main thread's promise
+    /// rejects with an Error of this `name` and `message`.
+    pub fn thrown(name: impl Into<String>, message: impl Into<String>) -> Self {
+        BridgeError::Thrown {
+            name: name.into(),
+            message: message.into(),
+            stack: None,
+        }
+    }
+
+    fn from_thrown(v: Value) -> Self {
+        match v {
+            Value::Error(e) => BridgeError::Thrown {
+                name: e.name.to_string_lossy(),
+                message: e.message.to_string_lossy(),
+                stack: e.stack.as_ref().map(JsString::to_string_lossy),
+            },
+            other => BridgeError::ThrownValue(other),
+        }
+    }
+
+    /// What the main thread sees when an exposed function returns this.
+    fn to_outcome(&self) -> Outcome {
+        match self {
+            BridgeError::Thrown {
+                name,
+                message,
+                stack,
+            } => {
+                let mut e = ErrorValue::new(name.as_str(), message.as_str());
+                e.stack = stack.as_deref().map(JsString::from);
+                Outcome::Thrown(Value::Error(Box::new(e)))
+            }
+            BridgeError::ThrownValue(v) => Outcome::Thrown(v.clone()),
+            other => Outcome::Thrown(Value::Error(Box::new(ErrorValue::new(
+                "Error",
+                other.to_string(),
+            )))),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Thread-local state
+
+type Exposed = Rc<dyn Fn(Vec<Value>) -> Outcome>;
+
+thread_local! {
+    /// The worker's end of the channel, once started.
+    static SIDE: RefCell<Option<WorkerSide<SabRegion>>> = const { RefCell::new(None) };
+    /// While the channel serves a request (it holds `SIDE` borrowed then),
+    /// the `&mut WorkerSide` it lent to the handler, so that the exposed
+    /// function can call the main thread itself (a nested call).
+    static CURRENT: Cell<*mut WorkerSide<SabRegion>> = const { Cell::new(std::ptr::null_mut()) };
+    /// Main-thread objects we hold handles for, by the main thread's id.
+    static IMPORTS: RefCell<ImportTable<Weak<HandleInner>>> = RefCell::new(ImportTable::new());
+    /// Functions the main thread may call by name.
+    static EXPOSED: RefCell<HashMap<String, Exposed>> = RefCell::new(HashMap::new());
+    /// Default time-out of a call (from the start-up message).
+    static DEFAULT_TIMEOUT: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the channel: the one lent to the request being served, or
+/// the thread's own.
+fn with_side<R>(f: impl FnOnce(&mut WorkerSide<SabRegion>) -> R) -> Result<R, BridgeError> {
+    let current = CURRENT.with(Cell::get);
+    if !current.is_null() {
+        // SAFETY: `current` was made from the `&mut WorkerSide` that
+        // `WorkerSide::serve` lent to `serve_request`, which is still running
+        // further up this thread's stack (it resets CURRENT before it
+        // returns, see `CurrentGuard`). `serve_request` does not touch that
+        // reference while the exposed function runs, so this is the only
+        // live use of it; a nested serve re-lends it and sets CURRENT to the
+        // re-lent pointer for its own duration. Only this thread sees CURRENT.
+        let side = unsafe { &mut *current };
+        flush_releases(side);
+        return Ok(f(side));
+    }
+    SIDE.with(|cell| {
+        let mut guard = cell.try_borrow_mut().map_err(|_| BridgeError::Busy)?;
+        let side = guard.as_mut().ok_or(BridgeError::NotStarted)?;
+        flush_releases(side);
+        Ok(f(side))
+    })
+}
+
+/// Moves the releases of dropped handles onto the next outgoing message.
+fn flush_releases(side: &mut WorkerSide<SabRegion>) {
+    let pending = IMPORTS.with(|t| t.try_borrow_mut().map(|mut t| t.take_pending()));
+    if let Ok(pending) = pending {
+        for r in pending {
+            side.queue_release(r);
+        }
+    }
+    // We export nothing, so releases from the main thread name nothing of ours.
+    side.take_releases();
+}
+
+/// Restores CURRENT when a served request ends.
+struct CurrentGuard(*mut WorkerSide<SabRegion>);
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+/// bridge-core's request handler: runs an exposed function.
+fn serve_request(req: Request, side: &mut WorkerSide<SabRegion>) -> Outcome {
+    let previous = CURRENT.with(|c| c.replace(side as *mut _));
+    let guard = CurrentGuard(previous);
+    let outcome = answer(req);
+    drop(guard);
+    flush_releases(side);
+    outcome
+}
+
+fn answer(req: Request) -> Outcome {
+    let (name, args) = match req.op {
+        Op::Call { name, args } if req.target == 0 => (name, args),
+        _ => {
+            return BridgeError::thrown(
+                "TypeError",
+                "a Rust worker serves only calls of the functions it exposed (w.sync.name(...)); its objects cannot be reached by reference",
+            )
+            .to_outcome()
+        }
+    };
+    let name = name.to_string_lossy();
+    let f = EXPOSED.with(|e| e.borrow().get(&name).cloned());
+    match f {
+        Some(f) => f(args),
+        None => BridgeError::thrown(
+            "TypeError",
+            format!("the Rust worker exposes no function {name:?}; expose it with bridge_wasm::embed::expose({name:?}, f) before the main thread calls it"),
+        )
+        .to_outcome(),
+    }
+}
+
+/// Imports every `Remote` in `values` (counting each receipt) and returns
+/// the handles, which keep them alive while the values are read.
+fn import_all(values: &[Value]) -> Vec<JsHandle> {
+    fn walk(v: &Value, out: &mut Vec<JsHandle>) {
+        match v {
+            Value::Remote { kind, id } => out.push(import(*kind, *id)),
+            Value::Array(items) | Value::Set(items) => items.iter().for_each(|x| walk(x, out)),
+            Value::Object(entries) => entries.iter().for_each(|(_, x)| walk(x, out)),
+            Value::Map(entries) => entries.iter().for_each(|(k, x)| {
+                walk(k, out);
+                walk(x, out)
+            }),
+            Value::Error(e) => {
+                if let Some(c) = &e.cause {
+                    walk(c, out);
+                }
+                e.props.iter().for_each(|(_, x)| walk(x, out));
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    values.iter().for_each(|v| walk(v, &mut out));
+    out
+}
+
+fn import(kind: u8, id: u32) -> JsHandle {
+    IMPORTS.with(|t| {
+        let mut t = t.borrow_mut();
+        let mut fresh = None;
+        let imported = t.import_with(id, || {
+            let rc = Rc::new(HandleInner {
+                id,
+                kind: RefKind::from_u8(kind).unwrap_or(RefKind::Object),
+            });
+            let weak = Rc::downgrade(&rc);
+            fresh = Some(rc);
+            weak
+        });
+        let rc = match fresh {
+            Some(rc) => rc,
+            // An entry exists only while a handle lives: its Drop removes it.
+            None => imported.proxy.upgrade().unwrap_or_else(|| {
+                wasm_bindgen::throw_str(
+                    "worker-bridge: import table holds a dead handle (internal error)",
+                )
+            }),
+        };
+        JsHandle(rc)
+    })
+}
+
+/// Reads `T` from values received from the main thread: shared objects are
+/// expanded and remote objects imported while `T` is read.
+fn read<T: DeserializeOwned>(mut value: Value) -> Result<T, BridgeError> {
+    expand_shared(std::slice::from_mut(&mut value))?;
+    let _receipts = import_all(std::slice::from_ref(&value));
+    Ok(from_value(&value)?)
+}
+
+// ---------------------------------------------------------------------------
+// Start-up (called by the JS bootstrap)
+
+/// Starts the bridge on this worker thread with the fields of the main
+/// thread's start-up message: `initBridge(msg.sab, msg.capacity,
+/// msg.maxMessage, msg.timeout)`. `timeout` (ms, 0 or omitted: none) is the
+/// default time-out of every call. Throws if the sizes do not fit the
+/// buffer, this thread may not block (a main thread), or it was already
+/// called.
+#[wasm_bindgen(js_name = initBridge)]
+pub fn init_bridge(
+    sab: &SharedArrayBuffer,
+    capacity: u32,
+    max_message: u32,
+    timeout_ms: Option<f64>,
+) -> Result<(), JsError> {
+    let region = SabRegion::from_sab(sab, None);
+    if !bridge_core::shm::SharedMemory::can_block(&region) {
+        return Err(JsError::new(
+            "initBridge: this thread may not block (a browser main thread); the Rust embedding runs in a worker",
+        ));
+    }
+    let config = Config {
+        capacity: capacity as usize,
+        max_message: max_message as usize,
+        ..Config::default()
+    };
+    let mut side = WorkerSide::new(region, &config)
+        .map_err(|e| JsError::new(&format!("initBridge: bad start-up message: {e}")))?;
+    side.set_handler(serve_request);
+    SIDE.with(|s| {
+        let mut s = s
+            .try_borrow_mut()
+            .map_err(|_| JsError::new("initBridge: called while the bridge is in use"))?;
+        if s.is_some() {
+            return Err(JsError::new(
+                "initBridge: the bridge is already started on this thread; call it once per worker",
+            ));
+        }
+        *s = Some(side);
+        Ok(())
+    })?;
+    DEFAULT_TIMEOUT.with(|t| {
+        t.set(
+            timeout_ms
+                .filter(|ms| *ms > 0.0 && ms.is_finite())
+                .map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+        )
+    });
+    Ok(())
+}
+
+/// Serves every main-thread call that has arrived, without waiting for more;
+/// returns how many were served. The JS bootstrap calls it whenever the
+/// `to_worker` mailbox changes. Throws when the channel is closed (stop
+/// waiting then) or broken.
+#[wasm_bindgen(js_name = servePending)]
+pub fn serve_pending() -> Result<u32, JsError> {
+    let timeout = DEFAULT_TIMEOUT.with(Cell::get);
+    let served = with_side(|side| side.serve_pending(timeout))
+        .map_err(|e| JsError::new(&format!("servePending: {e}")))?
+        .map_err(|e| JsError::new(&format!("servePending: {}", BridgeError::from(e))))?;
+    Ok(served as u32)
+}
+
+/// Whether [`init_bridge`] ran on this thread.
+pub fn is_started() -> bool {
+    SIDE.with(|s| s.try_borrow().map_or(true, |s| s.is_some()))
+}
+
+// ---------------------------------------------------------------------------
+// The public API
+
+/// The main thread, as seen from this worker.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MainThread {
+    timeout: Option<Option<Duration>>,
+}
+
+/// The main thread of the bridge this worker was started with.
+pub fn main_thread() -> MainThread {
+    MainThread::default()
+}
+
+/// The main thread's global object (`window` in a page).
+pub fn window() -> JsHandle {
+    JsHandle::global()
+}
+
+/// Lets the main thread call `f` as `await w.sync[name](...args)`. `f`
+/// receives the arguments as one `A` (see the module docs); `Err` makes the
+/// main thread's promise reject (with the name and message of a
+/// [`BridgeError::Thrown`]). Replaces an earlier function of that name.
+pub fn expose<A, R, F>(name: &str, f: F)
+where
+    A: DeserializeOwned,
+    R: Serialize,
+    F: Fn(A) -> Result<R, BridgeError> + 'static,
+{
+    let fname = name.to_owned();
+    let wrapped = move |mut args: Vec<Value>| -> Outcome {
+        let run = || -> Result<Value, BridgeError> {
+            expand_shared(&mut args)?;
+            let _receipts = import_all(&args);
+            let all = Value::Array(args);
+            let a: A = match from_value(&all) {
+                Ok(a) => a,
+                Err(first) => match &all {
+                    Value::Array(one) if one.len() == 1 => {
+                        from_value(&one[0]).map_err(|_| BridgeError::Decode(first))?
+                    }
+                    // `f()` for `|(): ()|` or `|x: Option<T>|`.
+                    Value::Array(none) if none.is_empty() => {
+                        from_value(&Value::Undefined).map_err(|_| BridgeError::Decode(first))?
+                    }
+                    _ => return Err(BridgeError::Decode(first)),
+                },
+            };
+            let r = f(a)?;
+            Ok(to_value(&r)?)
+        };
+        match run() {
+            Ok(v) => Outcome::Ok(v),
+            Err(e @ (BridgeError::Decode(_) | BridgeError::Encode(_))) => {
+                BridgeError::thrown("TypeError", format!("Rust function {fname:?}: {e}"))
+                    .to_outcome()
+            }
+            Err(e) => e.to_outcome(),
+        }
+    };
+    EXPOSED.with(|e| e.borrow_mut().insert(name.to_owned(), Rc::new(wrapped)));
+}
+
+/// Removes an exposed function; returns whether there was one.
+pub fn unexpose(name: &str) -> bool {
+    EXPOSED.with(|e| e.borrow_mut().remove(name).is_some())
+}
+
+/// Live handles to main-thread objects (ids and unreleased receipts), so
+/// tests can prove that dropped handles were released.
+pub fn import_stats() -> TableStats {
+    IMPORTS.with(|t| t.borrow().stats())
+}
+
+/// Turns `args` into the argument list of a call (see the module docs).
+fn arg_list<A: Serialize + ?Sized>(args: &A) -> Result<Vec<Value>, BridgeError> {
+    Ok(match to_value(args)? {
+        Value::Array(items) => items,
+        Value::Null if is_unit(args) => Vec::new(),
+        one => vec![one],
+    })
+}
+
+/// True if `args` serializes as `()` (not `None` or a unit struct, which are
+/// a `null` argument).
+fn is_unit<A: Serialize + ?Sized>(args: &A) -> bool {
+    struct Probe;
+    impl serde::Serializer for Probe {
+        type Ok = bool;
+        type Error = fmt::Error;
+        type SerializeSeq = serde::ser::Impossible<bool, fmt::Error>;
+        type SerializeTuple = serde::ser::Impossible<bool, fmt::Error>;
+        type SerializeTupleStruct = serde::ser::Impossible<bool, fmt::Error>;
+        type SerializeTupleVariant = serde::ser::Impossible<bool, fmt::Error>;
+        type SerializeMap = serde::ser::Impossible<bool, fmt::Error>;
+        type SerializeStruct = serde::ser::Impossible<bool, fmt::Error>;
+        type SerializeStructVariant = serde::ser::Impossible<bool, fmt::Error>;
+        fn serialize_unit(self) -> Result<bool, fmt::Error> {
+            Ok(true)
+        }
+        fn serialize_bool(self, _: bool) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_i8(self, _: i8) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_i16(self, _: i16) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_i32(self, _: i32) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_i64(self, _: i64) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_u8(self, _: u8) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_u16(self, _: u16) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_u32(self, _: u32) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_u64(self, _: u64) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_f32(self, _: f32) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_f64(self, _: f64) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_char(self, _: char) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_str(self, _: &str) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_bytes(self, _: &[u8]) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_none(self) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_unit_struct(self, _: &'static str) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_unit_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+        ) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_newtype_struct<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: &T,
+        ) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<bool, fmt::Error> {
+            Ok(false)
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, fmt::Error> {
+            Err(fmt::Error)
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, fmt::Error> {
+            Err(fmt::Error)
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, fmt::Error> {
+            Err(fmt::Error)
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, fmt::Error> {
+            Err(fmt::Error)
+        }
+        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, fmt::Error> {
+            Err(fmt::Error)
+        }
+        fn serialize_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStruct, fmt::Error> {
+            Err(fmt::Error)
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, fmt::Error> {
+            Err(fmt::Error)
+        }
+    }
+    args.serialize(Probe).unwrap_or(false)
+}
+
+impl MainThread {
+    /// The same main thread, with `timeout` for its calls instead of the
+    /// default from the start-up message (`None`: wait without limit).
+    pub fn with_timeout(self, timeout: Option<Duration>) -> Self {
+        MainThread {
+            timeout: Some(timeout),
+        }
+    }
+
+    fn timeout(&self) -> Option<Duration> {
+        self.timeout
+            .unwrap_or_else(|| DEFAULT_TIMEOUT.with(Cell::get))
+    }
+
+    /// Calls the function the main thread exposed as `w.sync[name]` with
+    /// `args` (spread when it serializes to an array: see the module docs)
+    /// and blocks until it returns. While it waits, calls the main thread
+    /// makes into this worker from inside that function are served.
+    pub fn call<A, R>(&self, name: &str, args: &A) -> Result<R, BridgeError>
+    where
+        A: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let args = arg_list(args)?;
+        let op = Op::Call {
+            name: JsString::from(name),
+            args,
+        };
+        read(self.request(0, op)?)
+    }
+
+    /// Sends `op` to `target` (0: the global object) and returns the value
+    /// of the reply, or the error it threw.
+    fn request(&self, target: u32, op: Op) -> Result<Value, BridgeError> {
+        let timeout = self.timeout();
+        match with_side(|side| side.call(target, op, timeout))?? {
+            Outcome::Ok(v) => Ok(v),
+            Outcome::Thrown(v) => Err(BridgeError::from_thrown(v)),
+        }
+    }
+
+    /// The main thread's global object (`window`).
+    pub fn window(&self) -> JsHandle {
+        JsHandle::global()
+    }
+}
+
+/// What a reflective operation on a main-thread object returned: a
+/// primitive as a [`Value`], an object or function as a [`JsHandle`].
+#[derive(Clone, Debug)]
+pub enum JsAny {
+    /// `undefined`, `null`, a boolean, number, bigint or string.
+    Value(Value),
+    /// A main-thread object or function.
+    Handle(JsHandle),
+}
+
+impl JsAny {
+    fn from_reply(v: Value) -> Result<JsAny, BridgeError> {
+        match v {
+            Value::Remote { kind, id } => Ok(JsAny::Handle(import(kind, id))),
+            Value::Local(_) => Err(BridgeError::NotAHandle(
+                "the main thread returned an object of this worker, but a Rust worker exports none (protocol violation)".into(),
+            )),
+            other => Ok(JsAny::Value(other)),
+        }
+    }
+
+    /// The handle, or an error saying that a primitive came instead.
+    pub fn handle(self) -> Result<JsHandle, BridgeError> {
+        match self {
+            JsAny::Handle(h) => Ok(h),
+            JsAny::Value(v) => Err(BridgeError::NotAHandle(format!(
+                "expected a main-thread object, got the value {v:?}"
+            ))),
+        }
+    }
+
+    /// The primitive read as `T` (`String`, `f64`, `Option<u32>`, ...).
+    pub fn value<T: DeserializeOwned>(self) -> Result<T, BridgeError> {
+        match self {
+            JsAny::Value(v) => Ok(from_value(&v)?),
+            JsAny::Handle(h) => Err(BridgeError::NotAHandle(format!(
+                "expected a primitive value, got the main-thread object {h:?}; use .handle()"
+            ))),
+        }
+    }
+
+    /// True for `undefined` and `null`.
+    pub fn is_nullish(&self) -> bool {
+        matches!(self, JsAny::Value(Value::Undefined | Value::Null))
+    }
+}
+
+struct HandleInner {
+    id: u32,
+    kind: RefKind,
+}
+
+impl Drop for HandleInner {
+    fn drop(&mut self) {
+        if self.id == 0 {
+            return;
+        }
+        // The release rides on the next message. If the table is borrowed
+        // (a handle dropped while it is being updated: not done here) the
+        // receipt is kept, which leaks a main-thread entry but never
+        // releases too much.
+        IMPORTS.with(|t| {
+            if let Ok(mut t) = t.try_borrow_mut() {
+                t.release_later(self.id);
+            }
+        });
+    }
+}
+
+/// A main-thread object or function. Clones share one reference; the last
+/// one to drop releases it (on the next message). Same object, same id:
+/// [`JsHandle::same`] tells whether two handles name one object.
+#[derive(Clone)]
+pub struct JsHandle(Rc<HandleInner>);
+
+impl fmt::Debug for JsHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.id == 0 {
+            f.write_str("JsHandle(window)")
+        } else {
+            write!(f, "JsHandle({} #{})", self.0.kind.name(), self.0.id)
+        }
+    }
+}
+
+fn key(k: &str) -> Key {
+    Key::String(JsString::from(k))
+}
+
+impl JsHandle {
+    fn global() -> JsHandle {
+        JsHandle(Rc::new(HandleInner {
+            id: 0,
+            kind: RefKind::Object,
+        }))
+    }
+
+    /// The main thread's id of the object (0: the global object).
+    pub fn id(&self) -> u32 {
+        self.0.id
+    }
+
+    /// Whether the object is a function, an array or another object.
+    pub fn kind(&self) -> RefKind {
+        self.0.kind
+    }
+
+    /// True if both handles name the same main-thread object.
+    pub fn same(&self, other: &JsHandle) -> bool {
+        self.0.id == other.0.id
+    }
+
+    fn op(&self, op: Op) -> Result<JsAny, BridgeError> {
+        JsAny::from_reply(main_thread().request(self.0.id, op)?)
+    }
+
+    /// `obj[key]`: a primitive, or a handle for an object.
+    pub fn get(&self, k: &str) -> Result<JsAny, BridgeError> {
+        self.op(Op::Get { key: key(k) })
+    }
+
+    /// `obj[key]` read as `T` (for primitives).
+    pub fn get_as<T: DeserializeOwned>(&self, k: &str) -> Result<T, BridgeError> {
+        self.get(k)?.value()
+    }
+
+    /// `obj[key] = value` (`value` is copied as a plain JS value; a
+    /// `JsHandle` inside it goes as the object itself).
+    pub fn set<V: Serialize + ?Sized>(&self, k: &str, value: &V) -> Result<(), BridgeError> {
+        let value = to_value(value)?;
+        self.op(Op::Set { key: key(k), value }).map(drop)
+    }
+
+    /// `key in obj`.
+    pub fn has(&self, k: &str) -> Result<bool, BridgeError> {
+        self.op(Op::Has { key: key(k) })?.value()
+    }
+
+    /// `delete obj[key]`.
+    pub fn delete(&self, k: &str) -> Result<bool, BridgeError> {
+        self.op(Op::Delete { key: key(k) })?.value()
+    }
+
+    /// `obj[name](...args)` with `this` = the object (`args` spread as in
+    /// [`MainThread::call`]).
+    pub fn call_method<A: Serialize + ?Sized>(
+        &self,
+        name: &str,
+        args: &A,
+    ) -> Result<JsAny, BridgeError> {
+        let f = self
+            .get(name)?
+            .handle()
+            .map_err(|_| BridgeError::NotAHandle(format!("{self:?}.{name} is not a function")))?;
+        let args = arg_list(args)?;
+        f.op(Op::Apply {
+            this: Value::Local(self.0.id),
+            args,
+        })
+    }
+
+    /// Calls this function with `this` undefined.
+    pub fn apply<A: Serialize + ?Sized>(&self, args: &A) -> Result<JsAny, BridgeError> {
+        let args = arg_list(args)?;
+        self.op(Op::Apply {
+            this: Value::Undefined,
+            args,
+        })
+    }
+
+    /// `new Ctor(...args)` where this handle is `Ctor`.
+    pub fn construct<A: Serialize + ?Sized>(&self, args: &A) -> Result<JsHandle, BridgeError> {
+        let args = arg_list(args)?;
+        self.op(Op::Construct { args })?.handle()
+    }
+}
+
+/// A handle inside a value sent to the main thread is the object itself.
+impl Serialize for JsHandle {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(LOCAL_NEWTYPE, &self.0.id)
+    }
+}
+
+/// A main-thread object inside a received value (a typed call's result, or
+/// an exposed function's arguments) can be read into a `JsHandle`.
+impl<'de> Deserialize<'de> for JsHandle {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename = "$worker_bridge::Remote")]
+        struct Remote((u8, u32));
+        let Remote((_, id)) = Remote::deserialize(d)?;
+        IMPORTS
+            .with(|t| t.borrow().get(id).and_then(Weak::upgrade))
+            .map(JsHandle)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "main-thread object #{id} is not imported: JsHandle can be read only from values received through the bridge"
+                ))
+            })
+    }
+}
+
+const _: () = {
+    // The reserved name above must stay the one bridge-core reads.
+    let a = REMOTE_NEWTYPE.as_bytes();
+    let b = b"$worker_bridge::Remote";
+    assert!(a.len() == b.len());
+    let mut i = 0;
+    while i < a.len() {
+        assert!(a[i] == b[i]);
+        i += 1;
+    }
+};
+
+/// Rust functions that exercise this API against a real main thread, for
+/// `bridge-js/test/embed.test.js` (feature `embed-selftest`, part of `full`).
+#[cfg(feature = "embed-selftest")]
+pub mod selftest {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Item {
+        name: String,
+        qty: u32,
+        price: f64,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    enum Shipping {
+        Pickup,
+        Post { days: u8 },
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Order {
+        id: u64,
+        items: Vec<Item>,
+        note: Option<String>,
+        shipping: Shipping,
+        #[serde(with = "serde_bytes")]
+        token: Vec<u8>,
+        counts: BTreeMap<String, i64>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Receipt {
+        order_id: u64,
+        total: f64,
+        lines: Vec<String>,
+        echo: Order,
+        seen_note: Option<String>,
+    }
+
+    fn order() -> Order {
+        let mut counts = BTreeMap::new();
+        counts.insert("small".into(), -7);
+        counts.insert("huge".into(), i64::MIN);
+        Order {
+            id: u64::MAX,
+            items: vec![
+                Item {
+                    name: "tea".into(),
+                    qty: 2,
+                    price: 1.25,
+                },
+                Item {
+                    name: "cup".into(),
+                    qty: 1,
+                    price: 4.5,
+                },
+            ],
+            note: None,
+            shipping: Shipping::Post { days: 3 },
+            token: vec![0, 1, 254, 255],
+            counts,
+        }
+    }
+
+    #[derive(Serialize)]
+    struct ThrownReport {
+        name: String,
+        message: String,
+        display: String,
+        has_stack: bool,
+    }
+
+    fn report(r: Result<serde::de::IgnoredAny, BridgeError>) -> Result<ThrownReport, BridgeError> {
+        match r {
+            Err(e @ BridgeError::Thrown { .. }) => {
+                let display = e.to_string();
+                let BridgeError::Thrown {
+                    name,
+                    message,
+                    stack,
+                } = e
+                else {
+                    unreachable!()
+                };
+                Ok(ThrownReport {
+                    name,
+                    message,
+                    display,
+                    has_stack: stack.is_some(),
+                })
+            }
+            Err(other) => Ok(ThrownReport {
+                name: "<not Thrown>".into(),
+                message: format!("{other:?}"),
+                display: other.to_string(),
+                has_stack: false,
+            }),
+            Ok(_) => Err(BridgeError::thrown(
+                "Error",
+                "expected the main thread to throw",
+            )),
+        }
+    }
+
+    /// Exposes the self-test functions to the main thread.
+    #[wasm_bindgen(js_name = installEmbedSelftest)]
+    pub fn install() {
+        // A serde struct to main and back, then the typed reply back again.
+        expose("roundTrip", |(): ()| {
+            let sent = order();
+            let receipt: Receipt = main_thread().call("checkout", &(sent.clone(), "EUR"))?;
+            if receipt.echo != sent {
+                return Err(BridgeError::thrown(
+                    "Error",
+                    format!(
+                        "the order came back changed: {:?} != {sent:?}",
+                        receipt.echo
+                    ),
+                ));
+            }
+            main_thread().call::<_, ()>("report", &(receipt.clone(),))?;
+            Ok(receipt)
+        });
+        // Thrown errors keep name and message.
+        expose("errors", |(): ()| {
+            let type_error = report(main_thread().call("failTypeError", &("bad", 1)))?;
+            let plain = report(main_thread().call("failValue", &()))?;
+            let missing = report(main_thread().call("noSuchFunction", &()))?;
+            let decode = match main_thread().call::<_, u8>("giveString", &()) {
+                Err(e @ BridgeError::Decode(_)) => e.to_string(),
+                other => format!("unexpected: {other:?}"),
+            };
+            let thrown_value = match main_thread().call::<_, ()>("throw42", &()) {
+                Err(BridgeError::ThrownValue(Value::Int(n))) => n,
+                _ => -1,
+            };
+            Ok((type_error, plain, missing, decode, thrown_value))
+        });
+        // Plain functions the main thread calls.
+        expose("add", |(a, b): (f64, f64)| Ok(a + b));
+        expose("double", |x: i64| Ok(x * 2));
+        expose("describe", |(o,): (Order,)| {
+            Ok(format!("order {} with {} items", o.id, o.items.len()))
+        });
+        expose("fail", |(): ()| -> Result<(), _> {
+            Err(BridgeError::thrown(
+                "RangeError",
+                "Rust says the value is out of range",
+            ))
+        });
+        // Served while Rust is itself called: calls main inside the call.
+        expose("nested", |(n,): (i32,)| {
+            let m: i32 = main_thread().call("inc", &(n,))?;
+            Ok(m * 10)
+        });
+        // Main answers by calling back into this (blocked) worker: the
+        // request arrives nested in our call and is served inside it.
+        expose("reentry", |(name, x): (String, i32)| {
+            let r: i32 = main_thread().call("callBack", &(name, x))?;
+            Ok(r)
+        });
+        // The DOM-like object API on main's globals.
+        expose("dom", |(): ()| {
+            let doc = window().get("testDoc")?.handle()?;
+            let before: String = doc.get_as("title")?;
+            doc.set("title", &format!("{before} + Rust"))?;
+            let list = window().get("testObj")?.handle()?.get("list")?.handle()?;
+            let len: u32 = list.get_as("length")?;
+            let product: f64 = window()
+                .get("testObj")?
+                .handle()?
+                .call_method("method", &(6, 7))?
+                .value()?;
+            let again = window().get("testDoc")?.handle()?;
+            let same = again.same(&doc);
+            let date = window().get("TestClass")?.handle()?.construct(&(5,))?;
+            let v: i32 = date.get_as("value")?;
+            // Pass a handle back: main checks it is its own object.
+            let is_doc: bool = main_thread().call("isTestDoc", &(doc.clone(),))?;
+            let missing = window().get("noSuchGlobal")?.is_nullish();
+            let live_inside = import_stats().live;
+            Ok((before, len, product, same, v, is_doc, missing, live_inside))
+        });
+        // The real DOM (browsers only): build an element and append it.
+        expose("realDom", |(text,): (String,)| {
+            let doc = window().get("document")?.handle()?;
+            let p = doc.call_method("createElement", &("p",))?.handle()?;
+            p.set("id", &"from-rust")?;
+            p.set("textContent", &text)?;
+            doc.get("body")?
+                .handle()?
+                .call_method("append", &(p.clone(),))?;
+            let found = doc
+                .call_method("getElementById", &("from-rust",))?
+                .handle()?;
+            let title: String = doc.get_as("title")?;
+            Ok((found.same(&p), title))
+        });
+        // A main-thread object inside a typed result.
+        expose("handleInResult", |(): ()| {
+            #[derive(Deserialize)]
+            struct WithHandle {
+                label: String,
+                target: JsHandle,
+            }
+            let w: WithHandle = main_thread().call("giveHandle", &())?;
+            let title: String = w.target.get_as("title")?;
+            Ok((w.label, title))
+        });
+        expose("importStats", |(): ()| {
+            let s = import_stats();
+            Ok((s.live, s.count))
+        });
+        // A call with a time-out that the main thread does not meet.
+        expose("timeout", |(ms,): (f64,)| {
+            let r = main_thread()
+                .with_timeout(Some(Duration::from_secs_f64(ms / 1000.0)))
+                .call::<_, ()>("slow", &());
+            let after: i32 = main_thread().call("inc", &(1,))?;
+            Ok((matches!(r, Err(BridgeError::Timeout)), after))
+        });
+    }
+}
+
+/// The wasm-threads flavour (feature `threads`, nightly only): the channel
+/// lives in this instance's own linear memory, which is a
+/// `SharedArrayBuffer` when the crate is built with `+atomics`, so
+/// bridge-core's mailbox uses the wasm atomic instructions directly (no
+/// `Atomics` calls through js-sys, no copies between buffers).
+///
+/// Build: nightly with `-Z build-std=panic_abort,std` and
+/// `+atomics,+bulk-memory,+mutable-globals` plus the linker flags for a
+/// shared, imported memory (the full command is in docs/rust.md);
+/// `tests/e2e/rust/threads-check.mjs` runs a `LinearPort` against the JS
+/// mailbox over `memory.buffer`.
+///
+/// Status: not wired to bridge-js's `BridgeWorker` (it would have to adopt
+/// a region of the worker's memory instead of creating its own
+/// `SharedArrayBuffer`) nor to the typed API above.
+#[cfg(all(
+    feature = "threads",
+    target_arch = "wasm32",
+    target_feature = "atomics"
+))]
+pub mod threads {
+    use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
+    use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
+    use std::time::Duration;
+
+    use bridge_core::mailbox::{channel_bytes, Config, Consumer, Deadline, Layout, Producer};
+    use bridge_core::shm::{SharedMemory, WaitOutcome};
+    use js_sys::{Atomics, Int32Array, SharedArrayBuffer};
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = performance, js_name = now)]
+        fn performance_now() -> f64;
+    }
+
+    /// Regions made by [`LinearRegion::allocate`]: (address, bytes).
+    static REGIONS: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
+    /// The main thread of a page may not block; a worker may.
+    fn probe_can_block() -> bool {
+        let probe = Int32Array::new(&SharedArrayBuffer::new(4));
+        Atomics::wait_with_timeout(&probe, 0, 1, 0.0).is_ok()
+    }
+
+    /// A channel region inside this instance's shared linear memory: i32
+    /// slots are `AtomicI32`s, waits are `memory.atomic.wait32`.
+    #[derive(Clone, Copy, Debug)]
+    pub struct LinearRegion {
+        slots: &'static [AtomicI32],
+        can_block: bool,
+    }
+
+    impl LinearRegion {
+        /// Allocates (and leaks: a channel lives as long as the instance)
+        /// a zeroed, 8-byte aligned region for two mailboxes of `capacity`
+        /// bytes, and registers it so that other threads can
+        /// [`attach`](Self::attach) to it.
+        pub fn allocate(capacity: usize) -> LinearRegion {
+            let bytes = channel_bytes(capacity);
+            let layout = std::alloc::Layout::from_size_align(bytes, 8)
+                .expect("channel_bytes of a validated capacity fits a Layout");
+            // SAFETY: `layout` has a non-zero size (two 32-byte headers at
+            // least). Zeroed memory is a valid `[AtomicI32]` (all slots 0),
+            // the alignment (8) satisfies AtomicI32's (4), and the block is
+            // never freed, so the `'static` slice stays valid.
+            let slots = unsafe {
+                let ptr = std::alloc::alloc_zeroed(layout);
+                if ptr.is_null() {
+                    std::alloc::handle_alloc_error(layout);
+                }
+                std::slice::from_raw_parts(ptr as *const AtomicI32, bytes / 4)
+            };
+            REGIONS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((slots.as_ptr() as usize, bytes));
+            LinearRegion {
+                slots,
+                can_block: probe_can_block(),
+            }
+        }
+
+        /// The region that [`allocate`](Self::allocate) made at
+        /// `byte_offset` (on any thread of this shared memory), or `None`.
+        pub fn attach(byte_offset: usize, capacity: usize) -> Option<LinearRegion> {
+            let bytes = channel_bytes(capacity);
+            let known = REGIONS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&(byte_offset, bytes));
+            if !known {
+                return None;
+            }
+            // SAFETY: (byte_offset, bytes) is a block `allocate` allocated
+            // zeroed with alignment 8 and leaked, in this shared linear
+            // memory, so it is a valid `'static [AtomicI32]` on every thread.
+            let slots =
+                unsafe { std::slice::from_raw_parts(byte_offset as *const AtomicI32, bytes / 4) };
+            Some(LinearRegion {
+                slots,
+                can_block: probe_can_block(),
+            })
+        }
+
+        /// Byte address of the region in linear memory (`memory.buffer`
+        /// offset for the JS side).
+        pub fn byte_offset(&self) -> usize {
+            self.slots.as_ptr() as usize
+        }
+
+        fn base(&self) -> *mut u8 {
+            self.slots.as_ptr() as *mut u8
+        }
+
+        fn check(&self, offset: usize, len: usize) {
+            let total = self.byte_len();
+            assert!(
+                offset <= total && len <= total - offset,
+                "LinearRegion: byte copy of {len} bytes at offset {offset} is outside the {total}-byte region"
+            );
+        }
+    }
+
+    impl SharedMemory for LinearRegion {
+        fn load(&self, slot: usize) -> i32 {
+            self.slots[slot].load(SeqCst)
+        }
+        fn store(&self, slot: usize, value: i32) {
+            self.slots[slot].store(value, SeqCst)
+        }
+        fn compare_exchange(&self, slot: usize, current: i32, new: i32) -> Result<i32, i32> {
+            self.slots[slot].compare_exchange(current, new, SeqCst, SeqCst)
+        }
+        fn wait(&self, slot: usize, expected: i32, timeout: Option<Duration>) -> WaitOutcome {
+            let ns = timeout.map_or(-1, |t| i64::try_from(t.as_nanos()).unwrap_or(i64::MAX));
+            // SAFETY: the pointer is the address of a live, aligned
+            // `AtomicI32` of the leaked region (bounds-checked by indexing);
+            // `memory.atomic.wait32` only reads it atomically. The caller
+            // checked `can_block` (the mailbox does before it waits), so this
+            // thread may block.
+            let r = unsafe { memory_atomic_wait32(self.slots[slot].as_ptr(), expected, ns) };
+            match r {
+                0 => WaitOutcome::Woken,
+                1 => WaitOutcome::NotEqual,
+                _ => WaitOutcome::TimedOut,
+            }
+        }
+        fn notify(&self, slot: usize, count: u32) -> u32 {
+            // SAFETY: as in `wait`: the address of a live `AtomicI32`;
+            // notify does not access the value.
+            unsafe { memory_atomic_notify(self.slots[slot].as_ptr(), count) }
+        }
+        fn read_bytes(&self, offset: usize, dst: &mut [u8]) {
+            self.check(offset, dst.len());
+            // SAFETY: the range is inside the region (checked above) and
+            // `dst` is a distinct Rust buffer. The protocol guarantees that
+            // the other side does not write these bytes while we copy them
+            // (the slot stores/loads, SeqCst, order the copies).
+            unsafe {
+                core::ptr::copy_nonoverlapping(self.base().add(offset), dst.as_mut_ptr(), dst.len())
+            }
+        }
+        fn write_bytes(&self, offset: usize, src: &[u8]) {
+            self.check(offset, src.len());
+            // SAFETY: as in `read_bytes`; the bytes live in `AtomicI32`s
+            // (UnsafeCell), so writing through a shared reference is allowed.
+            unsafe {
+                core::ptr::copy_nonoverlapping(src.as_ptr(), self.base().add(offset), src.len())
+            }
+        }
+        fn byte_len(&self) -> usize {
+            self.slots.len() * 4
+        }
+        fn now(&self) -> Duration {
+            Duration::from_secs_f64(performance_now().max(0.0) / 1000.0)
+        }
+        fn can_block(&self) -> bool {
+            self.can_block
+        }
+    }
+
+    /// A worker's end of a channel that lives in the shared linear memory
+    /// (bridge-core's mailbox over [`LinearRegion`]): the JS side of the
+    /// channel uses `memory.buffer` at [`byteOffset`](Self::byte_offset).
+    #[wasm_bindgen]
+    pub struct LinearPort {
+        region: LinearRegion,
+        tx: Producer<LinearRegion>,
+        rx: Consumer<LinearRegion>,
+    }
+
+    fn port_deadline(region: &LinearRegion, timeout_ms: Option<f64>) -> Deadline {
+        Deadline::after(
+            region,
+            timeout_ms.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)),
+        )
+    }
+
+    #[wasm_bindgen]
+    impl LinearPort {
+        /// Allocates a channel of two `capacity`-byte mailboxes in linear
+        /// memory; this end sends on `to_main` and receives on `to_worker`.
+        #[wasm_bindgen(constructor)]
+        pub fn new(capacity: u32, max_message: u32) -> Result<LinearPort, JsError> {
+            let config = Config {
+                capacity: capacity as usize,
+                max_message: max_message as usize,
+                ..Config::default()
+            };
+            // Sizes first (channel_bytes of a bad capacity could overflow).
+            config
+                .validate(usize::MAX)
+                .map_err(|e| JsError::new(&format!("LinearPort: {e}")))?;
+            let region = LinearRegion::allocate(config.capacity);
+            Ok(LinearPort {
+                region,
+                tx: Producer::new(region, Layout::to_main(config.capacity), &config),
+                rx: Consumer::new(region, Layout::to_worker(config.capacity), &config),
+            })
+        }
+
+        /// The channel's byte offset in `memory.buffer`.
+        #[wasm_bindgen(getter, js_name = byteOffset)]
+        pub fn byte_offset(&self) -> u32 {
+            self.region.byte_offset() as u32
+        }
+
+        /// Sends one message, waiting for the slot up to `timeoutMs`.
+        pub fn send(&mut self, bytes: &[u8], timeout_ms: Option<f64>) -> Result<(), JsError> {
+            let d = port_deadline(&self.region, timeout_ms);
+            self.tx
+                .send(bytes, d)
+                .map_err(|e| JsError::new(&format!("LinearPort.send: {e}")))
+        }
+
+        /// Receives one whole message, waiting up to `timeoutMs`
+        /// (`memory.atomic.wait32`).
+        pub fn recv(&mut self, timeout_ms: Option<f64>) -> Result<Vec<u8>, JsError> {
+            let d = port_deadline(&self.region, timeout_ms);
+            self.rx
+                .recv(d)
+                .map_err(|e| JsError::new(&format!("LinearPort.recv: {e}")))
+        }
+
+        /// Whether a region allocated at `byteOffset` for `capacity` exists
+        /// in this memory (another thread made it).
+        #[wasm_bindgen(js_name = isRegion)]
+        pub fn is_region(byte_offset: u32, capacity: u32) -> bool {
+            LinearRegion::attach(byte_offset as usize, capacity as usize).is_some()
+        }
+    }
+}
