@@ -1,0 +1,110 @@
+// The Python sources of the small `pyscript`-compatible package that
+// python-worker.js writes into the interpreter's file system before the
+// user's script runs. Kept as JS strings so the package needs no extra fetch
+// and survives any bundler. They run on MicroPython and on CPython (Pyodide).
+//
+// They rely on a JS module `_worker_bridge` that python-worker.js registers:
+//   window, document   the bridge's synchronous proxies of the main thread
+//   sync               names exposed to / by the main thread
+//   blocking           True when synchronous calls into the main thread work
+//   transport          "atomics" | "service-worker" | "async"
+//   implementation     "micropython" | "pyodide"
+//   call(name, ...args) -> [true, result] | [false, error, name, message]
+//   expose(name, fn)   sync.name = fn
+
+export const PYSCRIPT_MODULES = {
+  "pyscript/__init__.py": `\
+# pyscript-compatible API for scripts run by worker-bridge's MPWorker / PyWorker.
+import _worker_bridge as _wb
+from pyscript import ffi
+
+RUNNING_IN_WORKER = True
+transport = _wb.transport
+
+
+class _Sync:
+    """sync.name(*args) calls the main thread's function synchronously;
+    sync.name = f exposes f to the main thread (await worker.sync.name())."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def call(*args):
+            r = _wb.call(name, *args)
+            if r[0]:
+                return r[1]
+            # A JS exception (e.g. the main function threw, DeadlockError,
+            # TimeoutError) as a catchable Python exception.
+            raise ffi.JsException(r[1], r[2], r[3])
+
+        return call
+
+    def __setattr__(self, name, value):
+        _wb.expose(name, value)
+
+
+if _wb.implementation == "micropython":
+    # MicroPython 1.27 does not turn a JS exception thrown by a synchronous
+    # call into a Python exception; this wrapper does, for sync calls.
+    sync = _Sync()
+else:
+    # Pyodide raises pyodide.ffi.JsException by itself.
+    sync = _wb.sync
+
+_FAQ = (
+    "Unable to use \`window\` or \`document\`: synchronous calls into the main thread "
+    "need SharedArrayBuffer (serve the page with Cross-Origin-Opener-Policy: same-origin "
+    "and Cross-Origin-Embedder-Policy: require-corp) or the service-worker fallback "
+    "(pass serviceWorker to MPWorker / PyWorker)."
+)
+
+
+class _NotSupported:
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        raise RuntimeError(_FAQ + " (accessed " + self._name + "." + attr + ")")
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(_FAQ + " (called " + self._name + ")")
+
+
+if _wb.blocking:
+    window = _wb.window
+    document = _wb.document
+else:
+    window = _NotSupported("window")
+    document = _NotSupported("document")
+`,
+  "pyscript/ffi.py": `\
+# pyscript.ffi: to_js / create_proxy with PyScript's semantics.
+import sys
+
+if sys.implementation.name == "micropython":
+    import jsffi
+
+    JsException = jsffi.JsException
+
+    def to_js(value, **kwargs):
+        """Convert a Python value to JS: dicts become plain JS objects, lists arrays."""
+        return jsffi.to_js(value)
+
+    def create_proxy(func):
+        """A pass-through: the bridge keeps every callable it sends alive until
+        the main thread releases it, so no explicit proxy is needed."""
+        return func
+
+else:
+    import js
+    from pyodide.ffi import JsException, create_proxy
+    from pyodide.ffi import to_js as _to_js
+
+    def to_js(value, **kwargs):
+        """Convert a Python value to JS: dicts become plain JS objects, lists arrays."""
+        if "dict_converter" not in kwargs:
+            kwargs["dict_converter"] = js.Object.fromEntries
+        return _to_js(value, **kwargs)
+`,
+};

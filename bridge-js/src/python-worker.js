@@ -1,0 +1,271 @@
+// The worker script behind MPWorker / PyWorker (python.js): boots MicroPython
+// or Pyodide, installs the `pyscript` package, runs the user's script.
+//
+// Start-up, all through the public bridge API:
+//   1. `await bridge()`; ask the main thread for the start-up data (sync.__wbpy_boot__)
+//   2. import the interpreter's ES module and load it, stdout/stderr forwarded
+//      line by line to the main thread (sync.__wbpy_out__)
+//   3. write config.files and the pyscript package into the interpreter's FS
+//   4. report "ready", run the script (top-level await allowed), report "done"
+//      or "error" with the Python traceback (sync.__wbpy_event__)
+// The worker then stays alive: Python functions assigned to `sync.*`, and
+// callbacks handed to the main thread (event listeners, timers) keep working.
+
+import { bridge } from "./worker.js";
+import { PYSCRIPT_MODULES } from "./pyscript/modules.js";
+
+const LIB = "/worker_bridge_lib";
+
+const B = await bridge();
+const mainSync = B.sync;
+const blocking = B.transport !== "async";
+
+// In the async transport a sync call returns a promise; never leave one unhandled.
+function notify(name, ...args) {
+  try {
+    const r = mainSync[name](...args);
+    if (r && typeof r.then === "function") r.then(null, (e) => console.error("worker-bridge python:", e));
+  } catch (e) {
+    console.error("worker-bridge python:", e);
+  }
+}
+
+const out = (line) => notify("__wbpy_out__", "stdout", line);
+const err = (line) => notify("__wbpy_out__", "stderr", line);
+
+class BootError extends Error {}
+
+async function fetchText(url, what) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new BootError(`could not fetch ${what} ${url}: ${e.message}. Check that the URL is right and served from this origin.`);
+  }
+  if (!res.ok) {
+    throw new BootError(`could not fetch ${what} ${url}: HTTP ${res.status} ${res.statusText}. Check the path (it is resolved against the page's URL).`);
+  }
+  return res;
+}
+
+function mkdirs(FS, path) {
+  let cur = "";
+  for (const part of path.split("/").filter(Boolean)) {
+    cur += "/" + part;
+    try {
+      FS.mkdir(cur);
+    } catch (e) {
+      // EEXIST is fine; anything else shows up when the file is written.
+    }
+  }
+}
+
+function writeFile(FS, path, data) {
+  const slash = path.lastIndexOf("/");
+  if (slash > 0) mkdirs(FS, path.slice(0, slash));
+  FS.writeFile(path, data);
+}
+
+// Python functions exposed with `sync.name = f`: results (and arguments of
+// calls into main) that are Python lists/dicts become plain JS values, the way
+// PyScript's structured clone delivers them. The main thread learns each
+// exposed name, so its calls can wait for the script to define it.
+function pythonSync(toJs) {
+  const callers = new Map();
+  return new Proxy(Object.create(null), {
+    get(_, name) {
+      if (typeof name !== "string" || name === "then") return undefined;
+      let f = callers.get(name);
+      if (f === undefined) {
+        const target = mainSync[name];
+        f = (...args) => {
+          for (let i = 0; i < args.length; i++) args[i] = toJs(args[i]);
+          return target(...args);
+        };
+        callers.set(name, f);
+      }
+      return f;
+    },
+    set(_, name, fn) {
+      if (typeof name !== "string") throw new TypeError("sync names must be strings");
+      if (typeof fn !== "function") throw new TypeError(`sync.${name} must be a function`);
+      mainSync[name] = (...args) => toJs(fn(...args));
+      notify("__wbpy_exposed__", name);
+      return true;
+    },
+    has(_, name) {
+      return name in mainSync;
+    },
+  });
+}
+
+async function loadMicroPython(url) {
+  const mod = await import(url);
+  const load = mod.loadMicroPython ?? globalThis.loadMicroPython;
+  if (typeof load !== "function") throw new BootError(`${url} does not export loadMicroPython; point the interpreter option at micropython.mjs of @micropython/micropython-webassembly-pyscript`);
+  const mp = await load({ stdout: out, stderr: err, linebuffer: true });
+  skipProxyInstanceofWalks(mp);
+  const toJs = (x) => mp.PyProxy.toJs(x);
+  return {
+    FS: mp.FS,
+    register: (name, obj) => mp.registerJsModule(name, obj),
+    run: (code) => mp.runPythonAsync(code),
+    runSync: (code) => mp.runPython(code),
+    toJs,
+  };
+}
+
+async function loadPyodide(url) {
+  const mod = await import(url);
+  const load = mod.loadPyodide ?? globalThis.loadPyodide;
+  if (typeof load !== "function") throw new BootError(`${url} does not export loadPyodide; point the interpreter option at pyodide.mjs of the pyodide package`);
+  const indexURL = new URL(".", url).href;
+  const py = await load({ indexURL, stdout: out, stderr: err, packages: [] });
+  keepBorrowedCallables(py);
+  const PyProxy = py.ffi?.PyProxy;
+  const toJs = (x) => {
+    if (PyProxy && x instanceof PyProxy) {
+      // A coroutine (an `async def` exposed through sync): Pyodide's proxy of
+      // it only supports `then` (reading `.type` throws); hand the bridge a
+      // real Promise.
+      if (typeof x.then === "function") return Promise.resolve(x);
+      const type = x.type;
+      if (type === "dict" || type === "list" || type === "tuple") return x.toJs({ dict_converter: Object.fromEntries });
+    }
+    return x;
+  };
+  return {
+    FS: py.FS,
+    register: (name, obj) => py.registerJsModule(name, obj),
+    run: (code, filename) => py.runPythonAsync(code, { filename }),
+    runSync: (code) => py.runPython(code),
+    toJs,
+  };
+}
+
+// MicroPython converts every JS value that enters Python with
+// `x instanceof PyProxy` and `x instanceof PyProxyThenable`. On a bridge proxy
+// each `instanceof` walks the main-thread prototype chain, one blocking
+// getPrototypeOf per link (a dozen round trips for `document.body`). A bridge
+// proxy is never one of MicroPython's own proxies, so answer those two checks
+// locally for bridge proxies; everything else keeps the ordinary semantics.
+function skipProxyInstanceofWalks(mp) {
+  const classes = [mp.PyProxy];
+  try {
+    // PyProxyThenable is not exported; a Python generator converted to JS is one.
+    mp.runPython("def _wb_gen():\n    yield\n_wb_thenable = _wb_gen()\n");
+    const thenable = mp.globals.get("_wb_thenable");
+    mp.runPython("del _wb_gen, _wb_thenable\n");
+    if (thenable && typeof thenable === "object") classes.push(Object.getPrototypeOf(thenable).constructor);
+  } catch {
+    // Only slower without it.
+  }
+  const ordinary = Function.prototype[Symbol.hasInstance];
+  for (const C of classes) {
+    if (typeof C !== "function" || Object.hasOwn(C, Symbol.hasInstance)) continue;
+    Object.defineProperty(C, Symbol.hasInstance, {
+      value(x) {
+        return B.isWindowProxy(x) ? false : ordinary.call(this, x);
+      },
+      configurable: true,
+    });
+  }
+}
+
+// Pyodide destroys the proxy of a Python callable passed as an argument to a
+// JS function when that call returns ("This borrowed proxy was automatically
+// destroyed..."). Across the bridge the callable is exported to the main
+// thread, which calls it later (timers, event listeners), so, like PyScript
+// workers, keep borrowed *callables* alive and let the garbage collector free
+// them once nothing references them any more (the bridge drops its reference
+// when the main thread releases the function). Other borrowed values, and an
+// explicit `proxy.destroy()`, behave as in Pyodide. Returns false when this
+// Pyodide lacks the internals the patch needs (then the FAQ error stays).
+function keepBorrowedCallables(py) {
+  const M = py._module;
+  if (!M || typeof M.pyproxy_destroy !== "function" || typeof M.PyProxy_getAttrsQuiet !== "function" || typeof M.gc_register_proxy !== "function") {
+    console.warn("worker-bridge python: this Pyodide version lacks the internals to keep borrowed callables alive; use pyscript.ffi.create_proxy for callbacks");
+    return false;
+  }
+  const destroy = M.pyproxy_destroy;
+  M.pyproxy_destroy = function (px, msg, destroyRoundtrip) {
+    if (!destroyRoundtrip && typeof px === "function") {
+      const shared = M.PyProxy_getAttrsQuiet(px)?.shared;
+      if (shared && shared.ptr) {
+        if (!shared.gcRegistered) M.gc_register_proxy(shared);
+        return;
+      }
+    }
+    return destroy.call(this, px, msg, destroyRoundtrip);
+  };
+  return true;
+}
+
+function errorInfo(e) {
+  // Both interpreters throw a PythonError whose message is the traceback.
+  if (e && e.name === "PythonError") {
+    const tb = String(e.message);
+    const last = tb.trim().split("\n").pop() || "";
+    return { type: e.type || last.split(":")[0], traceback: tb };
+  }
+  return null;
+}
+
+let phase = "boot";
+try {
+  const boot = await mainSync.__wbpy_boot__();
+  // Fetch the script and config.files while the interpreter loads.
+  const fetched = Promise.all([
+    fetchText(boot.script, "the Python script"),
+    ...boot.files.map((f) => fetchText(f.url, "config.files entry")),
+  ]);
+  fetched.catch(() => {});
+  const interp = boot.kind === "pyodide" ? await loadPyodide(boot.interpreter) : await loadMicroPython(boot.interpreter);
+
+  // The user's files and the pyscript package.
+  const [scriptRes, ...fileRes] = await fetched;
+  for (let i = 0; i < boot.files.length; i++) {
+    writeFile(interp.FS, boot.files[i].dest, new Uint8Array(await fileRes[i].arrayBuffer()));
+  }
+  const code = await scriptRes.text();
+  for (const [path, src] of Object.entries(PYSCRIPT_MODULES)) writeFile(interp.FS, `${LIB}/${path}`, src);
+
+  const window = B.window;
+  const pySync = pythonSync(interp.toJs);
+  interp.register("_worker_bridge", {
+    window,
+    document: blocking ? window.document : null,
+    sync: pySync,
+    blocking,
+    transport: B.transport,
+    implementation: boot.kind,
+    call(name, ...args) {
+      try {
+        return [true, pySync[name](...args)];
+      } catch (e) {
+        const isObj = e !== null && (typeof e === "object" || typeof e === "function");
+        return [false, e, isObj ? String(e.name ?? "Error") : "Error", isObj ? String(e.message ?? e) : String(e)];
+      }
+    },
+    expose(name, fn) {
+      pySync[name] = fn;
+    },
+  });
+  interp.runSync(`import sys\nsys.path.insert(0, ${JSON.stringify(LIB)})\n`);
+
+  phase = "run";
+  notify("__wbpy_event__", "ready", { transport: B.transport, native: B.native });
+  const file = new URL(boot.script).pathname.split("/").pop() || "<script>";
+  await interp.run(code, file);
+  notify("__wbpy_event__", "done", null);
+} catch (e) {
+  const py = errorInfo(e);
+  if (py) {
+    notify("__wbpy_event__", "error", { ...py, phase });
+  } else {
+    const message = e instanceof BootError
+      ? e.message
+      : `${phase === "boot" ? "starting the interpreter failed" : "the script failed"}: ${e && e.stack ? e.stack : e}`;
+    notify("__wbpy_event__", "error", { message, phase });
+  }
+}

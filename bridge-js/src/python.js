@@ -1,0 +1,223 @@
+// The Python layer: `MPWorker` (MicroPython) and `PyWorker` (Pyodide).
+//
+//   import { MPWorker } from "worker-bridge/python";
+//   const worker = new MPWorker("./main.py", { config: { files: { "./data.txt": "data.txt" } } });
+//   worker.sync.greet = (name) => `hello ${name}`;   // Python: `sync.greet("x")`
+//   await worker.ready;                               // the interpreter is up
+//   await worker.sync.python_function();              // what Python exposed with `sync.python_function = f`
+//   await worker.done;                                // the script finished (rejects on a Python error)
+//
+// Inside the worker, Python does `from pyscript import window, document, sync, ffi`
+// (see python-worker.js and pyscript/modules.js). Everything crosses through the
+// public BridgeWorker API: the worker asks the main thread for its start-up
+// data and reports stdout and its lifecycle through a few reserved `sync` names.
+
+import { BridgeWorker } from "./main.js";
+
+const WORKER_URL = new URL("./python-worker.js", import.meta.url);
+
+/** Where the interpreters are found when the `interpreter` option is omitted (the repository layout). */
+export const DEFAULT_INTERPRETERS = Object.freeze({
+  micropython: new URL("../../node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs", import.meta.url).href,
+  pyodide: new URL("../../node_modules/pyodide/pyodide.mjs", import.meta.url).href,
+});
+
+// Reserved names on the main side's `sync` (the worker calls them).
+const BOOT = "__wbpy_boot__";
+const OUT = "__wbpy_out__";
+const EVENT = "__wbpy_event__";
+const EXPOSED = "__wbpy_exposed__";
+const RESERVED = new Set([BOOT, OUT, EVENT, EXPOSED]);
+
+/** A Python exception that ended the script. `message` is the traceback; its last line names the error. */
+export class PythonError extends Error {
+  constructor(type, traceback) {
+    super(traceback.replace(/\s+$/, ""));
+    this.name = "PythonError";
+    /** The Python exception class name, e.g. "NameError". */
+    this.type = type;
+  }
+}
+
+function baseURL() {
+  return globalThis.document?.baseURI ?? globalThis.location?.href;
+}
+
+function resolve(url, what) {
+  try {
+    return new URL(String(url), baseURL()).href;
+  } catch (e) {
+    throw new TypeError(`${what}: ${JSON.stringify(String(url))} is not a valid URL`, { cause: e });
+  }
+}
+
+// config.files as PyScript has it: { "url to fetch": "path in the FS" }; a
+// destination ending in "/" gets the URL's file name appended.
+function normalizeFiles(files, who) {
+  if (files == null) return [];
+  if (typeof files !== "object") throw new TypeError(`${who}: config.files must be an object { "url": "destination path" }`);
+  return Object.entries(files).map(([from, to]) => {
+    const url = resolve(from, `${who}: config.files`);
+    let dest = String(to ?? "");
+    if (dest === "" || dest.endsWith("/")) dest += new URL(url).pathname.split("/").pop();
+    return { url, dest };
+  });
+}
+
+class PythonWorker extends BridgeWorker {
+  constructor(kind, url, options = {}) {
+    const who = kind === "micropython" ? "MPWorker" : "PyWorker";
+    const prefix = kind === "micropython" ? "mpy" : "py";
+    if (url === undefined || url === null || url === "") {
+      throw new TypeError(`${who}: the first argument must be the URL of a Python script, e.g. new ${who}("./main.py")`);
+    }
+    const {
+      config = {},
+      interpreter = DEFAULT_INTERPRETERS[kind],
+      onStdout = null,
+      onStderr = null,
+      serviceWorker,
+      timeout,
+      reentrant,
+      ...rest
+    } = options;
+    if (typeof config !== "object" || config === null) {
+      throw new TypeError(`${who}: config must be an object (PyScript's config: { files: {...} })`);
+    }
+    const boot = {
+      kind,
+      script: resolve(url, `${who} script`),
+      interpreter: resolve(interpreter, `${who}: the interpreter option`),
+      files: normalizeFiles(config.files, who),
+    };
+    super(WORKER_URL, { ...rest, type: "module", serviceWorker, timeout, reentrant });
+
+    this.kind = kind;
+    this.prefix = prefix;
+    const bridgeReady = this.ready;
+    /** The bridge handshake (the worker script started); `ready` waits for the interpreter too. */
+    this.bridgeReady = bridgeReady;
+    let readyOk, readyFail, doneOk, doneFail;
+    this.ready = new Promise((ok, fail) => { readyOk = ok; readyFail = fail; });
+    this.done = new Promise((ok, fail) => { doneOk = ok; doneFail = fail; });
+    // A page that awaits neither promise must not see an "unhandled rejection":
+    // the error is reported on the console already.
+    this.ready.catch(() => {});
+    this.done.catch(() => {});
+    bridgeReady.then(null, (e) => {
+      const err = new Error(`${who}: the worker did not start: ${e.message}`, { cause: e });
+      readyFail(err);
+      doneFail(err);
+    });
+
+    const out = (stream, line) => {
+      const cb = stream === "stderr" ? onStderr : onStdout;
+      if (typeof cb === "function") cb(line);
+      else if (stream === "stderr") console.error(`[${prefix}] ${line}`);
+      else console.log(`[${prefix}] ${line}`);
+    };
+
+    // Calls into Python wait until the script exposed that name (or finished),
+    // so `await worker.sync.fn()` right after `new MPWorker(...)` works.
+    this._exposed = new Set();
+    this._waiting = new Map(); // name -> [resolve]
+    this._finished = false;
+    const release = (name) => {
+      const list = this._waiting.get(name);
+      if (list) {
+        this._waiting.delete(name);
+        for (const r of list) r();
+      }
+    };
+    const releaseAll = () => {
+      this._finished = true;
+      for (const name of [...this._waiting.keys()]) release(name);
+    };
+
+    const bridgeSync = this.sync;
+    bridgeSync[BOOT] = () => boot;
+    bridgeSync[OUT] = out;
+    bridgeSync[EXPOSED] = (name) => {
+      this._exposed.add(name);
+      release(name);
+    };
+    bridgeSync[EVENT] = (type, info) => {
+      if (type === "ready") {
+        readyOk();
+        dispatch(`${prefix}:ready`, this);
+      } else if (type === "done") {
+        releaseAll();
+        doneOk();
+        dispatch(`${prefix}:done`, this);
+      } else if (type === "error") {
+        // A Python exception (info.type set) or a start-up failure (info.phase).
+        releaseAll();
+        const err = info.type ? new PythonError(info.type, info.traceback) : new Error(`${who}: ${info.message}`);
+        console.error(info.type ? `[${prefix}] ${err.message}` : err.message);
+        if (info.phase === "boot") readyFail(err);
+        else readyOk();
+        doneFail(err);
+        dispatch(`${prefix}:error`, this, err);
+      }
+    };
+    this.done.then(null, releaseAll);
+    this._abort = (why) => {
+      const err = new Error(`${who}: ${why}`);
+      readyFail(err);
+      doneFail(err);
+    };
+
+    this.sync = new Proxy(bridgeSync, {
+      get: (target, name) => {
+        if (typeof name !== "string" || name === "then") return undefined;
+        if (RESERVED.has(name)) return undefined;
+        return async (...args) => {
+          if (!this._exposed.has(name) && !this._finished) {
+            await new Promise((r) => {
+              let list = this._waiting.get(name);
+              if (!list) this._waiting.set(name, (list = []));
+              list.push(r);
+            });
+          }
+          return target[name](...args);
+        };
+      },
+      set: (target, name, fn) => {
+        if (typeof name === "string" && RESERVED.has(name)) throw new TypeError(`${who}: sync.${name} is reserved`);
+        target[name] = fn;
+        return true;
+      },
+      has: (target, name) => !RESERVED.has(name) && Reflect.has(target, name),
+      ownKeys: (target) => Reflect.ownKeys(target).filter((k) => !RESERVED.has(k)),
+      deleteProperty: (target, name) => RESERVED.has(name) ? false : Reflect.deleteProperty(target, name),
+      getOwnPropertyDescriptor: (target, name) => RESERVED.has(name) ? undefined : Reflect.getOwnPropertyDescriptor(target, name),
+    });
+  }
+
+  /** Stops the worker; `ready`/`done`, if still pending, reject, as do pending calls. */
+  terminate() {
+    super.terminate();
+    // Settles only what is still pending: a finished script stays resolved.
+    this._abort("the worker was terminated (terminate()) before the script finished");
+  }
+}
+
+function dispatch(type, worker, error) {
+  const target = globalThis.dispatchEvent ? globalThis : null;
+  if (target === null || typeof CustomEvent !== "function") return;
+  target.dispatchEvent(new CustomEvent(type, { detail: error === undefined ? worker : { worker, error } }));
+}
+
+/** MicroPython in a worker, PyScript-style: `from pyscript import window, document, sync`. */
+export class MPWorker extends PythonWorker {
+  constructor(url, options) {
+    super("micropython", url, options);
+  }
+}
+
+/** Pyodide (CPython) in a worker, PyScript-style: `from pyscript import window, document, sync`. */
+export class PyWorker extends PythonWorker {
+  constructor(url, options) {
+    super("pyodide", url, options);
+  }
+}

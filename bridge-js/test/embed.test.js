@@ -1,0 +1,196 @@
+// The Rust embedding (crates/bridge-wasm, feature `embed`) against the real
+// main thread of bridge-js, on node:worker_threads: the worker's code is
+// Rust (bridge_wasm::embed::selftest), its bootstrap is
+// fixtures/rust-worker.js, and the main side is `BridgeWorker`.
+//
+// Needs the `full` wasm package:
+//   cargo build -p bridge-wasm --target wasm32-unknown-unknown --profile release-wasm --features full
+//   wasm-bindgen --target web --out-dir bridge-js/pkg/full target/wasm32-unknown-unknown/release-wasm/bridge_wasm.wasm
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { BridgeWorker } from "../src/main.js";
+
+const FIXTURE = new URL("./fixtures/rust-worker.js", import.meta.url);
+const PKG_JS = new URL("../pkg/full/bridge_wasm.js", import.meta.url);
+const BUILD_HINT =
+  "the wasm package bridge-js/pkg/full with the Rust embedding is missing: build it with " +
+  "`cargo build -p bridge-wasm --target wasm32-unknown-unknown --profile release-wasm --features full` then " +
+  "`wasm-bindgen --target web --out-dir bridge-js/pkg/full target/wasm32-unknown-unknown/release-wasm/bridge_wasm.wasm`";
+
+function requirePkg() {
+  if (!existsSync(PKG_JS) || !readFileSync(PKG_JS, "utf8").includes("installEmbedSelftest")) {
+    throw new Error(BUILD_HINT);
+  }
+}
+
+class Doc {
+  constructor(title) {
+    this.title = title;
+  }
+}
+
+class TestClass {
+  constructor(v) {
+    this.value = v;
+  }
+}
+
+function setGlobals() {
+  globalThis.testDoc = { title: "T" };
+  globalThis.testObj = {
+    list: [1, 2, 3],
+    method(a, b) {
+      return a * b + (this === globalThis.testObj ? 0 : 1000);
+    },
+  };
+  globalThis.TestClass = TestClass;
+}
+
+const EXPECTED_ORDER = {
+  id: 18446744073709551615n, // u64::MAX: past 2^53, so a bigint
+  items: [
+    { name: "tea", qty: 2, price: 1.25 },
+    { name: "cup", qty: 1, price: 4.5 },
+  ],
+  note: null,
+  shipping: { Post: { days: 3 } },
+  token: new Uint8Array([0, 1, 254, 255]),
+  counts: { huge: -(2n ** 63n), small: -7 },
+};
+
+describe("Rust embedding on node:worker_threads", () => {
+  let w;
+  const seen = {};
+  before(async () => {
+    requirePkg();
+    setGlobals();
+    w = new BridgeWorker(FIXTURE, { type: "module" });
+    w.sync.checkout = (order, currency) => {
+      seen.order = order;
+      seen.currency = currency;
+      const total = order.items.reduce((s, it) => s + it.qty * it.price, 0);
+      return {
+        order_id: order.id,
+        total,
+        lines: order.items.map((it) => `${it.qty} x ${it.name}`),
+        echo: order,
+        seen_note: `in ${currency}`,
+      };
+    };
+    w.sync.report = (receipt) => {
+      seen.report = receipt;
+    };
+    w.sync.failTypeError = (a, b) => {
+      throw new TypeError(`bad input: ${a} ${b}`);
+    };
+    w.sync.failValue = () => {
+      throw new Error("plain failure");
+    };
+    w.sync.giveString = () => "not a number";
+    w.sync.throw42 = () => {
+      throw 42; // eslint-disable-line no-throw-literal
+    };
+    w.sync.inc = (i) => i + 1;
+    w.sync.isTestDoc = (d) => d === globalThis.testDoc;
+    w.sync.giveHandle = () => ({ label: "a class instance", target: new Doc("from a handle") });
+    // Calls back into the worker while the worker is blocked calling this.
+    w.sync.callBack = async (name, x) => (await w.sync[name](x, 1)) + 1000;
+    w.sync.slow = () => new Promise((r) => setTimeout(r, 400));
+    await w.ready;
+  });
+  after(() => w && w.terminate());
+
+  test("a serde struct goes to a main function and its typed reply comes back", async () => {
+    const receipt = await w.sync.roundTrip();
+    // What the JS user saw: the documented mapping.
+    assert.deepStrictEqual(seen.order, EXPECTED_ORDER);
+    assert.equal(seen.currency, "EUR");
+    // What Rust read back (deserialized, checked equal to what it sent,
+    // serialized again to us as its result and through `report`).
+    const expected = {
+      order_id: 18446744073709551615n,
+      total: 7,
+      lines: ["2 x tea", "1 x cup"],
+      echo: EXPECTED_ORDER,
+      seen_note: "in EUR",
+    };
+    assert.deepStrictEqual(receipt, expected);
+    assert.deepStrictEqual(seen.report, expected);
+  });
+
+  test("errors thrown on the main thread keep name and message", async () => {
+    const [typeError, plain, missing, decode, thrownValue] = await w.sync.errors();
+    assert.equal(typeError.name, "TypeError");
+    assert.equal(typeError.message, "bad input: bad 1");
+    assert.equal(typeError.display, "the main thread threw TypeError: bad input: bad 1");
+    assert.equal(typeError.has_stack, true, "the stack crosses too");
+    assert.equal(plain.name, "Error");
+    assert.equal(plain.message, "plain failure");
+    assert.equal(missing.name, "Error");
+    assert.match(missing.message, /exposes no sync function "noSuchFunction"/);
+    assert.match(decode, /does not fit the Rust type: .*invalid type: string "not a number", expected u8/);
+    assert.equal(thrownValue, 42);
+  });
+
+  test("the main thread calls Rust functions", async () => {
+    assert.equal(await w.sync.add(2, 3.5), 5.5);
+    assert.equal(await w.sync.double(21), 42);
+    assert.equal(await w.sync.describe(EXPECTED_ORDER), "order 18446744073709551615 with 2 items");
+    // A Rust function that calls the main thread while it is being called.
+    assert.equal(await w.sync.nested(4), 50);
+  });
+
+  test("main calls back into the blocked Rust worker: served nested, re-entrantly", async () => {
+    // reentry -> main callBack -> (nested) Rust add -> reply -> reply.
+    assert.equal(await w.sync.reentry("add", 5), 1006);
+    // Three deep: reentry -> callBack -> (nested) Rust nested -> main inc.
+    assert.equal(await w.sync.reentry("nested", 2), 1030);
+    const st = w.stats();
+    assert.equal(st.pendingCalls, 0, JSON.stringify(st));
+  });
+
+  test("a Rust error or a bad argument rejects the main thread's promise", async () => {
+    await assert.rejects(w.sync.fail(), (e) => e.name === "RangeError" && e.message === "Rust says the value is out of range");
+    await assert.rejects(w.sync.add("x", 1), (e) => {
+      assert.equal(e.name, "TypeError");
+      assert.match(e.message, /Rust function "add": .*at \[0\]: invalid type: string "x", expected f64/);
+      return true;
+    });
+    await assert.rejects(w.sync.notExposed(), (e) => e.name === "TypeError" && /exposes no function "notExposed"/.test(e.message));
+    // The channel still works.
+    assert.equal(await w.sync.add(1, 1), 2);
+  });
+
+  test("DOM-style handles: get, set, methods, constructors, identity, release", async () => {
+    const [before, len, product, same, v, isDoc, missing, liveInside] = await w.sync.dom();
+    assert.equal(before, "T");
+    assert.equal(globalThis.testDoc.title, "T + Rust", "set reached the real object");
+    assert.equal(len, 3);
+    assert.equal(product, 42, "the method ran with this = testObj");
+    assert.equal(same, true, "the same object gets the same handle");
+    assert.equal(v, 5, "new TestClass(5)");
+    assert.equal(isDoc, true, "a handle passed back is the main thread's own object");
+    assert.equal(missing, true);
+    // Live inside the call: testDoc (one id for both handles), the list and
+    // the constructed object; the temporary testObj handles were released.
+    assert.equal(liveInside, 3);
+    // Every handle dropped at the end of the Rust function; the releases
+    // rode on its reply, so nothing stays exported on the main thread.
+    assert.deepEqual(await w.sync.importStats(), [0, 0]);
+    assert.equal(w.stats().exports, 0, JSON.stringify(w.stats()));
+  });
+
+  test("a main-thread object inside a typed result reads into a JsHandle", async () => {
+    assert.deepEqual(await w.sync.handleInResult(), ["a class instance", "from a handle"]);
+    assert.deepEqual(await w.sync.importStats(), [0, 0]);
+    assert.equal(w.stats().exports, 0, JSON.stringify(w.stats()));
+  });
+
+  test("a call that times out fails with Timeout and the channel stays usable", async () => {
+    assert.deepEqual(await w.sync.timeout(50), [true, 2]);
+    // Let the late reply arrive; it is dropped by seq.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await w.sync.nested(1), 20);
+  });
+});

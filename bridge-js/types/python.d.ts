@@ -1,0 +1,78 @@
+import { BridgeWorker, BridgeWorkerOptions, MainSync } from "./main.js";
+
+/** Where the interpreters are loaded from when the `interpreter` option is omitted. */
+export const DEFAULT_INTERPRETERS: Readonly<{ micropython: string; pyodide: string }>;
+
+/** A Python exception that ended the script. `message` is the traceback; its last line names the error. */
+export class PythonError extends Error {
+  constructor(type: string, traceback: string);
+  readonly name: "PythonError";
+  /** The Python exception class, e.g. "NameError". */
+  readonly type: string;
+}
+
+/** PyScript's config, the parts this layer reads. */
+export interface PythonConfig {
+  /**
+   * Files to fetch and write into the interpreter's file system before the
+   * script runs: `{ "url to fetch": "destination path" }`. URLs resolve
+   * against the page; a destination ending in "/" (or empty) gets the URL's
+   * file name appended.
+   */
+  files?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export interface PythonWorkerOptions extends Omit<BridgeWorkerOptions, "type"> {
+  config?: PythonConfig;
+  /**
+   * URL of the interpreter's ES module: micropython.mjs of
+   * @micropython/micropython-webassembly-pyscript for MPWorker, pyodide.mjs of
+   * pyodide for PyWorker. Default: DEFAULT_INTERPRETERS (the repository's
+   * node_modules, resolved from this module's URL). Set it when the package
+   * is installed or bundled elsewhere.
+   */
+  interpreter?: string | URL;
+  /** Receives each line Python prints to stdout. Default: console.log("[mpy] " + line) ("[py] " for PyWorker). */
+  onStdout?: (line: string) => void;
+  /** Receives each line Python writes to stderr. Default: console.error with the same prefix. */
+  onStderr?: (line: string) => void;
+}
+
+declare class PythonWorker extends BridgeWorker {
+  /**
+   * Assign a function to expose it to Python (`from pyscript import sync;
+   * sync.name(...)`), read a name to call what Python exposed with
+   * `sync.name = f`. A call made before the script defined the name waits
+   * until it does (or until the script ends).
+   */
+  readonly sync: MainSync;
+  /** Resolves when the interpreter is loaded, before the script runs; rejects if it cannot start. */
+  readonly ready: Promise<void>;
+  /** Resolves when the script finished; rejects with a PythonError (or a start-up Error). */
+  readonly done: Promise<void>;
+  /** The bridge handshake only (the worker script started). */
+  readonly bridgeReady: Promise<void>;
+  /** Stops the worker; a still pending `ready`/`done` rejects, as does every pending call. */
+  terminate(): void;
+  /** "micropython" or "pyodide". */
+  readonly kind: "micropython" | "pyodide";
+}
+
+/**
+ * MicroPython in a worker. Inside, `from pyscript import window, document,
+ * sync, ffi, RUNNING_IN_WORKER`. Events on window: "mpy:ready", "mpy:done"
+ * (detail: the worker), "mpy:error" (detail: { worker, error }).
+ */
+export class MPWorker extends PythonWorker {
+  constructor(url: string | URL, options?: PythonWorkerOptions);
+  readonly kind: "micropython";
+}
+
+/**
+ * Pyodide in a worker, same API as MPWorker. Events: "py:ready", "py:done", "py:error".
+ */
+export class PyWorker extends PythonWorker {
+  constructor(url: string | URL, options?: PythonWorkerOptions);
+  readonly kind: "pyodide";
+}

@@ -1,0 +1,298 @@
+// The Python layer end to end: MPWorker (MicroPython) and PyWorker (Pyodide)
+// in headless Chromium, driving the page through `from pyscript import window,
+// document, sync`, and the PyScript FAQ cases (borrowed proxy, possible
+// deadlock, workers via JavaScript, SharedArrayBuffer missing).
+//
+// Pages and scripts live in tests/e2e/python: run.html?script=<file>.py&kind=mpy|py
+// records stdout, reports and the lifecycle in `window.__py`.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { e2e, CSP } from "./harness.mjs";
+
+const h = e2e({ servers: ["isolated", "plain", "csp"] });
+
+const KINDS = [
+  // Pyodide loads CPython's standard library: seconds on a busy machine.
+  { kind: "mpy", name: "MicroPython (MPWorker)", wait: 60_000 },
+  { kind: "py", name: "Pyodide (PyWorker)", wait: 150_000 },
+];
+
+/** Wait until `fn(arg)` is truthy in the page; on time-out fail with the page's log. */
+async function until(p, fn, arg, timeout, what) {
+  try {
+    await p.page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  } catch (e) {
+    const state = await p.page.evaluate(() => window.__py ?? window.__faq).catch(() => null);
+    throw new Error(`${what}: ${e.message.split("\n")[0]}\npage state: ${JSON.stringify(state)}\npage log:\n  ${p.log.join("\n  ") || "(empty)"}`);
+  }
+}
+
+/** Open run.html with `script` and wait until the worker's script finished (or failed). */
+async function runScript(t, { kind, script, server = "isolated", wait }) {
+  const p = await h.open(t, { server });
+  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}`));
+  assert.equal(res.status(), 200);
+  await until(p, () => window.__py && window.__py.done, null, wait, `${script} did not finish`);
+  return { ...p, state: await p.page.evaluate(() => window.__py) };
+}
+
+function noErrors(r) {
+  assert.deepEqual(r.errors, [], `console/page errors:\n  ${r.errors.join("\n  ")}\nlog:\n  ${r.log.join("\n  ")}`);
+}
+
+function noScriptError(r) {
+  assert.equal(r.state.error, null, `the script failed: ${JSON.stringify(r.state.error)}\nlog:\n  ${r.log.join("\n  ")}`);
+}
+
+for (const { kind, name, wait } of KINDS) {
+  const timeout = wait * 2;
+  describe(name, () => {
+    test("window and document from Python: DOM writes, reads, constructors, to_js, config.files", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "dom.py", wait });
+      noScriptError(r);
+      const s = r.state;
+      assert.equal(s.transport, "atomics");
+      assert.deepEqual(s.out, ["dom done"]);
+      assert.deepEqual(s.events, [
+        { type: `${kind}:ready`, detailIsWorker: true },
+        { type: `${kind}:done`, detailIsWorker: true },
+      ]);
+      assert.equal(s.ready, true);
+      const rep = s.reports;
+      assert.equal(rep.text_read_back, "hello from python");
+      assert.equal(await r.page.textContent("#out"), "hello from python");
+      assert.equal(rep.href, r.page.url());
+      assert.equal(rep.running_in_worker, true);
+      // window.Date.new() / window.Map.new() construct on the main thread.
+      assert.equal(rep.date_time, 86_400_000);
+      assert.equal(rep.date.isDate, true, "the object Python made with window.Date.new() is a main-thread Date");
+      assert.equal(rep.map_get, "v");
+      assert.equal(rep.map_size, 1);
+      assert.equal(rep.map.isMap, true);
+      // ffi.to_js(dict) arrives as a plain object literal, nested values too.
+      assert.equal(rep.to_js.plain, true, `to_js gave ${JSON.stringify(rep.to_js)}`);
+      assert.deepEqual(JSON.parse(rep.to_js.json), { a: 1, b: [1, 2], c: { d: "e" } });
+      // config.files was written into the interpreter's file system.
+      assert.equal(rep.file, "hello-data\n");
+      noErrors(r);
+    });
+
+    test(`works under Content-Security-Policy ${CSP} (no eval)`, { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "dom.py", server: "csp", wait });
+      noScriptError(r);
+      assert.equal(r.state.reports.text_read_back, "hello from python");
+      assert.deepEqual(r.state.violations, []);
+      noErrors(r);
+    });
+
+    test("borrowed proxy FAQ: window.setTimeout(lambda x: print(x), 100, 'OK') prints OK", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "timer.py", wait });
+      noScriptError(r);
+      await until(r, () => window.__py.out.includes("OK"), null, 10_000, "the timer callback did not print OK");
+      const out = await r.page.evaluate(() => window.__py.out);
+      assert.deepEqual(out, ["timer set", "OK"]);
+      noErrors(r);
+    });
+
+    test("a Python click handler added with window.addEventListener runs on a real click", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "click.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["listening"]);
+      assert.equal(await r.page.textContent("#out"), "initial");
+      await r.page.click("#btn");
+      // The handler prints, then writes the DOM: wait for both.
+      await until(r, () => window.__py.out.length >= 2 && document.getElementById("out").textContent !== "initial", null, 10_000, "the click handler did not run");
+      assert.deepEqual(await r.page.evaluate(() => window.__py.out), ["listening", "clicked click btn"]);
+      assert.equal(await r.page.textContent("#out"), "clicked btn");
+      // A second click runs the same (still alive) handler again.
+      await r.page.click("#btn");
+      await until(r, () => window.__py.out.length >= 3, null, 10_000, "the second click did not run the handler");
+      assert.deepEqual(await r.page.evaluate(() => window.__py.out), ["listening", "clicked click btn", "clicked click btn"]);
+      noErrors(r);
+    });
+
+    test("possible-deadlock FAQ: main_task awaits worker_task while the worker is blocked in main_task", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "deadlock.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["this is fine", "main_task returned: main_task finished"]);
+      noErrors(r);
+    });
+
+    test("an `async def` exposed with sync: the page awaits its result", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "async_expose.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["exposed"]);
+      assert.equal(await r.page.evaluate(() => window.__worker.sync.slow_double(21)), 42);
+      noErrors(r);
+    });
+
+    test("possible deadlock that cannot be served (async worker_task): JsException at once, no freeze", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "deadlock_async.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["deadlock error: True True"]);
+    });
+
+    test("a main-thread function that throws raises a catchable JsException in Python", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "jserror.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["caught a JS error from the main thread", "after: 5"]);
+      assert.equal(r.state.reports.caught_type, "JsException");
+      assert.match(r.state.reports.caught_text, /TypeError/);
+      assert.match(r.state.reports.caught_text, /main says boom/);
+    });
+
+    test("a Python exception rejects `done` and reaches console.error with its last traceback line", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "error.py", wait });
+      const s = r.state;
+      assert.deepEqual(s.out, ["before the error"]);
+      assert.ok(s.error, "done must reject");
+      assert.equal(s.error.isPythonError, true);
+      assert.equal(s.error.name, "PythonError");
+      assert.equal(s.error.type, "NameError");
+      const last = kind === "mpy" ? "NameError: name 'undefined_name' isn't defined" : "NameError: name 'undefined_name' is not defined";
+      assert.equal(s.error.message.split("\n").pop(), last);
+      const consoleErrors = r.log.filter((l) => l.startsWith("[error]"));
+      assert.ok(consoleErrors.some((l) => l.includes(`[${kind}] Traceback`) && l.includes(last)),
+        `console.error must carry the traceback:\n  ${r.log.join("\n  ")}`);
+      assert.deepEqual(s.events.map((e) => e.type), [`${kind}:ready`, `${kind}:error`]);
+      assert.equal(s.ready, true, "the interpreter was ready before the script failed");
+    });
+
+    test("workers via JavaScript FAQ: new Worker, then await worker.sync.python_function()", { timeout }, async (t) => {
+      const p = await h.open(t);
+      await p.page.goto(p.url(`/tests/e2e/python/faq.html?kind=${kind}`));
+      await until(p, () => window.__faq && window.__faq.finished, null, wait, "the FAQ page did not finish");
+      const s = await p.page.evaluate(() => window.__faq);
+      assert.equal(s.error, null);
+      assert.deepEqual(s.result, { sum: 42, items: [20, 22], nested: { ok: true } });
+      assert.equal(s.plain, true, "a returned dict is a plain object on the main thread");
+      // Default stdout forwarding: console.log with the interpreter's prefix.
+      assert.ok(p.log.some((l) => l.startsWith(`[log] [${kind}] python_function called with 20 22`)),
+        `print() must reach the console:\n  ${p.log.join("\n  ")}`);
+      noErrors(p);
+    });
+  });
+}
+
+describe("the editor demo (demo/editor)", () => {
+  async function runExample(p, example, { reentrant = true } = {}) {
+    const runs = await p.page.evaluate(() => window.__editor.runs);
+    await p.page.click(`[data-example="${example}"]`);
+    await p.page.setChecked("#reentrant", reentrant);
+    await p.page.click("#run");
+    await until(p, (n) => window.__editor.runs > n && window.__editor.status !== "running", runs, 60_000, `the ${example} example did not finish`);
+    return p.page.evaluate(() => window.__editor);
+  }
+
+  test("runs the examples: DOM, borrowed proxy, deadlock (reentrant and not), a Python error", { timeout: 240_000 }, async (t) => {
+    const p = await h.open(t);
+    await p.page.goto(p.url("/demo/editor/"));
+    await p.page.waitForFunction(() => window.__editor, null, { timeout: 10_000 });
+
+    let s = await runExample(p, "dom");
+    assert.equal(s.status, "done", s.lines.join("\n"));
+    assert.equal(s.transport, "atomics");
+    assert.equal(await p.page.textContent("#transport"), "native atomics (SharedArrayBuffer)");
+    assert.equal(await p.page.locator("#target li").count(), 5);
+    assert.equal(await p.page.textContent("#target li >> nth=4"), "item 4 from Python");
+    assert.ok(s.lines.includes("items in the list: 5"), s.lines.join("\n"));
+    assert.ok(s.lines.includes("page: /demo/editor/"), s.lines.join("\n"));
+
+    s = await runExample(p, "borrowed");
+    assert.equal(s.status, "done");
+    await until(p, () => window.__editor.lines.includes("OK: the lambda ran 500 ms later"), null, 10_000, "the timer did not fire");
+
+    s = await runExample(p, "deadlock");
+    assert.equal(s.status, "done", s.lines.join("\n"));
+    assert.ok(s.lines.includes("this is fine: worker_task ran while the worker waited in main_task"), s.lines.join("\n"));
+    assert.ok(s.lines.includes("main_task returned: main_task done"), s.lines.join("\n"));
+
+    // Not reentrant: the nested call fails at once with "Possible deadlock",
+    // which surfaces in Python as an exception from sync.main_task().
+    s = await runExample(p, "deadlock", { reentrant: false });
+    assert.equal(s.status, "error", s.lines.join("\n"));
+    assert.match(s.error, /Possible deadlock/);
+
+    s = await runExample(p, "error");
+    assert.equal(s.status, "error");
+    assert.equal(s.error.split("\n").pop(), "NameError: name 'undefined_name' isn't defined");
+    assert.ok(s.lines.includes("about to fail"));
+
+    // Console errors are expected from the two failing runs only.
+    const unexpected = p.errors.filter((l) => !/Possible deadlock|NameError/.test(l));
+    assert.deepEqual(unexpected, [], p.log.join("\n"));
+  });
+});
+
+describe("the editor demo without cross-origin isolation", () => {
+  test("shows the async transport and the FAQ error for the DOM example", { timeout: 120_000 }, async (t) => {
+    const p = await h.open(t, { server: "plain" });
+    await p.page.goto(p.url("/demo/editor/"));
+    await p.page.waitForFunction(() => window.__editor, null, { timeout: 10_000 });
+    await p.page.click('[data-example="dom"]');
+    await p.page.click("#run");
+    await until(p, () => window.__editor.runs > 0 && window.__editor.status !== "running", null, 60_000, "the DOM example did not finish");
+    const s = await p.page.evaluate(() => window.__editor);
+    assert.equal(s.transport, "async");
+    assert.equal(await p.page.textContent("#transport"), "async only (no blocking: window/document unavailable)");
+    assert.equal(s.status, "error");
+    assert.match(s.error.split("\n").pop(), /^RuntimeError: Unable to use `window` or `document`/);
+    assert.equal(await p.page.locator("#target li").count(), 0);
+  });
+});
+
+describe("MicroPython (MPWorker) without cross-origin isolation and failures", () => {
+  test("no SharedArrayBuffer: window access raises the FAQ error, sync still works asynchronously", { timeout: 120_000 }, async (t) => {
+    const r = await runScript(t, { kind: "mpy", script: "nowindow.py", server: "plain", wait: 60_000 });
+    const s = r.state;
+    assert.equal(s.transport, "async");
+    assert.deepEqual(s.out, ["transport async"]);
+    assert.equal(s.error?.type, "RuntimeError");
+    assert.match(s.error.message.split("\n").pop(), /^RuntimeError: Unable to use `window` or `document`: .*Cross-Origin-Opener-Policy.*serviceWorker/);
+    // The worker is still alive and serves main -> worker calls.
+    assert.equal(await r.page.evaluate(() => window.__worker.sync.python_function(2, 3)), 5);
+  });
+
+  test("a script URL that does not exist rejects ready and done with the HTTP status and the URL", { timeout: 120_000 }, async (t) => {
+    const r = await runScript(t, { kind: "mpy", script: "missing.py", wait: 60_000 });
+    const s = r.state;
+    assert.equal(s.ready, false);
+    assert.equal(s.error?.isPythonError, false);
+    assert.match(s.error.message, /could not fetch the Python script .*\/tests\/e2e\/python\/missing\.py: HTTP 404/);
+    assert.deepEqual(s.events.map((e) => e.type), ["mpy:error"]);
+  });
+
+  test("terminate() while the script runs rejects done", { timeout: 120_000 }, async (t) => {
+    const p = await h.open(t);
+    await p.page.goto(p.url("/tests/e2e/python/run.html?script=spin.py&kind=mpy"));
+    await until(p, () => window.__py && window.__py.out.includes("spinning"), null, 60_000, "spin.py did not start");
+    const msg = await p.page.evaluate(async () => {
+      window.__worker.terminate();
+      try {
+        await window.__worker.done;
+        return "resolved";
+      } catch (e) {
+        return e.message;
+      }
+    });
+    assert.equal(msg, "MPWorker: the worker was terminated (terminate()) before the script finished");
+  });
+
+  test("the interpreter option: a wrong URL fails with a message naming it", { timeout: 120_000 }, async (t) => {
+    const p = await h.open(t);
+    await p.page.goto(p.url("/tests/e2e/python/faq.html?kind=none"));
+    const msg = await p.page.evaluate(async () => {
+      const { MPWorker } = await import("/bridge-js/src/python.js");
+      const w = new MPWorker("./worker.py", { interpreter: "/no/such/micropython.mjs" });
+      try {
+        await w.done;
+        return "resolved";
+      } catch (e) {
+        return e.message;
+      } finally {
+        w.terminate();
+      }
+    });
+    assert.match(msg, /MPWorker: starting the interpreter failed: .*\/no\/such\/micropython\.mjs/);
+  });
+});

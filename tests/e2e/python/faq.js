@@ -1,0 +1,21 @@
+// PyScript FAQ "Workers via JavaScript", as written there, with this package:
+// the default stdout forwarding (console.log with an [mpy]/[py] prefix) and
+// a call made right after the constructor, before the script defined it.
+import { MPWorker, PyWorker } from "/bridge-js/src/python.js";
+
+const kind = new URLSearchParams(location.search).get("kind") === "py" ? "py" : "mpy";
+const state = { result: null, plain: null, error: null, finished: false };
+window.__faq = state;
+try {
+  const worker = kind === "py" ? new PyWorker("./worker.py") : new MPWorker("./worker.py");
+
+  // Call Python functions from JavaScript.
+  const result = await worker.sync.python_function(20, 22);
+
+  state.result = result;
+  state.plain = Object.getPrototypeOf(result) === Object.prototype;
+  document.getElementById("status").textContent = "done";
+} catch (e) {
+  state.error = `${e.name}: ${e.message}`;
+}
+state.finished = true;

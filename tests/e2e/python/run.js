@@ -1,0 +1,73 @@
+// The page of tests/e2e/python.test.mjs. Query: `script` (a .py file in this
+// directory), `kind` ("mpy" or "py"). It starts the worker, records what the
+// worker printed and reported, and the lifecycle, in `window.__py`.
+import { MPWorker, PyWorker, PythonError } from "/bridge-js/src/python.js";
+
+const q = new URLSearchParams(location.search);
+const kind = q.get("kind") === "py" ? "py" : "mpy";
+const script = q.get("script");
+const state = {
+  out: [],
+  err: [],
+  events: [],
+  reports: {},
+  ready: false,
+  done: false,
+  error: null,
+  transport: null,
+};
+window.__py = state;
+state.violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  state.violations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+
+for (const type of [`${kind}:ready`, `${kind}:done`, `${kind}:error`]) {
+  window.addEventListener(type, (e) => {
+    const w = type.endsWith(":error") ? e.detail.worker : e.detail;
+    state.events.push({ type, detailIsWorker: w === worker });
+  });
+}
+
+const Ctor = kind === "py" ? PyWorker : MPWorker;
+const worker = new Ctor(`./${script}`, {
+  onStdout: (line) => state.out.push(line),
+  onStderr: (line) => state.err.push(line),
+  config: { files: { "./data.txt": "/data/data.txt" } },
+});
+window.__worker = worker;
+state.transport = worker.transport;
+
+// What the scripts may call on the main thread.
+worker.sync.report = (name, value) => {
+  state.reports[name] = value;
+};
+worker.sync.describe = (name, value) => {
+  state.reports[name] = {
+    type: typeof value,
+    plain: value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype,
+    isArray: Array.isArray(value),
+    isDate: value instanceof Date,
+    isMap: value instanceof Map,
+    json: (() => { try { return JSON.stringify(value); } catch { return null; } })(),
+  };
+};
+worker.sync.fails = (msg) => {
+  throw new TypeError(`main says ${msg}`);
+};
+worker.sync.add = (a, b) => a + b;
+// PyScript FAQ "Possible deadlock": main awaits a worker function while the
+// worker is blocked in this very call.
+worker.sync.main_task = async () => {
+  await worker.sync.worker_task();
+  return "main_task finished";
+};
+
+worker.ready.then(() => { state.ready = true; }, () => {});
+worker.done.then(
+  () => { state.done = true; },
+  (e) => {
+    state.error = { name: e.name, type: e.type, message: e.message, isPythonError: e instanceof PythonError };
+    state.done = true;
+  },
+);

@@ -1,0 +1,61 @@
+// The Rust embedding in headless Chromium: a worker whose code is Rust
+// (bridge_wasm::embed, the `full` wasm package) drives the real DOM and
+// calls page functions synchronously; the page calls Rust. Served
+// cross-origin isolated, with and without the strict CSP.
+//
+// Needs bridge-js/pkg/full (see docs/rust.md) and Debian's chromium.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { e2e, waitFor, assertClean } from "./harness.mjs";
+
+const PKG_JS = new URL("../../bridge-js/pkg/full/bridge_wasm.js", import.meta.url);
+const h = e2e({ servers: ["isolated", "csp"] });
+
+function requirePkg() {
+  if (!existsSync(PKG_JS) || !readFileSync(PKG_JS, "utf8").includes("installEmbedSelftest")) {
+    throw new Error(
+      "bridge-js/pkg/full with the Rust embedding is missing: build it with " +
+        "`cargo build -p bridge-wasm --target wasm32-unknown-unknown --profile release-wasm --features full` then " +
+        "`wasm-bindgen --target web --out-dir bridge-js/pkg/full target/wasm32-unknown-unknown/release-wasm/bridge_wasm.wasm`",
+    );
+  }
+}
+
+for (const server of ["isolated", "csp"]) {
+  test(`Rust worker: typed calls, errors, DOM handles, exposed functions (${server})`, { timeout: 90_000 }, async (t) => {
+    requirePkg();
+    const p = await h.open(t, { server });
+    const response = await p.page.goto(p.url("/tests/e2e/rust/index.html"));
+    assert.equal(response.status(), 200);
+    await waitFor(p, "done", 60_000);
+    const state = await p.page.evaluate(() => window.__e2e);
+    assert.equal(state.error, null, `the page failed: ${JSON.stringify(state.error)}\n${p.log.join("\n")}`);
+    const r = state.results;
+    assert.equal(r.transport, "atomics");
+    assert.equal(r.crossOriginIsolated, true);
+    assert.equal(r.seenId, "18446744073709551615");
+    assert.deepEqual(r.seenToken, [0, 1, 254, 255]);
+    assert.equal(r.seenTokenIsU8, true);
+    assert.deepEqual(r.receipt.lines, ["2 x tea", "1 x cup"]);
+    assert.equal(r.receipt.total, 7);
+    assert.equal(r.receipt.order_id, "18446744073709551615");
+    const [typeError, plain, missing, decode, thrownValue] = r.errors;
+    assert.equal(typeError.name, "TypeError");
+    assert.equal(typeError.message, "bad input: bad 1");
+    assert.equal(plain.message, "plain failure");
+    assert.match(missing.message, /noSuchFunction/);
+    assert.match(decode, /expected u8/);
+    assert.equal(thrownValue, 42);
+    assert.equal(r.add, 5.5);
+    assert.equal(r.reentry, 1030);
+    assert.deepEqual(r.dom, ["T", 3, 42, true, 5, true, true, 3]);
+    assert.equal(r.testDocTitle, "T + Rust");
+    assert.deepEqual(r.realDom, [true, "worker-bridge Rust embedding"]);
+    assert.equal(r.paragraph, "hello from Rust");
+    assert.deepEqual(r.importStats, [0, 0]);
+    assert.equal(r.mainExports, 0);
+    t.diagnostic(`200 page->Rust->page nested calls: ${r.msPer200Nested.toFixed(1)} ms`);
+    assertClean({ errors: p.errors, state: null });
+  });
+}

@@ -1,0 +1,71 @@
+// The page of tests/e2e/rust.test.mjs: a BridgeWorker whose worker code is
+// Rust (bridge_wasm::embed::selftest, loaded by the bootstrap
+// bridge-js/test/fixtures/rust-worker.js from bridge-js/pkg/full).
+import { BridgeWorker } from "/bridge-js/src/main.js";
+
+const state = { done: false, error: null, results: {} };
+window.__e2e = state;
+
+class TestClass {
+  constructor(v) {
+    this.value = v;
+  }
+}
+
+async function main() {
+  globalThis.testDoc = { title: "T" };
+  globalThis.testObj = { list: [1, 2, 3], method(a, b) { return a * b; } };
+  globalThis.TestClass = TestClass;
+  const w = new BridgeWorker("/bridge-js/test/fixtures/rust-worker.js", { type: "module" });
+  const seen = {};
+  w.sync.checkout = (order, currency) => {
+    seen.order = order;
+    return {
+      order_id: order.id,
+      total: order.items.reduce((s, it) => s + it.qty * it.price, 0),
+      lines: order.items.map((it) => `${it.qty} x ${it.name}`),
+      echo: order,
+      seen_note: `in ${currency}`,
+    };
+  };
+  w.sync.report = () => {};
+  w.sync.failTypeError = (a, b) => { throw new TypeError(`bad input: ${a} ${b}`); };
+  w.sync.failValue = () => { throw new Error("plain failure"); };
+  w.sync.giveString = () => "not a number";
+  w.sync.throw42 = () => { throw 42; }; // eslint-disable-line no-throw-literal
+  w.sync.inc = (i) => i + 1;
+  w.sync.isTestDoc = (d) => d === globalThis.testDoc;
+  w.sync.callBack = async (name, x) => (await w.sync[name](x, 1)) + 1000;
+  await w.ready;
+  const r = state.results;
+  r.transport = w.transport;
+  r.crossOriginIsolated = globalThis.crossOriginIsolated;
+  const receipt = await w.sync.roundTrip();
+  r.receipt = { ...receipt, order_id: String(receipt.order_id), echo: undefined };
+  r.seenId = String(seen.order.id);
+  r.seenToken = Array.from(seen.order.token);
+  r.seenTokenIsU8 = seen.order.token instanceof Uint8Array;
+  r.errors = await w.sync.errors();
+  r.add = await w.sync.add(2, 3.5);
+  r.reentry = await w.sync.reentry("nested", 2);
+  r.dom = await w.sync.dom();
+  r.testDocTitle = globalThis.testDoc.title;
+  r.realDom = await w.sync.realDom("hello from Rust");
+  r.paragraph = document.getElementById("from-rust")?.textContent ?? null;
+  r.importStats = await w.sync.importStats();
+  r.mainExports = w.stats().exports;
+  // 200 page -> Rust -> page round trips, back to back (a rough figure; the
+  // benchmarks are the place for numbers).
+  const t0 = performance.now();
+  for (let i = 0; i < 200; i++) await w.sync.nested(i);
+  r.msPer200Nested = performance.now() - t0;
+  w.terminate();
+}
+
+main().then(
+  () => { state.done = true; },
+  (e) => {
+    state.error = { name: e.name, message: e.message, stack: e.stack };
+    state.done = true;
+  },
+);

@@ -1,0 +1,50 @@
+// Transport selection: COOP/COEP -> "atomics"; no isolation and no service
+// worker -> "async" with a clear error; a strict Content-Security-Policy.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { e2e, workerResult, assertClean, CSP } from "./harness.mjs";
+
+const h = e2e({ servers: ["isolated", "plain", "csp"] });
+
+test("a cross-origin isolated page uses the atomics transport", async (t) => {
+  const r = await h.run(t, { worker: "transport.js", case: "describe" });
+  assert.deepEqual(workerResult(r), { transport: "atomics", native: true, crossOriginIsolated: true, hasSAB: "function" });
+  assertClean(r);
+});
+
+test("without COOP/COEP and without a service worker: async transport and a clear error", async (t) => {
+  const r = await h.run(t, { worker: "transport.js", case: "asyncTouch", pull: true, server: "plain" });
+  assert.equal(await r.page.evaluate(() => crossOriginIsolated), false);
+  const o = workerResult(r); // fetched by a main -> worker call: that direction works
+  assert.equal(o.transport, "async");
+  assert.equal(o.native, false);
+  assert.equal(o.crossOriginIsolated, false);
+  assert.equal(o.windowThrew, true, "touching window must throw on the async transport");
+  assert.equal(o.windowError.isError, true);
+  const msg = o.windowError.message;
+  assert.match(msg, /Cross-Origin-Opener-Policy/, `the error names the COOP header: ${msg}`);
+  assert.match(msg, /Cross-Origin-Embedder-Policy/, `the error names the COEP header: ${msg}`);
+  assert.match(msg, /serviceWorker/, `the error names the serviceWorker option: ${msg}`);
+  // Calls into main cannot block here; they return a Promise of the result
+  // (pages/run.js: sync.log returns how many parts it logged).
+  assert.equal(o.syncError, undefined, `the call into main failed: ${JSON.stringify(o.syncError)}`);
+  assert.equal(o.syncReturnedPromise, true);
+  assert.equal(o.syncResult, 2);
+  assert.ok(r.state.log.includes("[worker] a call on the async transport second part"), "main ran the call");
+  assertClean(r);
+});
+
+test("the bridge works under Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'", async (t) => {
+  const r = await h.run(t, { worker: "proxy.js", case: "csp", server: "csp" });
+  assert.equal(r.response.headers()["content-security-policy"], CSP);
+  assert.deepEqual(workerResult(r), {
+    transport: "atomics",
+    native: true,
+    title: "worker-bridge e2e",
+    paragraph: "written under CSP",
+    parseInt: 17,
+    syncCallResult: 2,
+  });
+  assert.equal(await r.page.locator("#csp-paragraph").textContent(), "written under CSP");
+  assertClean(r); // includes: no securitypolicyviolation events
+});
