@@ -15,8 +15,9 @@ import { encodeMessage, encodeMessageView, decodeMessage } from "./wire.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy } from "./proxy.js";
+import * as waitFor from "./deadlock.js";
 import {
-  BridgeError, ClosedError, DeadlockError, TimeoutError, reviveError,
+  BridgeError, ClosedError, DeadlockError, TimeoutError, InterruptError, reviveError,
   timeoutMessage, deadlockMessage,
 } from "./errors.js";
 
@@ -169,11 +170,15 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name }) {
     this.side = side;
     this.tx = transport;
     this.timeout = timeout > 0 ? timeout : 0;
     this.reentrant = reentrant;
+    // A per-call time-out set by withTimeout() while its callback runs (-1: none).
+    this.timeoutOverride = -1;
+    // Main: this worker's id in the page-wide wait-for tracker (deadlock.js); 0 when untracked.
+    this.wid = side === "main" && transport.kind !== "async" ? waitFor.addWorker({ reentrant, maxNesting, name }) : 0;
     this.globalObj = globalObj;
     this.ringBell = ringBell;
     this.onError = onError;
@@ -256,8 +261,17 @@ export class Endpoint {
 
   // ------------------------------------------------------------ sending
 
+  // A message that cannot be encoded or sent takes back the export counts
+  // its encoding added (the peer never saw those Remotes).
   encode(msg) {
-    return this.encodeFn(msg, this.refs);
+    const refs = this.refs;
+    refs.beginEncode();
+    try {
+      return this.encodeFn(msg, refs);
+    } catch (e) {
+      refs.rollbackEncode();
+      throw e;
+    }
   }
 
   // Encodes a request with the pending releases riding on it; puts the
@@ -292,8 +306,10 @@ export class Endpoint {
     try {
       this.tx.send(bytes, timeoutMs);
     } catch (e) {
+      this.refs.rollbackEncode(); // `bytes` is always the latest encode
       throw mapTransportError(e, describeWhat(label, what), timeoutMs);
     }
+    this.refs.sent();
     if (bell !== null && !big) bell(false);
   }
 
@@ -392,7 +408,7 @@ export class Endpoint {
     if (this.closed) throw this.closed;
     const seq = this.nextSeq();
     const bytes = this.encodeRequest(seq, 0, target, op);
-    const timeout = this.timeout;
+    const timeout = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
     const deadline = timeout > 0 ? now() + timeout : 0;
     this.sendBytes(bytes, timeout > 0 ? timeout : Infinity, label, what);
     const frames = this.frameSeq;
@@ -401,7 +417,7 @@ export class Endpoint {
     this.frameAbort.push(null);
     const depth = frames.length;
     try {
-      return this.waitReply(seq, depth, deadline, hintParent, hintKey, label, what);
+      return this.waitReply(seq, depth, deadline, hintParent, hintKey, label, what, timeout);
     } finally {
       frames.pop();
       this.frameWhat.pop();
@@ -409,7 +425,7 @@ export class Endpoint {
     }
   }
 
-  waitReply(seq, depth, deadline, hintParent, hintKey, label, what) {
+  waitReply(seq, depth, deadline, hintParent, hintKey, label, what, ms = this.timeout) {
     const tx = this.tx;
     const refs = this.refs;
     for (;;) {
@@ -428,23 +444,25 @@ export class Endpoint {
       let wait = Infinity;
       if (deadline !== 0) {
         wait = deadline - now();
-        if (wait <= 0) return this.timedOut(seq, label, what);
+        if (wait <= 0) return this.timedOut(seq, label, what, ms);
       }
       let bytes;
       try {
         bytes = tx.recvBlocking(wait);
       } catch (e) {
-        if (e instanceof MailboxError && e.code === "timeout") return this.timedOut(seq, label, what);
-        throw mapTransportError(e, describeWhat(label, what), this.timeout);
+        if (e instanceof MailboxError && e.code === "timeout") return this.timedOut(seq, label, what, ms);
+        throw mapTransportError(e, describeWhat(label, what), ms);
       }
       refs.hintParent = hintParent;
       refs.hintKey = hintKey;
+      refs.beginDecode();
       let msg;
       try {
         msg = decodeMessage(bytes, refs);
       } finally {
         refs.hintParent = null;
         refs.hintKey = undefined;
+        refs.endDecode();
       }
       const rel = msg.releases;
       if (rel !== undefined && rel.length !== 0) refs.applyReleases(rel);
@@ -460,6 +478,8 @@ export class Endpoint {
             this.serve(msg, true);
           } else {
             // Run-to-completion: served once the worker is back in its event loop.
+            // Until then it keeps its target and the proxies it carries alive.
+            refs.hold(msg);
             this.queue.push(msg);
             this.schedulePump();
           }
@@ -473,9 +493,9 @@ export class Endpoint {
     }
   }
 
-  timedOut(seq, label, what) {
+  timedOut(seq, label, what, ms = this.timeout) {
     this.sendCancel(seq);
-    throw new TimeoutError(timeoutMessage(describeWhat(label, what), this.timeout));
+    throw new TimeoutError(timeoutMessage(describeWhat(label, what), ms));
   }
 
   // ------------------------------------------------------------ async calls
@@ -490,38 +510,44 @@ export class Endpoint {
   callAsync(target, op, what) {
     if (this.closed) return Promise.reject(this.closed);
     let nestedIn = 0;
-    if (this.serving.length !== 0) {
-      const top = this.serving[this.serving.length - 1];
-      if (!this.reentrant) {
-        return Promise.reject(new DeadlockError(
-          deadlockMessage(frameName(what), opLabel(top)) +
-          "; this BridgeWorker was created with `reentrant: false`, so the worker cannot serve it until that call returns. " +
-          "Pass `reentrant: true`, or do not await worker calls inside a function the worker calls synchronously."));
-      }
-      nestedIn = top.seq;
-    }
     const seq = this.nextSeq();
+    const wid = this.wid;
+    if (wid !== 0) {
+      // The page-wide wait-for tracker decides: nested into the worker's
+      // innermost blocked call, direct, or refused (deadlock.js).
+      try {
+        nestedIn = waitFor.callWorker(wid, seq, typeof what === "string" ? `proxy.${what}()` : () => `${frameName(what)}()`);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    } else if (this.serving.length !== 0) {
+      nestedIn = this.serving[this.serving.length - 1].seq;
+    }
     let bytes;
     try {
       bytes = this.encodeRequest(seq, nestedIn, target, op);
     } catch (e) {
+      if (wid !== 0) waitFor.callFinished(wid, seq);
       return Promise.reject(e);
     }
+    const ms = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
     return new Promise((resolve, reject) => {
       const p = { resolve, reject, timer: null };
       this.pending.set(seq, p);
-      if (this.timeout > 0) {
+      if (ms > 0) {
         p.timer = setTimeout(() => {
           if (this.pending.get(seq) !== p) return;
           this.pending.delete(seq);
+          if (wid !== 0) waitFor.callFinished(wid, seq);
           this.sendCancel(seq);
-          reject(new TimeoutError(timeoutMessage(`${frameName(what)}()`, this.timeout)));
-        }, this.timeout);
+          reject(new TimeoutError(timeoutMessage(`${frameName(what)}()`, ms)));
+        }, ms);
       }
       try {
         this.sendBytes(bytes, Infinity, what, typeof what === "string" ? SYNC_CALL : "()");
       } catch (e) {
         this.pending.delete(seq);
+        if (wid !== 0) waitFor.callFinished(wid, seq);
         if (p.timer !== null) clearTimeout(p.timer);
         reject(e);
         return;
@@ -570,6 +596,16 @@ export class Endpoint {
     if (p === undefined) return; // late reply after a time-out: dropped
     this.pending.delete(msg.seq);
     if (p.timer !== null) clearTimeout(p.timer);
+    const ctx = this.wid !== 0 ? waitFor.callFinished(this.wid, msg.seq) : null;
+    if (ctx !== null) {
+      // Carry the caller's context across its `await` of this call: the
+      // continuation runs in the microtask queued by resolve(), between these two.
+      queueMicrotask(() => waitFor.setCurrent(ctx));
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(reviveError(msg.value));
+      queueMicrotask(() => waitFor.setCurrent(null));
+      return;
+    }
     if (msg.ok) p.resolve(msg.value);
     else p.reject(reviveError(msg.value));
   }
@@ -588,7 +624,16 @@ export class Endpoint {
     let byRef = false;
     let awaitable = 0; // 1: any thenable (sync functions), 2: native Promise (apply)
     const track = this.side === "main" && this.peerBlocks();
-    if (track) this.serving.push(msg);
+    let prevCtx = null;
+    if (track) {
+      this.serving.push(msg);
+      if (this.wid !== 0) {
+        // The worker is blocked in this call; calls main makes while the
+        // handler runs are made in its context (deadlock.js).
+        waitFor.beginServing(this.wid, msg.seq, callLabel(msg));
+        prevCtx = waitFor.setCurrent({ worker: this.wid, seq: msg.seq });
+      }
+    }
     let async = false;
     try {
       const refs = this.refs;
@@ -677,7 +722,10 @@ export class Endpoint {
       ok = false;
       value = e;
     } finally {
-      if (track && !async) this.untrack(msg);
+      if (track) {
+        if (this.wid !== 0) waitFor.setCurrent(prevCtx);
+        if (!async) this.untrack(msg);
+      }
     }
     this.reply(msg.seq, ok, value, byRef, msg);
   }
@@ -692,6 +740,7 @@ export class Endpoint {
   untrack(msg) {
     const i = this.serving.lastIndexOf(msg);
     if (i !== -1) this.serving.splice(i, 1);
+    if (this.wid !== 0) waitFor.finishServing(this.wid, msg.seq);
   }
 
   peerBlocks() {
@@ -704,6 +753,7 @@ export class Endpoint {
     for (let i = this.serving.length - 1; i >= 0; i--) {
       if (this.serving[i].seq === seq) {
         this.serving.splice(i, 1);
+        if (this.wid !== 0) waitFor.finishServing(this.wid, seq);
         break;
       }
     }
@@ -714,7 +764,9 @@ export class Endpoint {
     // Worker: a queued or parked request that was given up.
     const qi = this.queue.findIndex((m) => m.seq === seq);
     if (qi !== -1) {
-      this.queue.splice(qi, 1);
+      const [m] = this.queue.splice(qi, 1);
+      this.refs.unholdImports(m, false);
+      this.refs.unholdTarget(m);
       return;
     }
     for (const [name, list] of this.parked) {
@@ -820,13 +872,14 @@ export class Endpoint {
         msg = this.queue.shift();
         // Releases of a queued request were applied when it was read.
         msg.releases = undefined;
+        this.refs.unholdImports(msg, true);
       } else {
         let bytes;
         try {
           bytes = tx.tryRecv();
         } catch (e) {
           if (e instanceof MailboxError && e.code === "closed") {
-            this.close(new ClosedError("the channel was closed by the other side"));
+            this.closedByPeer();
             return;
           }
           this.report(mapTransportError(e, "receiving", 0));
@@ -857,6 +910,10 @@ export class Endpoint {
       }
       if (msg.t === "request") served = true;
       this.dispatch(msg);
+      if (msg.held !== undefined) {
+        this.refs.unholdTarget(msg);
+        msg.held = undefined;
+      }
       if (this.closed) return;
       if (now() - start > DRAIN_BUDGET_MS) {
         // Let the page breathe; continue right after.
@@ -869,7 +926,19 @@ export class Endpoint {
       this.schedulePump();
       return;
     }
+    // Drained and the peer closed the channel: waitAsync would resolve at
+    // once forever (a microtask loop that freezes the page), so stop here.
+    if (this.tx.in !== undefined && this.tx.in.closed) {
+      this.closedByPeer();
+      return;
+    }
     this.armWait();
+  }
+
+  closedByPeer() {
+    this.close(new ClosedError(this.side === "main"
+      ? "the worker closed the channel (it called self.close(), or its bridge shut down); every pending call was rejected. Create a new BridgeWorker to go on"
+      : "the channel was closed by the other side"));
   }
 
   /** A doorbell from the peer: `poll` announces a multi-frame message. */
@@ -884,6 +953,41 @@ export class Endpoint {
     if (p === null) return; // doorbell or push transport wakes us
     this.waiting = true;
     p.then(this._onWake);
+  }
+
+  // ------------------------------------------------------------ time-outs, interrupts
+
+  /**
+   * Runs `fn` with `ms` as the time-out of every call it starts synchronously
+   * (0 = none), and returns what `fn` returns.
+   */
+  withTimeout(ms, fn) {
+    if (!(typeof ms === "number" && ms >= 0)) throw new TypeError(`withTimeout: ms must be a number >= 0, got ${ms}`);
+    if (typeof fn !== "function") throw new TypeError("withTimeout: the second argument must be a function");
+    const prev = this.timeoutOverride;
+    this.timeoutOverride = ms;
+    try {
+      return fn();
+    } finally {
+      this.timeoutOverride = prev;
+    }
+  }
+
+  /**
+   * Main: the worker is blocked in a call main is serving; answer its
+   * innermost one now with an InterruptError thrown in the worker. The
+   * handler's result, when it comes, is dropped. False if the worker is not
+   * blocked in a call main is serving.
+   */
+  interrupt(reason) {
+    if (this.closed || this.serving.length === 0) return false;
+    const msg = this.serving[this.serving.length - 1];
+    this.untrack(msg);
+    if (this.inFlight.has(msg.seq)) this.cancelled.add(msg.seq);
+    const what = describeOp(msg);
+    this.reply(msg.seq, false, new InterruptError(`${what} was interrupted by the main thread (BridgeWorker.interrupt())` +
+      (reason === undefined ? "" : `: ${reason}`)), false, msg);
+    return true;
   }
 
   // ------------------------------------------------------------ shutdown
@@ -907,6 +1011,7 @@ export class Endpoint {
       // already gone
     }
     this.refs.clear();
+    if (this.wid !== 0) waitFor.removeWorker(this.wid);
   }
 
   stats() {
@@ -935,6 +1040,12 @@ function describeWhat(label, what) {
   }
   if (what === SYNC_CALL) return `sync.${label}()`;
   return what === null ? String(label) : `${label} ${describeWhat(what, null)}`;
+}
+
+// A served request's name in deadlock messages: `proxy.main_task()` for a
+// sync function, `window.x (set)` and the like for a proxy operation.
+function callLabel(msg) {
+  return msg.op.t === "call" ? `proxy.${msg.op.name}()` : opLabel(msg);
 }
 
 function frameName(label) {

@@ -9,9 +9,12 @@
 
 import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS } from "./endpoint.js";
 import { channelBytes } from "./mailbox.js";
+import { makeSyncProxy } from "./sync-proxy.js";
 import { ClosedError, BridgeError } from "./errors.js";
+import { ServiceWorkerMainTransport } from "./transport-sw.js"; // service-worker transport (issue 6)
 
 export { BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError } from "./errors.js";
+export { release } from "./refs.js";
 
 const DEFAULT_CAPACITY = 1 << 20;
 const DEFAULT_MAX_MESSAGE = 256 << 20;
@@ -27,53 +30,20 @@ function canShareMemory() {
   return globalThis.crossOriginIsolated !== false;
 }
 
-function makeSyncProxy(ep) {
-  const callers = new Map();
-  return new Proxy(Object.create(null), {
-    get(_, name) {
-      if (typeof name !== "string" || name === "then") return undefined;
-      let f = callers.get(name);
-      if (f === undefined) {
-        f = (...args) => ep.callAsync(0, { t: "call", name, args }, name);
-        callers.set(name, f);
-      }
-      return f;
-    },
-    set(_, name, fn) {
-      if (typeof name !== "string") throw new TypeError("sync names must be strings");
-      ep.expose(name, fn);
-      return true;
-    },
-    has(_, name) {
-      return ep.exposed.has(name);
-    },
-    deleteProperty(_, name) {
-      ep.exposed.delete(name);
-      return true;
-    },
-    ownKeys() {
-      return [...ep.exposed.keys()];
-    },
-    getOwnPropertyDescriptor(_, name) {
-      const fn = ep.exposed.get(name);
-      return fn === undefined ? undefined : { value: fn, writable: true, enumerable: true, configurable: true };
-    },
-  });
-}
-
 export class BridgeWorker {
   /**
    * @param {string|URL} url  the worker script
    * @param {object} [options]
    * @param {"module"|"classic"} [options.type="module"]
-   * @param {string} [options.serviceWorker]  fallback when not cross-origin isolated (not wired yet: the async transport is used)
+   * @param {string|URL|{url: string|URL, scope?: string, type?: "module"|"classic", reload?: boolean}} [options.serviceWorker]  the service-worker transport when not cross-origin isolated (docs/service-worker.md)
    * @param {number} [options.timeout]  default ms for every call, both ways; omitted = none
    * @param {boolean} [options.reentrant=true]  serve main->worker calls nested in a blocked worker call
    * @param {number} [options.capacity=1048576]  bytes per mailbox frame (a multiple of 8)
    * @param {number} [options.maxMessage=268435456]  the largest message, bytes
-   * @param {"atomics"|"async"} [options.transport]  force a transport (tests); default: atomics when possible
+   * @param {"atomics"|"service-worker"|"async"} [options.transport]  force a transport (tests); default: atomics when possible, else service-worker with the serviceWorker option, else async
    * @param {string} [options.name]  passed to Worker
    * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
+   * @param {number} [options.maxNesting=64]  main->worker calls nested in blocked worker calls at once; one more is a DeadlockError
    */
   constructor(url, options = {}) {
     const {
@@ -86,12 +56,17 @@ export class BridgeWorker {
       transport = null,
       name,
       spin = DEFAULT_SPIN_MS,
+      maxNesting = 64,
     } = options;
-    if (transport !== null && transport !== "atomics" && transport !== "async") {
-      throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics" or "async" (or omit it)`);
+    if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
+      throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics", "service-worker" or "async" (or omit it)`);
     }
     if (!(timeout >= 0)) throw new TypeError(`BridgeWorker: timeout must be a number of ms >= 0, got ${timeout}`);
-    let kind = transport ?? (canShareMemory() ? "atomics" : "async");
+    // service-worker transport (issue 6): without SharedArrayBuffer, with the option.
+    let kind = transport ?? (canShareMemory() ? "atomics" : serviceWorker != null ? "service-worker" : "async");
+    if (kind === "service-worker" && serviceWorker == null) {
+      throw new TypeError('BridgeWorker: transport "service-worker" needs the serviceWorker option (the service worker script URL)');
+    }
     if (kind === "atomics" && !canShareMemory()) {
       throw new BridgeError("BridgeWorker: the atomics transport needs SharedArrayBuffer; serve the page with " +
         "`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`");
@@ -109,6 +84,9 @@ export class BridgeWorker {
     if (kind === "atomics") {
       sab = new SharedArrayBuffer(channelBytes(capacity));
       tx = new AtomicsTransport(sab, capacity, maxMessage, "main");
+    } else if (kind === "service-worker") {
+      tx = new ServiceWorkerMainTransport(serviceWorker, (m, transfer) => this._post(m, transfer));
+      tx.onFail = (e) => this._fail(e);
     } else {
       tx = new PostMessageTransport((m, transfer) => this._post(m, transfer));
     }
@@ -119,11 +97,13 @@ export class BridgeWorker {
       timeout,
       reentrant,
       spinMs: spin,
+      maxNesting,
+      name,
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),
     });
-    this.sync = makeSyncProxy(this._ep);
+    this.sync = makeSyncProxy(this._ep, (name) => (...args) => this._ep.callAsync(0, { t: "call", name, args }, name));
 
     let resolveReady, rejectReady;
     this.ready = new Promise((res, rej) => { resolveReady = res; rejectReady = rej; });
@@ -145,7 +125,19 @@ export class BridgeWorker {
       spin,
     };
 
-    if (typeof globalThis.Worker === "function") {
+    if (kind === "service-worker") {
+      // The worker must start once the service worker controls the page, so
+      // that its requests reach it; messages wait in the outbox until then.
+      tx.ready.then((sw) => {
+        if (this._ep.closed) return;
+        init.sw = sw;
+        this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
+        const queued = this._outbox;
+        this._outbox = null;
+        this._post(init);
+        for (const [m, t] of queued) this._post(m, t);
+      }, (e) => this._fail(e));
+    } else if (typeof globalThis.Worker === "function") {
       this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
       this._post(init);
     } else {
@@ -172,6 +164,7 @@ export class BridgeWorker {
       const t = data[TAG];
       if (t === "m") this._ep.receive(data.b);
       else if (t === "bell") this._ep.bell(data.poll === true);
+      else if (t === "sw-announce") this._ep.tx.reannounce?.(); // service-worker transport
       else if (t === "ready") {
         this._started = true;
         // Ring the worker only if it cannot wait for frames by itself.
@@ -222,6 +215,25 @@ export class BridgeWorker {
   /** Live reference counts of this side of the channel. */
   stats() {
     return this._ep.stats();
+  }
+
+  /**
+   * Runs `fn` with a time-out of `ms` (0: none) for every call it starts
+   * synchronously, instead of the `timeout` option; returns what `fn`
+   * returns: `await w.withTimeout(500, () => w.sync.compute(1, 2))`.
+   */
+  withTimeout(ms, fn) {
+    return this._ep.withTimeout(ms, fn);
+  }
+
+  /**
+   * The worker is blocked in a sync call main is serving: its innermost one
+   * throws an InterruptError in the worker now (the handler's result is
+   * dropped when it comes). Returns false when the worker is not blocked in
+   * one of main's functions.
+   */
+  interrupt(reason) {
+    return this._ep.interrupt(reason);
   }
 
   /** Stops the worker and rejects every pending call with a ClosedError. */

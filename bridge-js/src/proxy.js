@@ -17,7 +17,7 @@
 //   ASYNC (main side, or a worker without blocking): `apply`/`construct`/`get`
 //     return Promises; the other traps answer locally from the empty target.
 
-import { proxyName } from "./refs.js";
+import { proxyName, releasedError } from "./refs.js";
 
 export const STATE = Symbol("worker-bridge.state");
 
@@ -244,6 +244,8 @@ const ASYNC = {
   set(target, key, value) {
     const st = target[STATE];
     if (typeof key === "symbol") throw badKey(key);
+    // Nothing would await this: say it here rather than on the console.
+    if (st.released) throw releasedError(st);
     // Fire and forget: a set cannot wait; a failure is reported, not lost.
     st.tables.ep.reflectAsync(st, { t: "set", key, value }).then(null, (e) => {
       st.tables.ep.report(e);
@@ -252,7 +254,12 @@ const ASYNC = {
   },
   apply(target, thisArg, args) {
     const st = target[STATE];
-    return st.tables.ep.reflectAsync(st, { t: "apply", this: thisArg, args });
+    const p = st.tables.ep.reflectAsync(st, { t: "apply", this: thisArg, args });
+    // After terminate(), timers and DOM listeners that still hold a worker
+    // callback call it without awaiting: no unhandled rejection for each.
+    // A caller that awaits still gets the ClosedError.
+    if (st.tables.ep.closed) p.catch(noop);
+    return p;
   },
   construct(target, args) {
     const st = target[STATE];

@@ -35,6 +35,12 @@ export class RefTables {
     this.nextId = 1;
     this.imports = new Map();
     this.pending = [];
+    // While the endpoint decodes a message it may queue, the import entries
+    // the message delivered are noted here (see hold()).
+    this.journal = null;
+    this._journal = [];
+    // Export entries counted by the message being encoded (see rollbackEncode).
+    this._sent = [];
     // Set by the endpoint around a decode so new proxies get readable names.
     this.hintParent = null;
     this.hintKey = undefined;
@@ -76,6 +82,7 @@ export class RefTables {
       this.exportsById.set(id, e);
     }
     e.count++;
+    this._sent.push(e);
     r.kind = typeof obj === "function" ? 0 : Array.isArray(obj) ? 2 : 1;
     r.id = e.id;
     return r;
@@ -88,6 +95,8 @@ export class RefTables {
       const p = e.ref.deref();
       if (p !== undefined) {
         e.count++;
+        if (e.deferred) this._revive(e);
+        if (this.journal !== null) this.journal.push(e);
         return p;
       }
       // Collected but not yet finalized: a new proxy inherits the count and
@@ -104,8 +113,9 @@ export class RefTables {
       dispose: null,
     };
     const proxy = this.makeProxy(kind, state);
-    const entry = { id, count: (e === undefined ? 0 : e.count) + 1, ref: new WeakRef(proxy), state };
+    const entry = { id, count: (e === undefined ? 0 : e.count) + 1, ref: new WeakRef(proxy), state, holds: 0, deferred: false };
     this.imports.set(id, entry);
+    if (this.journal !== null) this.journal.push(entry);
     PROXY_STATE.set(proxy, state);
     if (this.registry !== null) this.registry.register(proxy, entry, entry);
     return proxy;
@@ -134,11 +144,110 @@ export class RefTables {
       const e = this.exportsById.get(id);
       if (e === undefined) continue;
       e.count -= list[i][1];
-      if (e.count <= 0) {
-        this.exportsById.delete(id);
-        this.exportsByObj.delete(e.obj);
+      if (e.count <= 0) this._dropExport(e);
+    }
+  }
+
+  _dropExport(e) {
+    if (this.exportsById.get(e.id) !== e) return;
+    this.exportsById.delete(e.id);
+    this.exportsByObj.delete(e.obj);
+  }
+
+  beginEncode() {
+    this._sent.length = 0;
+  }
+
+  /** The last encoded message went out: its counts stand. */
+  sent() {
+    if (this._sent.length !== 0) this._sent.length = 0;
+  }
+
+  /** The last encoded message was not sent: take back what it counted. */
+  rollbackEncode() {
+    const list = this._sent;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (--e.count <= 0) this._dropExport(e);
+    }
+    list.length = 0;
+  }
+
+  // ------------------------------------------------------------ queued requests
+  //
+  // A worker blocked in a call decodes a main->worker request that it may only
+  // serve later (run-to-completion). Until then the request must keep alive
+  // what it uses, though releases of later messages are applied at once:
+  // - its target (an object this side exports): held by one extra count, so a
+  //   release from the peer cannot drop the entry before the request ran;
+  // - the proxies it delivered: release(p) / Symbol.dispose of such a proxy
+  //   meanwhile makes it unusable at once, but its Release is deferred; when
+  //   the request is served it delivers the proxy anew (usable again, as a
+  //   message decoded only then would); if the request is dropped, the
+  //   Release goes out.
+
+  beginDecode() {
+    this._journal.length = 0;
+    this.journal = this._journal;
+  }
+
+  endDecode() {
+    this.journal = null;
+  }
+
+  /** Called for a request decoded since beginDecode() that goes into a queue. */
+  hold(msg) {
+    let imports = null;
+    const j = this._journal;
+    if (j.length !== 0) {
+      imports = j.slice();
+      for (let i = 0; i < imports.length; i++) imports[i].holds++;
+    }
+    let target = null;
+    if (msg.target !== 0) {
+      target = this.exportsById.get(msg.target);
+      if (target === undefined) target = null;
+      else target.count++;
+    }
+    msg.held = { imports, target };
+  }
+
+  /** The held proxies of a queued request: `delivered` when it is served now. */
+  unholdImports(msg, delivered) {
+    const h = msg.held;
+    if (h === undefined || h.imports === null) return;
+    const list = h.imports;
+    h.imports = null;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      e.holds--;
+      if (!e.deferred) continue;
+      if (delivered) {
+        // Delivered anew, as if decoded now: usable again.
+        this._revive(e);
+      } else if (e.holds === 0) {
+        e.deferred = false;
+        if (this.imports.get(e.id) === e) {
+          this.imports.delete(e.id);
+          if (this.registry !== null) this.registry.unregister(e);
+          this._queue(e.id, e.count);
+        }
       }
     }
+  }
+
+  _revive(e) {
+    e.deferred = false;
+    e.state.released = false;
+  }
+
+  /** The held target of a queued request, once it was served (or dropped). */
+  unholdTarget(msg) {
+    const h = msg.held;
+    if (h === undefined || h.target === null) return;
+    const e = h.target;
+    h.target = null;
+    if (--e.count <= 0) this._dropExport(e);
   }
 
   // ------------------------------------------------------------ import side
@@ -156,6 +265,12 @@ export class RefTables {
     if (st.id === 0 || st.released) return false;
     st.released = true;
     const e = this.imports.get(st.id);
+    if (e !== undefined && e.state === st && e.holds !== 0) {
+      // A queued request still delivers this proxy (see hold()): unusable
+      // now, released for real only if that request never runs.
+      e.deferred = true;
+      return true;
+    }
     if (e !== undefined && e.state === st) {
       this.imports.delete(st.id);
       if (this.registry !== null) this.registry.unregister(e);
@@ -195,6 +310,8 @@ export class RefTables {
       if (this.registry !== null) this.registry.unregister(e);
     }
     this.imports.clear();
+    this._sent.length = 0;
+    this._journal.length = 0;
     this.exportsById.clear();
     this.exportsByObj.clear();
     this.pending = [];
@@ -203,13 +320,28 @@ export class RefTables {
   stats() {
     let exportCount = 0;
     for (const e of this.exportsById.values()) exportCount += e.count;
+    let importCount = 0;
+    for (const e of this.imports.values()) importCount += e.count;
     return {
       exports: this.exportsById.size,
       imports: this.imports.size,
       exportCount,
+      importCount,
       pendingReleases: this.pending.length,
     };
   }
+}
+
+/**
+ * Releases any proxy of this package (either side) now; false if it was
+ * released already. The same as `proxy[Symbol.dispose]()`.
+ */
+export function release(proxy) {
+  const st = PROXY_STATE.get(proxy);
+  if (st === undefined) {
+    throw new TypeError("release() expects a proxy that came from worker-bridge (a main-thread object in a worker, or a worker object on the main thread)");
+  }
+  return st.tables.releaseState(st);
 }
 
 /** A readable name for a proxy, from the path it was first reached by. */

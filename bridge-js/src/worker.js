@@ -10,7 +10,9 @@
 
 import { Endpoint, AtomicsTransport, PostMessageTransport, TAG } from "./endpoint.js";
 import { PROXY_STATE } from "./refs.js";
-import { BridgeError } from "./errors.js";
+import { BridgeError, ClosedError } from "./errors.js";
+import { ServiceWorkerWorkerTransport } from "./transport-sw.js"; // service-worker transport (issue 6)
+import { makeSyncProxy } from "./sync-proxy.js";
 
 export { BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError } from "./errors.js";
 
@@ -55,40 +57,10 @@ if (typeof globalThis.WorkerGlobalScope === "function" && globalThis instanceof 
 }
 
 function makeSync(ep) {
-  const callers = new Map();
   const blocking = ep.tx.blocking;
-  return new Proxy(Object.create(null), {
-    get(_, name) {
-      if (typeof name !== "string" || name === "then") return undefined;
-      let f = callers.get(name);
-      if (f === undefined) {
-        f = blocking
-          ? (...args) => ep.callSync(name, args)
-          : (...args) => ep.callAsync(0, { t: "call", name, args }, name);
-        callers.set(name, f);
-      }
-      return f;
-    },
-    set(_, name, fn) {
-      if (typeof name !== "string") throw new TypeError("sync names must be strings");
-      ep.expose(name, fn);
-      return true;
-    },
-    has(_, name) {
-      return ep.exposed.has(name);
-    },
-    deleteProperty(_, name) {
-      ep.exposed.delete(name);
-      return true;
-    },
-    ownKeys() {
-      return [...ep.exposed.keys()];
-    },
-    getOwnPropertyDescriptor(_, name) {
-      const fn = ep.exposed.get(name);
-      return fn === undefined ? undefined : { value: fn, writable: true, enumerable: true, configurable: true };
-    },
-  });
+  return makeSyncProxy(ep, (name) => blocking
+    ? (...args) => ep.callSync(name, args)
+    : (...args) => ep.callAsync(0, { t: "call", name, args }, name));
 }
 
 function start(init) {
@@ -100,7 +72,9 @@ function start(init) {
   try {
     tx = init.transport === "atomics"
       ? new AtomicsTransport(init.sab, init.capacity, init.maxMessage, "worker")
-      : new PostMessageTransport(post);
+      : init.transport === "service-worker"
+        ? new ServiceWorkerWorkerTransport(init.sw, post, (bytes) => endpoint.receive(bytes))
+        : new PostMessageTransport(post);
   } catch (e) {
     rejectBridge(new BridgeError(`worker-bridge: bad start-up message from the main thread: ${e.message}`, { cause: e }));
     return;
@@ -128,7 +102,17 @@ function start(init) {
     transport: tx.kind,
     release: (p) => refs.release(p),
     stats: () => ep.stats(),
+    withTimeout: (ms, fn) => ep.withTimeout(ms, fn),
   });
+  // self.close() sends the main thread nothing: close the channel first, so
+  // main rejects its pending calls at once instead of waiting for replies.
+  if (port === globalThis && typeof globalThis.close === "function") {
+    const close = globalThis.close;
+    globalThis.close = function () {
+      ep.close(new ClosedError("the worker closed itself (self.close())"));
+      return close.call(this);
+    };
+  }
   port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC });
   resolveBridge(result);
   // Serve the main thread's calls once the code after `await bridge()` had

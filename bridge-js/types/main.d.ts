@@ -27,6 +27,8 @@ export interface BridgeStats {
   imports: number;
   /** Sum of the export counts (sends not yet released). */
   exportCount: number;
+  /** Sum of the import counts (receptions not yet released). */
+  importCount: number;
   /** Releases queued, not yet sent. */
   pendingReleases: number;
   /** Async calls waiting for a reply. */
@@ -39,10 +41,12 @@ export interface BridgeWorkerOptions {
   /** Worker name, passed to `new Worker`. */
   name?: string;
   /**
-   * Service-worker script for pages that are not cross-origin isolated.
-   * Accepted now; until that transport lands such pages use the "async" transport.
+   * Service-worker script for pages that are not cross-origin isolated
+   * (ignored when SharedArrayBuffer is usable). Registered by the page; see
+   * docs/service-worker.md. `reload: false` opts out of the one reload on a
+   * first install when the page is still not controlled.
    */
-  serviceWorker?: string | URL;
+  serviceWorker?: string | URL | { url: string | URL; scope?: string | URL; type?: "classic" | "module"; reload?: boolean };
   /** Default time-out in ms for every call, both directions; omitted or 0 = none. */
   timeout?: number;
   /** Serve main->worker calls nested in a blocked worker call (default true). */
@@ -57,8 +61,14 @@ export interface BridgeWorkerOptions {
    * cost for callers in a loop; 0 turns it off (e.g. on a crowded CPU).
    */
   spin?: number;
+  /**
+   * How many main->worker calls may be nested in this worker's blocked calls
+   * at once (default 64); one more rejects with a DeadlockError (calls that
+   * recurse without end). See docs/deadlocks.md.
+   */
+  maxNesting?: number;
   /** Force a transport (mainly for tests). Default: "atomics" when SharedArrayBuffer is usable. */
-  transport?: "atomics" | "async";
+  transport?: "atomics" | "service-worker" | "async";
 }
 
 /**
@@ -83,6 +93,24 @@ export class BridgeWorker {
   readonly transport: "atomics" | "async" | "service-worker";
   /** Live reference counts of the main side of this channel. */
   stats(): BridgeStats;
+  /**
+   * Runs `fn`; every call it starts synchronously gets a time-out of `ms`
+   * (0 = none) instead of the `timeout` option. Returns what `fn` returns:
+   * `await w.withTimeout(500, () => w.sync.compute(1, 2))`.
+   */
+  withTimeout<T>(ms: number, fn: () => T): T;
+  /**
+   * Answers the innermost call the worker is blocked in (one main is
+   * serving) with an InterruptError thrown in the worker. False when the
+   * worker is not blocked in one of main's functions.
+   */
+  interrupt(reason?: string): boolean;
   /** Stops the worker; every pending call rejects with ClosedError. */
   terminate(): void;
 }
+
+/**
+ * Releases a worker-bridge proxy now (the same as `proxy[Symbol.dispose]()`);
+ * false if it was released already. Throws a TypeError for anything else.
+ */
+export function release(proxy: object): boolean;

@@ -29,6 +29,12 @@ export interface Bridge {
   release(proxy: MainProxy): boolean;
   /** Live reference counts of the worker side. */
   stats(): BridgeStats;
+  /**
+   * Runs `fn`; every call it starts gets a time-out of `ms` (0 = none)
+   * instead of the BridgeWorker's `timeout` option; a call that runs out
+   * throws TimeoutError. Returns what `fn` returns.
+   */
+  withTimeout<T>(ms: number, fn: () => T): T;
 }
 
 /** Resolves once the main thread's start-up message arrived. */

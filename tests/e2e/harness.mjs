@@ -48,9 +48,18 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
+// --- transport parametrisation (service-worker transport, issue 6) ---
+// WB_E2E_TRANSPORT=service-worker runs the specs on the service-worker
+// transport: the "isolated" and "csp" servers drop COOP/COEP, and run.html
+// gets `sw=1` (BridgeWorker's serviceWorker option, scope /tests/e2e/).
+export const E2E_TRANSPORT = process.env.WB_E2E_TRANSPORT === "service-worker" ? "service-worker" : "atomics";
+const SW_HEADERS = (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/tests/e2e/" } : null);
+// --- end transport parametrisation ---
+
 export function serverVariant(name) {
   const v = VARIANTS[name];
   if (!v) throw new Error(`unknown server variant "${name}"; known: ${Object.keys(VARIANTS).join(", ")}`);
+  if (E2E_TRANSPORT === "service-worker" && v.isolated) return startServer({ ...v, isolated: false, headers: SW_HEADERS }); // transport parametrisation
   return startServer(v);
 }
 
@@ -122,6 +131,7 @@ export function e2e({ servers = ["isolated"] } = {}) {
     }
     if (main) q.set("main", `/tests/e2e/pages/main/${main}`);
     if (pull) q.set("pull", "1");
+    if (E2E_TRANSPORT === "service-worker" && VARIANTS[server]?.isolated) q.set("sw", "1"); // transport parametrisation
     const response = await p.page.goto(p.url(`/tests/e2e/pages/run.html?${q}`));
     assert.equal(response.status(), 200, "run.html must be served");
     if (beforeDone) await beforeDone(p);

@@ -2,13 +2,19 @@
 // worker -> "async" with a clear error; a strict Content-Security-Policy.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { e2e, workerResult, assertClean, CSP } from "./harness.mjs";
+import { e2e, workerResult, assertClean, CSP, E2E_TRANSPORT } from "./harness.mjs";
+
+// WB_E2E_TRANSPORT=service-worker: the "isolated" server runs without COOP/COEP
+// and the page passes the serviceWorker option (see harness.mjs).
+const SW_RUN = E2E_TRANSPORT === "service-worker";
 
 const h = e2e({ servers: ["isolated", "plain", "csp"] });
 
 test("a cross-origin isolated page uses the atomics transport", async (t) => {
   const r = await h.run(t, { worker: "transport.js", case: "describe" });
-  assert.deepEqual(workerResult(r), { transport: "atomics", native: true, crossOriginIsolated: true, hasSAB: "function" });
+  assert.deepEqual(workerResult(r), SW_RUN
+    ? { transport: "service-worker", native: false, crossOriginIsolated: false, hasSAB: "undefined" }
+    : { transport: "atomics", native: true, crossOriginIsolated: true, hasSAB: "function" });
   assertClean(r);
 });
 
@@ -38,8 +44,8 @@ test("the bridge works under Content-Security-Policy: script-src 'self' 'wasm-un
   const r = await h.run(t, { worker: "proxy.js", case: "csp", server: "csp" });
   assert.equal(r.response.headers()["content-security-policy"], CSP);
   assert.deepEqual(workerResult(r), {
-    transport: "atomics",
-    native: true,
+    transport: SW_RUN ? "service-worker" : "atomics",
+    native: !SW_RUN,
     title: "worker-bridge e2e",
     paragraph: "written under CSP",
     parseInt: 17,

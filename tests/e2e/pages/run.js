@@ -59,7 +59,10 @@ async function main() {
   const ctx = { BridgeWorker, log, state, worker: null, ready: null };
   let workerResult = null;
   if (q.get("worker")) {
-    const worker = new BridgeWorker(q.get("worker"), { type: "module" });
+    const options = { type: "module" };
+    // The service-worker transport run of the suite (harness: WB_E2E_TRANSPORT).
+    if (q.has("sw")) options.serviceWorker = { url: "/bridge-js/src/sw.js", scope: "/tests/e2e/" };
+    const worker = new BridgeWorker(q.get("worker"), options);
     ctx.worker = window.__worker = worker;
     let resolveDone, resolveReady;
     workerResult = new Promise((r) => (resolveDone = r));

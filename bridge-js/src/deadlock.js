@@ -1,0 +1,199 @@
+// The main thread's wait-for tracker, one for all BridgeWorkers of a page: a
+// port of the rule in crates/bridge-core/src/deadlock.rs (its module doc has
+// the reasoning; docs/deadlocks.md the user's view).
+//
+// What main observes:
+// - served calls: a worker call (worker, seq) main read and has not answered;
+//   the worker is blocked in it (a stack per worker, innermost last);
+// - outgoing calls: main->worker calls without a reply, each with its
+//   context: the served call whose handler issued it, when known.
+//
+// The context is known while a handler runs synchronously (`current`, set
+// by the endpoint around the handler), and it is carried one step across an
+// `await` of a bridge call: when a main->worker call made in context C
+// settles, C is current again for exactly the microtask that `await` resumes
+// in (so `await w1.sync.a(); await w2.sync.b();` in a handler keeps it).
+// It is lost after awaiting anything else (a timer, fetch, Promise.all);
+// a call made then has no context, which only means strict mode cannot see
+// a cycle through it (the call's time-out ends the wait). Re-entrant
+// workers (the default) never need the context.
+//
+// Edges: a served call waits for the outgoing calls made in its context; an
+// outgoing call delivered directly waits for every call its worker is
+// blocked in; one nested into the worker's call s waits only for the calls
+// the worker made above s.
+
+import { DeadlockError } from "./errors.js";
+
+/** How many nested requests may be in progress in one worker at once. */
+export const DEFAULT_MAX_NESTING = 64;
+
+const workers = new Map(); // id -> state
+let nextId = 1;
+
+/** The served call whose handler is running now ({ worker, seq }) or null. */
+export let current = null;
+
+export function setCurrent(ctx) {
+  const prev = current;
+  current = ctx;
+  return prev;
+}
+
+/** Registers a worker; returns its id. */
+export function addWorker({ reentrant = true, maxNesting = DEFAULT_MAX_NESTING, name } = {}) {
+  const id = nextId++;
+  workers.set(id, {
+    reentrant,
+    maxNesting: Math.max(1, maxNesting | 0),
+    name: typeof name === "string" && name !== "" ? `worker "${name}"` : `worker #${id}`,
+    blocked: [], // [{ seq, label }], oldest first
+    outgoing: new Map(), // main's seq -> { label, context, nestedInto }
+  });
+  return id;
+}
+
+/** The worker is gone: forget it. */
+export function removeWorker(id) {
+  workers.delete(id);
+}
+
+/** Main serves the worker's request `seq` (labelled e.g. "proxy.main_task()"). */
+export function beginServing(id, seq, label) {
+  const w = workers.get(id);
+  if (w !== undefined) w.blocked.push({ seq, label });
+}
+
+/** Main answered (or gave up on) the worker's request `seq`. */
+export function finishServing(id, seq) {
+  const w = workers.get(id);
+  if (w === undefined) return;
+  for (let i = w.blocked.length - 1; i >= 0; i--) {
+    if (w.blocked[i].seq === seq) {
+      w.blocked.splice(i, 1);
+      return;
+    }
+  }
+}
+
+function isServing(ctx) {
+  const w = workers.get(ctx.worker);
+  return w !== undefined && w.blocked.some((b) => b.seq === ctx.seq);
+}
+
+function labelOf(ctx) {
+  const w = workers.get(ctx.worker);
+  const b = w && w.blocked.find((x) => x.seq === ctx.seq);
+  return b ? b.label : "a call to the main thread";
+}
+
+function nesting(w) {
+  let n = 0;
+  for (const c of w.outgoing.values()) if (c.nestedInto !== 0) n++;
+  return n;
+}
+
+function waitedBy(w, call) {
+  if (call.nestedInto === 0) return w.blocked;
+  const i = w.blocked.findIndex((b) => b.seq === call.nestedInto);
+  return i === -1 ? w.blocked : w.blocked.slice(i + 1);
+}
+
+function reaches(node, goal, visited, path) {
+  if (node.worker === goal.worker && node.seq === goal.seq) return true;
+  const key = `${node.worker}:${node.seq}`;
+  if (visited.has(key)) return false;
+  visited.add(key);
+  for (const [nextId, next] of workers) {
+    for (const call of next.outgoing.values()) {
+      const c = call.context;
+      if (c === null || c.worker !== node.worker || c.seq !== node.seq) continue;
+      for (const b of waitedBy(next, call)) {
+        path.push({ worker: node.worker, blocked: labelOf(node), awaits: call.label, next: nextId });
+        if (reaches({ worker: nextId, seq: b.seq }, goal, visited, path)) return true;
+        path.pop();
+      }
+    }
+  }
+  return false;
+}
+
+function nameOf(id) {
+  const w = workers.get(id);
+  return w ? w.name : `worker #${id}`;
+}
+
+// Labels of main's calls may be thunks: named only when an error needs it.
+function text(label) {
+  return typeof label === "function" ? label() : label;
+}
+
+function headline(awaited, blocked) {
+  return `Possible deadlock: ${text(awaited)} was awaited while the worker is blocked in ${blocked}`;
+}
+
+/**
+ * Decides how main's call `seq` (labelled `label`, a string or a function
+ * that makes it) to worker `id` goes:
+ * returns the seq to nest it into (0: deliver directly), or throws a
+ * DeadlockError when it could never finish. Records the call until
+ * `callFinished`. `context` defaults to the current one.
+ */
+export function callWorker(id, seq, label, context = current) {
+  const w = workers.get(id);
+  if (w === undefined) return 0;
+  if (context !== null && !isServing(context)) context = null;
+  let nestedInto = 0;
+  const innermost = w.blocked.length === 0 ? null : w.blocked[w.blocked.length - 1];
+  if (innermost !== null) {
+    if (w.reentrant) {
+      if (nesting(w) >= w.maxNesting) {
+        throw new DeadlockError(`${headline(label, innermost.label)} (calls between the main thread and this worker ` +
+          `are nested ${w.maxNesting} deep, the limit (the maxNesting option); they probably recurse without end)`);
+      }
+      nestedInto = innermost.seq;
+    } else if (context !== null) {
+      const visited = new Set();
+      for (const start of w.blocked) {
+        const path = [];
+        if (!reaches({ worker: id, seq: start.seq }, context, visited, path)) continue;
+        if (path.length === 0) {
+          throw new DeadlockError(`${headline(label, start.label)} (the worker was created with reentrant: false, ` +
+            "so it cannot serve a call before its own call returns, and that call's handler awaits this one; " +
+            "create it with reentrant: true, or do not await worker calls in this handler)");
+        }
+        path.push({ worker: context.worker, blocked: labelOf(context), awaits: label, next: id });
+        const links = path.map((l, i) => `${i === 0 ? " " : ", and "}${nameOf(l.worker)} is blocked in ${l.blocked}, ` +
+          `whose handler awaits ${text(l.awaits)} on ${nameOf(l.next)}`).join("");
+        throw new DeadlockError(`${headline(label, start.label)} (a wait cycle through several workers:${links}; ` +
+          "a worker created with reentrant: false cannot serve calls while it is blocked: " +
+          "make the workers re-entrant or break the cycle)");
+      }
+    }
+  }
+  w.outgoing.set(seq, { label, context, nestedInto });
+  return nestedInto;
+}
+
+/** The reply to main's call `seq` arrived, or it was given up. Returns its context. */
+export function callFinished(id, seq) {
+  const w = workers.get(id);
+  if (w === undefined) return null;
+  const c = w.outgoing.get(seq);
+  if (c === undefined) return null;
+  w.outgoing.delete(seq);
+  return c.context;
+}
+
+/** For tests and stats: nested requests in progress in worker `id`. */
+export function nestingDepth(id) {
+  const w = workers.get(id);
+  return w === undefined ? 0 : nesting(w);
+}
+
+/** For tests: worker calls main is serving, `[{ worker, seq, label }]`. */
+export function serving() {
+  const out = [];
+  for (const [id, w] of workers) for (const b of w.blocked) out.push({ worker: id, seq: b.seq, label: b.label });
+  return out;
+}
