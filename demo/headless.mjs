@@ -38,7 +38,7 @@ try {
     console.log(
       `ok: transport ${r.transport}, ${r.calls} sync calls worker -> main in ${r.ms.toFixed(1)} ms = ${r.callsPerSecond} calls/s`,
     );
-    exitCode = 0;
+    exitCode = await runPythonExample(browser, server.url);
   }
 } catch (e) {
   console.error(`demo failed: ${e.message}${errors.length ? `\npage errors:\n  ${errors.join("\n  ")}` : ""}`);
@@ -47,3 +47,36 @@ try {
   await server.close();
 }
 process.exit(exitCode);
+
+// The editor page (demo/editor/): run its "DOM manipulation" example in a
+// real MicroPython worker, print the Python output; 0 on success.
+async function runPythonExample(browser, base) {
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  const url = `${base}/demo/editor/`;
+  console.log(`opening ${url} (MicroPython editor), running the "DOM manipulation" example`);
+  await page.goto(url);
+  await page.click('[data-example="dom"]');
+  await page.click("#run");
+  await page.waitForFunction(
+    () => window.__editor.runs > 0 && (window.__editor.status === "done" || window.__editor.status === "error"),
+    null,
+    { timeout: 120_000, polling: 100 },
+  );
+  const ed = await page.evaluate(() => ({ ...window.__editor }));
+  const target = (await page.locator("#target").textContent()).trim();
+  for (const l of ed.lines) console.log(`  [python] ${l}`);
+  console.log(`  #target now reads: ${JSON.stringify(target.slice(0, 120))}`);
+  await page.close();
+  if (ed.status !== "done" || pageErrors.length) {
+    console.error(`python example failed: ${ed.error ?? pageErrors.join("; ")}`);
+    return 1;
+  }
+  if (target === "") {
+    console.error("python example finished but did not change the page's #target");
+    return 1;
+  }
+  console.log(`ok: MicroPython drove the DOM through the ${ed.transport} transport`);
+  return 0;
+}

@@ -162,6 +162,22 @@ fn test_steps() -> Vec<Step> {
             require("bridge-js/src/worker.js")?;
             run_limited(cmd("node", &["--test", "tests/e2e/"]), limit(20)).map(drop)
         }),
+        step("e2e-sw", || {
+            // The shared specs once more on the service-worker transport
+            // (page served without COOP/COEP; see tests/e2e/harness.mjs).
+            let mut c = cmd(
+                "node",
+                &[
+                    "--test",
+                    "tests/e2e/events.test.mjs",
+                    "tests/e2e/values.test.mjs",
+                    "tests/e2e/proxy.test.mjs",
+                    "tests/e2e/transports.test.mjs",
+                ],
+            );
+            c.env("WB_E2E_TRANSPORT", "service-worker");
+            run_limited(c, limit(15)).map(drop)
+        }),
         step("bench-smoke", || {
             require("benches/browser/run.mjs")?;
             run_limited(
