@@ -31,7 +31,7 @@ async function settle(b, want, timeoutMs = 60_000) {
 runCases({
   // N fresh DOM elements, each given a fresh worker callback as onclick.
   async churn(b) {
-    const n = Number(params.get("n") ?? 1_000_000);
+    const n = Number(params.get("n") ?? 100_000);
     const chunk = 5_000;
     if (typeof self.gc !== "function") throw new Error("the worker has no gc(): launch Chromium with --js-flags=--expose-gc");
     const base = await settle(b, null);
