@@ -33,12 +33,12 @@
 //! The byte-level format is specified in `docs/protocol.md`; the golden
 //! vectors in `tests/vectors/` are checked by these tests and by the JS codec.
 
-pub mod value;
-pub mod message;
-pub mod wire;
-pub mod shm;
-pub mod mailbox;
 pub mod channel;
-pub mod refs;
 pub mod deadlock;
+pub mod mailbox;
+pub mod message;
+pub mod refs;
 pub mod serde_value;
+pub mod shm;
+pub mod value;
+pub mod wire;
