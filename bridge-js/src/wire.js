@@ -16,6 +16,8 @@
 //       (Array.isArray and getPrototypeOf on a proxy would otherwise see, or
 //       call into, the remote side).
 
+import { takeMarks, restoreMarks, isDetached, marksActive } from "./transfer.js";
+
 export class WireError extends Error {
   constructor(message) {
     super(message);
@@ -29,7 +31,8 @@ export const MAX_DEPTH = 512;
 const T_UNDEFINED = 0, T_NULL = 1, T_BOOL = 2, T_INT = 3, T_FLOAT = 4,
   T_BIGINT = 5, T_STRING = 6, T_ARRAYBUFFER = 7, T_TYPEDARRAY = 8, T_DATE = 9,
   T_REGEXP = 10, T_ERROR = 11, T_ARRAY = 12, T_OBJECT = 13, T_MAP = 14,
-  T_SET = 15, T_BACKREF = 16, T_REMOTE = 17, T_LOCAL = 18, T_HOLE = 19;
+  T_SET = 15, T_BACKREF = 16, T_REMOTE = 17, T_LOCAL = 18, T_HOLE = 19,
+  T_TRANSFERRED = 20;
 
 const OPS = ["get", "set", "has", "delete", "own_keys",
   "get_own_property_descriptor", "define_property", "get_prototype_of",
@@ -112,18 +115,31 @@ class Encoder {
     this.byRef = false;
     this.depth = 0;
     this.busy = false;
+    // Transfers (transfer.js): `xo` is the caller's record
+    // { move, buffers: [ArrayBuffer], marked: [value, list, ...] } or null
+    // (marks are then left alone); `xfer` maps each buffer to its index.
+    this.xo = null;
+    this.xfer = null;
   }
 
-  begin(refs) {
+  begin(refs, xo = null) {
     this.pos = 0;
     this.refs = refs;
     this.depth = 0;
     this.busy = true;
+    this.xo = xo;
+    if (xo !== null && xo.buffers.length !== 0) {
+      // Buffers the caller lists itself (the vectors tests) come first.
+      this.xfer = new Map();
+      xo.buffers.forEach((b, i) => this.xfer.set(b, i));
+    }
   }
 
   end() {
     this.busy = false;
     this.refs = null;
+    this.xo = null;
+    this.xfer = null;
     if (this.seen.size !== 0) this.seen.clear();
     if (this.buf.length > KEEP_BUFFER_MAX) {
       this.buf = new Uint8Array(INITIAL_BUFFER);
@@ -345,6 +361,53 @@ class Encoder {
     }
   }
 
+  // A top-level value of the message (argument, result, ...): the buffers
+  // transfer() marked on it go with this message. All top-level values are
+  // marked before any is written, so a buffer listed by a later argument is
+  // moved wherever it appears.
+  mark(v) {
+    const list = takeMarks(v);
+    if (list === undefined) return;
+    const xo = this.xo;
+    xo.marked.push(v, list);
+    if (this.xfer === null) this.xfer = new Map();
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i];
+      if (this.xfer.has(b)) {
+        throw new WireError("the same ArrayBuffer is transferred twice in one message (listed by two transfer() calls); list it once");
+      }
+      if (isDetached(b)) {
+        throw new WireError("a transferred ArrayBuffer is detached (it was moved already, maybe by an earlier call); send a new buffer");
+      }
+      this.xfer.set(b, xo.buffers.length);
+      xo.buffers.push(b);
+    }
+  }
+
+  markAll(list) {
+    if (isArray(list)) for (let i = 0; i < list.length; i++) this.mark(list[i]);
+  }
+
+  // `buf` is a transferred buffer with index `i`: write it as Transferred
+  // (move mode) and return true, or return false to copy it (copy mode: the
+  // caller detaches the buffer once the message is sent).
+  transferred(i, view) {
+    if (!this.xo.move) return false;
+    this.u8(T_TRANSFERRED);
+    this.u32(i);
+    if (view === null) {
+      this.u8(0);
+    } else {
+      const kind = TYPED_KIND.get(view[Symbol.toStringTag] ?? "DataView");
+      if (kind === undefined) throw new WireError("unknown ArrayBuffer view kind; send a standard typed array");
+      this.u8(1);
+      this.u8(kind);
+      this.checkedU32(view.byteOffset, "transferred view byteOffset");
+      this.checkedU32(view.byteLength, "transferred view byteLength");
+    }
+    return true;
+  }
+
   object(o) {
     const seen = this.seen;
     const index = seen.get(o);
@@ -367,6 +430,10 @@ class Encoder {
       this.plain(o);
     } else if (isView(o)) {
       seen.set(o, seen.size);
+      if (this.xfer !== null) {
+        const i = this.xfer.get(o.buffer);
+        if (i !== undefined && this.transferred(i, o)) return;
+      }
       const kind = TYPED_KIND.get(o[Symbol.toStringTag] ?? "DataView");
       if (kind === undefined) throw new WireError("unknown ArrayBuffer view kind; send a standard typed array");
       this.u8(T_TYPEDARRAY);
@@ -376,6 +443,10 @@ class Encoder {
       (typeof SharedArrayBuffer === "function" && o instanceof SharedArrayBuffer)) {
       // A SharedArrayBuffer is copied too: its contents are what can cross.
       seen.set(o, seen.size);
+      if (this.xfer !== null) {
+        const i = this.xfer.get(o);
+        if (i !== undefined && this.transferred(i, null)) return;
+      }
       this.u8(T_ARRAYBUFFER);
       this.bytes(new Uint8Array(o));
     } else if (o instanceof Date) {
@@ -572,6 +643,12 @@ class Encoder {
         this.checkedU32(msg.nestedIn ?? 0, "nestedIn");
         this.checkedU32(msg.target ?? 0, "target");
         this.byRef = false;
+        if (this.xo !== null && marksActive && msg.op != null) {
+          const op = msg.op;
+          if (op.t === "call" || op.t === "construct") this.markAll(op.args);
+          else if (op.t === "apply") { this.mark(op.this); this.markAll(op.args); }
+          else if (op.t === "set") this.mark(op.value);
+        }
         this.op(msg.op);
         this.releases(msg.releases);
         return;
@@ -580,6 +657,7 @@ class Encoder {
         this.checkedU32(msg.seq, "seq");
         this.u8(msg.ok === false ? 1 : 0);
         this.byRef = msg.byRef === true;
+        if (this.xo !== null && marksActive) this.mark(msg.value);
         this.value(msg.value);
         this.releases(msg.releases);
         return;
@@ -601,10 +679,36 @@ let shared = new Encoder();
 
 // The shared encoder unless an encode is running already (refs.exportValue
 // calling back into the codec): then a private one.
-function takeEncoder(refs) {
+function takeEncoder(refs, xo = null) {
   const enc = shared.busy ? new Encoder() : shared;
-  enc.begin(refs);
+  enc.begin(refs, xo);
   return enc;
+}
+
+// An encode failed: the marks it consumed go back on their values, so the
+// caller may retry, and the record is empty again.
+function unwindTransfers(xo) {
+  if (xo === null) return;
+  const m = xo.marked;
+  for (let i = 0; i < m.length; i += 2) restoreMarks(m[i], m[i + 1]);
+  m.length = 0;
+  xo.buffers.length = 0;
+}
+
+/**
+ * A fresh transfer record for the `xo` argument of the encoders: `move`
+ * true writes the marked buffers as Transferred (the caller sends
+ * `buffers` beside the bytes, in that order); false copies them into the
+ * message (the caller detaches `buffers` after sending). `marked` lets
+ * `unmarkTransfers` put the marks back when the message is not sent.
+ */
+export function transferRecord(move = true) {
+  return { move, buffers: [], marked: [] };
+}
+
+/** The message was not sent after all: marks back on their values, record emptied. */
+export function unmarkTransfers(xo) {
+  unwindTransfers(xo);
 }
 
 function finish(enc, copy) {
@@ -614,13 +718,14 @@ function finish(enc, copy) {
 }
 
 /** Encodes a message; returns a fresh Uint8Array the caller owns. */
-export function encodeMessage(msg, refs) {
-  const enc = takeEncoder(refs);
+export function encodeMessage(msg, refs, xo = null) {
+  const enc = takeEncoder(refs, xo);
   try {
     enc.message(msg);
     return finish(enc, true);
   } catch (e) {
     enc.end();
+    unwindTransfers(xo);
     throw e;
   }
 }
@@ -629,26 +734,29 @@ export function encodeMessage(msg, refs) {
  * Encodes a message into the reused buffer and returns a view of it, valid
  * only until the next encode on this thread: copy it before anything else runs.
  */
-export function encodeMessageView(msg, refs) {
-  const enc = takeEncoder(refs);
+export function encodeMessageView(msg, refs, xo = null) {
+  const enc = takeEncoder(refs, xo);
   try {
     enc.message(msg);
     return finish(enc, enc !== shared);
   } catch (e) {
     enc.end();
+    unwindTransfers(xo);
     throw e;
   }
 }
 
 /** Encodes one Value (index space from 0); returns a fresh Uint8Array. */
-export function encodeValue(value, refs, byRef = false) {
-  const enc = takeEncoder(refs);
+export function encodeValue(value, refs, byRef = false, xo = null) {
+  const enc = takeEncoder(refs, xo);
   try {
     enc.byRef = byRef;
+    if (xo !== null && marksActive) enc.mark(value);
     enc.value(value);
     return finish(enc, true);
   } catch (e) {
     enc.end();
+    unwindTransfers(xo);
     throw e;
   }
 }
@@ -659,7 +767,7 @@ const f64Scratch = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64Scratch.buffer);
 
 class Decoder {
-  constructor(bytes, refs) {
+  constructor(bytes, refs, buffers = null) {
     if (!(bytes instanceof Uint8Array)) {
       throw new WireError("decode expects a Uint8Array of message bytes");
     }
@@ -669,6 +777,7 @@ class Decoder {
     this.objs = [];
     this.refs = refs;
     this.depth = 0;
+    this.buffers = buffers; // the transferred ArrayBuffers that came with the bytes
   }
 
   fail(what) {
@@ -913,6 +1022,7 @@ class Decoder {
       case T_HOLE:
         if (!inArray) { this.pos--; this.fail("Hole outside an array"); }
         return HOLE;
+      case T_TRANSFERRED: return this.transferred();
       default:
         this.pos--;
         return this.fail(`unknown Value tag ${tag}`);
@@ -941,6 +1051,44 @@ class Decoder {
     }
     this.pos = start + n;
     return negative ? -v : v;
+  }
+
+  transferred() {
+    const at = this.pos;
+    const i = this.u32();
+    let kind = -1, off = 0, len = 0;
+    if (this.option()) {
+      kind = this.u8();
+      if (kind > 12) { this.pos--; this.fail(`unknown typed array kind ${kind}`); }
+      off = this.u32();
+      len = this.u32();
+      const size = TYPED_SIZES[kind];
+      if (off % size !== 0 || len % size !== 0) {
+        this.fail(`transferred ${TYPED_NAMES[kind]} at byte offset ${off} of ${len} bytes: offset and length must be multiples of ${size}`);
+      }
+    }
+    const bufs = this.buffers;
+    if (bufs === null || i >= bufs.length) {
+      this.pos = at;
+      this.fail(bufs === null
+        ? `transferred ArrayBuffer #${i} but no buffers came with the message (this transport copies buffers instead)`
+        : `transferred ArrayBuffer #${i} but only ${bufs.length} came with the message`);
+    }
+    const buf = bufs[i];
+    if (!(buf instanceof ArrayBuffer)) this.fail(`transferred entry #${i} is not an ArrayBuffer`);
+    let v = buf;
+    if (kind !== -1) {
+      if (off + len > buf.byteLength) {
+        this.fail(`transferred ${TYPED_NAMES[kind]} [${off}..+${len}] is outside its buffer of ${buf.byteLength} bytes`);
+      }
+      const Ctor = TYPED_CTORS[kind];
+      if (Ctor === undefined) {
+        throw new WireError(`received a ${TYPED_NAMES[kind]} but this JavaScript runtime lacks ${TYPED_NAMES[kind]}`);
+      }
+      v = new Ctor(buf, off, len / TYPED_SIZES[kind]); // DataView: size 1, a byte length
+    }
+    this.objs.push(v);
+    return v;
   }
 
   typedArray() {
@@ -1095,16 +1243,16 @@ function copyOut(b, start, n) {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 /** Decodes a whole message; throws WireError on any malformed input. */
-export function decodeMessage(bytes, refs) {
-  const d = new Decoder(bytes, refs);
+export function decodeMessage(bytes, refs, buffers = null) {
+  const d = new Decoder(bytes, refs, buffers);
   const msg = d.message();
   d.done();
   return msg;
 }
 
 /** Decodes one Value (index space from 0); throws WireError on malformed input. */
-export function decodeValue(bytes, refs) {
-  const d = new Decoder(bytes, refs);
+export function decodeValue(bytes, refs, buffers = null) {
+  const d = new Decoder(bytes, refs, buffers);
   const v = d.value(false);
   d.done();
   return v;

@@ -295,7 +295,12 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   // [hex, what the error must say]
   const bad = [
     ["", /truncated/],
-    ["14", /unknown Value tag 20/],
+    ["15", /unknown Value tag 21/],
+    ["1400010d0000", /unknown typed array kind 13/],
+    ["140001080408", /transferred Float64Array at byte offset 4 of 8 bytes/],
+    ["140201050006", /offset and length must be multiples of 4/],
+    ["140002", /Option tag/],
+    ["140000", /transferred ArrayBuffer #0 but no buffers came with the message/],
     ["0380808080800f", /varint longer than 5 bytes/],
     ["03ffffffff1f", /over u32::MAX/],
     ["04000000", /truncated: 8 more bytes/],

@@ -745,6 +745,7 @@ impl<'a> ValueDeserializer<'a> {
             Value::Remote { .. } => U::Other("a remote object reference (use JsHandle for it)"),
             Value::Local(_) => U::Other("a reference to one of our own objects"),
             Value::Hole => U::Other("an array hole"),
+            Value::Transferred { .. } => U::Other("a transferred ArrayBuffer"),
         }
     }
 
@@ -850,7 +851,8 @@ impl<'a> de::Deserializer<'a> for ValueDeserializer<'a> {
             | Value::BackRef(_)
             | Value::Remote { .. }
             | Value::Local(_)
-            | Value::Hole => self.invalid(&visitor),
+            | Value::Hole
+            | Value::Transferred { .. } => self.invalid(&visitor),
         }
     }
 

@@ -292,6 +292,24 @@ pub enum Value {
     Local(u32),
     /// 19: an array hole; valid only as a direct element of an `Array`.
     Hole,
+    /// 20 [obj]: an `ArrayBuffer` moved beside the message (`transfer(...)`),
+    /// not copied into it: entry `buffer` of the buffers that travel with the
+    /// message (docs/protocol.md "Transferred buffers"). With `view`, the value
+    /// is a typed array / DataView over that buffer.
+    Transferred {
+        buffer: u32,
+        view: Option<TransferredView>,
+    },
+}
+
+/// A typed array or DataView over a transferred buffer (`Value::Transferred`).
+/// `byte_offset` and `byte_length` are multiples of the kind's element size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct TransferredView {
+    /// A [`TypedArrayKind`] number.
+    pub kind: u8,
+    pub byte_offset: u32,
+    pub byte_length: u32,
 }
 
 /// A JS Error: name, message, stack, cause and other own enumerable properties.
@@ -368,12 +386,13 @@ impl Value {
             Value::Remote { .. } => 17,
             Value::Local(_) => 18,
             Value::Hole => 19,
+            Value::Transferred { .. } => 20,
         }
     }
 
     /// True for the tags that get an object index when written ([obj]).
     pub fn is_indexed_object(&self) -> bool {
-        (7..=15).contains(&self.tag())
+        matches!(self.tag(), 7..=15 | 20)
     }
 
     /// Equality as the wire sees it: floats (and dates) compare by bits after
@@ -534,6 +553,16 @@ impl fmt::Debug for Value {
             },
             Value::Local(id) => write!(f, "<local {id}>"),
             Value::Hole => f.write_str("<hole>"),
+            Value::Transferred { buffer, view } => match view {
+                None => write!(f, "<transferred #{buffer}>"),
+                Some(v) => {
+                    match TypedArrayKind::from_u8(v.kind) {
+                        Some(k) => write!(f, "<transferred #{buffer} as {}", k.js_name())?,
+                        None => write!(f, "<transferred #{buffer} as kind#{}", v.kind)?,
+                    }
+                    write!(f, " [{}..+{}]>", v.byte_offset, v.byte_length)
+                }
+            },
         }
     }
 }

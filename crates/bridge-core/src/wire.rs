@@ -14,7 +14,9 @@
 //! [`MAX_DEPTH`] are accepted, a container at level `MAX_DEPTH + 1` is refused.
 
 use crate::message::{Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS};
-use crate::value::{canonical_f64, ErrorValue, JsString, RefKind, TypedArrayKind, Value};
+use crate::value::{
+    canonical_f64, ErrorValue, JsString, RefKind, TransferredView, TypedArrayKind, Value,
+};
 use thiserror::Error;
 
 /// The deepest container nesting the protocol allows.
@@ -48,6 +50,13 @@ pub enum Invalid {
     BackRefOutOfRange { index: u32, count: u32 },
     #[error("unknown well-known symbol {0} (known symbols are 0..=14)")]
     UnknownSymbol(u8),
+    #[error("transferred {kind} at byte offset {offset} of {len} bytes: offset and length must be multiples of its element size {size}")]
+    TransferredViewAlignment {
+        kind: &'static str,
+        offset: u32,
+        len: u32,
+        size: usize,
+    },
 }
 
 /// Why [`encode`] refused a message.
@@ -349,7 +358,25 @@ fn check_value(
         },
         Value::Hole if in_array => Ok(()),
         Value::Hole => Err(Invalid::HoleOutsideArray.into()),
+        Value::Transferred { view, .. } => match view {
+            None => Ok(()),
+            Some(v) => check_transferred_view(v).map_err(Into::into),
+        },
     }
+}
+
+fn check_transferred_view(v: &TransferredView) -> Result<(), Invalid> {
+    let k = TypedArrayKind::from_u8(v.kind).ok_or(Invalid::UnknownTypedArrayKind(v.kind))?;
+    let size = k.element_size();
+    if v.byte_offset as usize % size != 0 || v.byte_length as usize % size != 0 {
+        return Err(Invalid::TransferredViewAlignment {
+            kind: k.js_name(),
+            offset: v.byte_offset,
+            len: v.byte_length,
+            size,
+        });
+    }
+    Ok(())
 }
 
 fn check_typed_array(kind: u8, len: usize) -> Result<(), Invalid> {
@@ -809,8 +836,8 @@ impl<'a> Reader<'a> {
     /// the number of open containers around it.
     fn value_start(&mut self, depth: usize, in_array: bool) -> DResult<Start> {
         let at = self.pos;
-        let tag = self.tag("Value", 19)?;
-        if (7..=15).contains(&tag) {
+        let tag = self.tag("Value", 20)?;
+        if matches!(tag, 7..=15 | 20) {
             if (11..=15).contains(&tag) && depth >= MAX_DEPTH {
                 return self.invalid(at, Invalid::TooDeep);
             }
@@ -943,11 +970,29 @@ impl<'a> Reader<'a> {
                 }
             }
             18 => Value::Local(self.u32()?),
-            _ => {
+            19 => {
                 if !in_array {
                     return self.invalid(at, Invalid::HoleOutsideArray);
                 }
                 Value::Hole
+            }
+            _ => {
+                let buffer = self.u32()?;
+                let view = if self.option()? {
+                    let kind_at = self.pos;
+                    let v = TransferredView {
+                        kind: self.u8()?,
+                        byte_offset: self.u32()?,
+                        byte_length: self.u32()?,
+                    };
+                    if let Err(why) = check_transferred_view(&v) {
+                        return self.invalid(kind_at, why);
+                    }
+                    Some(v)
+                } else {
+                    None
+                };
+                Value::Transferred { buffer, view }
             }
         };
         Ok(Start::Done(v))

@@ -2,7 +2,7 @@
 //! stack, never allocates without bound, and fails with the specific error.
 
 use bridge_core::message::{Key, Message, Op, Outcome, Release, Reply, Request};
-use bridge_core::value::{ErrorValue, JsString, Value};
+use bridge_core::value::{ErrorValue, JsString, TransferredView, Value};
 use bridge_core::wire::{
     decode, decode_value, encode, encode_value, DecodeError, DecodeErrorKind, EncodeError, Invalid,
     MAX_DEPTH,
@@ -480,7 +480,7 @@ fn trailing_bytes_are_refused() {
 #[test]
 fn unknown_variants_are_refused() {
     let unknown = |what, tag| DecodeErrorKind::UnknownVariant { what, tag };
-    assert_eq!(kind_of(decode_value(&[20])), unknown("Value", 20));
+    assert_eq!(kind_of(decode_value(&[21])), unknown("Value", 21));
     assert_eq!(
         kind_of(decode_value(&[0xff, 0xff, 0xff, 0xff, 0x0f])),
         unknown("Value", u32::MAX)
@@ -528,6 +528,40 @@ fn invalid_values_are_refused_with_the_rule_they_break() {
             vec![17, 3, 1],
             invalid(Invalid::UnknownRefKind(3)),
             1,
+        ),
+        (
+            "transferred view kind 13",
+            vec![20, 0, 1, 13, 0, 0],
+            invalid(Invalid::UnknownTypedArrayKind(13)),
+            3,
+        ),
+        (
+            "transferred Float64Array at a misaligned offset",
+            vec![20, 0, 1, 8, 4, 8],
+            invalid(Invalid::TransferredViewAlignment {
+                kind: "Float64Array",
+                offset: 4,
+                len: 8,
+                size: 8,
+            }),
+            3,
+        ),
+        (
+            "transferred Int32Array of 6 bytes",
+            vec![20, 2, 1, 5, 0, 6],
+            invalid(Invalid::TransferredViewAlignment {
+                kind: "Int32Array",
+                offset: 0,
+                len: 6,
+                size: 4,
+            }),
+            3,
+        ),
+        (
+            "transferred with a bad Option tag",
+            vec![20, 0, 2],
+            DecodeErrorKind::InvalidOption(2),
+            2,
         ),
         (
             "hole at top level",
@@ -668,6 +702,35 @@ fn the_encoder_refuses_what_the_decoder_refuses() {
             "ref kind 3",
             Value::Remote { kind: 3, id: 1 },
             Invalid::UnknownRefKind(3),
+        ),
+        (
+            "transferred view kind 13",
+            Value::Transferred {
+                buffer: 0,
+                view: Some(TransferredView {
+                    kind: 13,
+                    byte_offset: 0,
+                    byte_length: 0,
+                }),
+            },
+            Invalid::UnknownTypedArrayKind(13),
+        ),
+        (
+            "transferred Uint16Array at odd offset",
+            Value::Transferred {
+                buffer: 0,
+                view: Some(TransferredView {
+                    kind: 4,
+                    byte_offset: 1,
+                    byte_length: 2,
+                }),
+            },
+            Invalid::TransferredViewAlignment {
+                kind: "Uint16Array",
+                offset: 1,
+                len: 2,
+                size: 2,
+            },
         ),
         (
             "bigint 0 byte",

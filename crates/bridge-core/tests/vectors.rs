@@ -8,7 +8,7 @@
 //! regenerated on purpose.
 
 use bridge_core::message::{Key, Message, Op, Outcome, Release, Reply, Request};
-use bridge_core::value::{ErrorValue, JsString, RefKind, TypedArrayKind, Value};
+use bridge_core::value::{ErrorValue, JsString, RefKind, TransferredView, TypedArrayKind, Value};
 use bridge_core::wire::{decode, decode_value, encode, encode_value};
 use serde_json::{json, Value as Json};
 use std::path::PathBuf;
@@ -213,6 +213,42 @@ fn values() -> Vec<(&'static str, Value)> {
             },
         ),
         ("local", Value::Local(7)),
+        (
+            "transferred buffer",
+            Value::Transferred {
+                buffer: 0,
+                view: None,
+            },
+        ),
+        (
+            "transferred Float64Array view",
+            Value::Transferred {
+                buffer: 1,
+                view: Some(TransferredView {
+                    kind: TypedArrayKind::Float64Array as u8,
+                    byte_offset: 8,
+                    byte_length: 16,
+                }),
+            },
+        ),
+        (
+            "transferred buffer, a view of it and a backref",
+            Value::Array(vec![
+                Value::Transferred {
+                    buffer: 0,
+                    view: None,
+                },
+                Value::Transferred {
+                    buffer: 0,
+                    view: Some(TransferredView {
+                        kind: TypedArrayKind::DataView as u8,
+                        byte_offset: 3,
+                        byte_length: 5,
+                    }),
+                },
+                Value::BackRef(1),
+            ]),
+        ),
     ]);
     v
 }
@@ -318,6 +354,29 @@ fn messages() -> Vec<(&'static str, Message)> {
                     obj(vec![("x", Value::Int(1))]),
                     Value::BackRef(0),
                     Value::Remote { kind: 0, id: 4 },
+                ],
+            })),
+        ),
+        (
+            "call with a transferred buffer",
+            Message::Request(req(Op::Call {
+                name: "process".into(),
+                args: vec![
+                    obj(vec![(
+                        "data",
+                        Value::Transferred {
+                            buffer: 0,
+                            view: Some(TransferredView {
+                                kind: TypedArrayKind::Uint8Array as u8,
+                                byte_offset: 0,
+                                byte_length: 1024,
+                            }),
+                        },
+                    )]),
+                    Value::Transferred {
+                        buffer: 1,
+                        view: None,
+                    },
                 ],
             })),
         ),
@@ -485,6 +544,15 @@ fn desc(v: &Value) -> Json {
         }
         Value::Local(id) => json!({"t": "local", "id": id}),
         Value::Hole => json!({"t": "hole"}),
+        Value::Transferred { buffer, view } => json!({
+            "t": "transferred",
+            "buffer": buffer,
+            "view": view.map(|v| json!({
+                "kind": TypedArrayKind::from_u8(v.kind).expect("valid kind").js_name(),
+                "byte_offset": v.byte_offset,
+                "byte_length": v.byte_length,
+            })),
+        }),
     }
 }
 
@@ -653,8 +721,8 @@ fn messages_match_the_golden_file() {
 
 #[test]
 fn the_lists_cover_every_variant() {
-    let mut tags = [false; 20];
-    fn walk(v: &Value, tags: &mut [bool; 20]) {
+    let mut tags = [false; 21];
+    fn walk(v: &Value, tags: &mut [bool; 21]) {
         tags[v.tag() as usize] = true;
         match v {
             Value::Array(x) | Value::Set(x) => x.iter().for_each(|v| walk(v, tags)),

@@ -6,7 +6,7 @@ use bridge_core::message::{
     Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS,
 };
 use bridge_core::value::{
-    canonical_f64, ErrorValue, JsString, TypedArrayKind, Value, CANONICAL_NAN_BITS,
+    canonical_f64, ErrorValue, JsString, TransferredView, TypedArrayKind, Value, CANONICAL_NAN_BITS,
 };
 use bridge_core::wire::{decode, decode_value, encode, encode_into, encode_value};
 use proptest::prelude::*;
@@ -84,6 +84,21 @@ fn arb_leaf() -> impl Strategy<Value = Value> {
         (0u8..3, any::<u32>()).prop_map(|(kind, id)| Value::Remote { kind, id }),
         any::<u32>().prop_map(Value::Local),
         Just(Value::Hole), // kept only inside arrays by `fix_refs`
+        (
+            any::<u32>(),
+            prop::option::of((0u8..13, 0u32..1000, 0u32..1000))
+        )
+            .prop_map(|(buffer, view)| Value::Transferred {
+                buffer,
+                view: view.map(|(kind, off, len)| {
+                    let size = TypedArrayKind::from_u8(kind).unwrap().element_size() as u32;
+                    TransferredView {
+                        kind,
+                        byte_offset: off * size,
+                        byte_length: len * size,
+                    }
+                }),
+            }),
     ]
 }
 
@@ -305,6 +320,13 @@ fn value_len(v: &Value) -> usize {
         }
         Value::BackRef(i) | Value::Local(i) => varint_len(*i as u64),
         Value::Remote { id, .. } => 1 + varint_len(*id as u64),
+        Value::Transferred { buffer, view } => {
+            varint_len(*buffer as u64)
+                + 1
+                + view.map_or(0, |v| {
+                    1 + varint_len(v.byte_offset as u64) + varint_len(v.byte_length as u64)
+                })
+        }
     }
 }
 
