@@ -7,6 +7,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { encodeValue, decodeValue, encodeMessage, decodeMessage, WireError } from "../src/wire.js";
 
+// A transfer record (wire.js) whose buffers the test lists itself, in order.
+const moving = (buffers) => ({ move: true, buffers, marked: [] });
+
 const VECTORS = new URL("../../tests/vectors/", import.meta.url);
 
 function load(name) {
@@ -146,6 +149,16 @@ function fromDesc(d, ctx) {
     }
     case "remote": return ctx.refs.importRemote(REF_KINDS.indexOf(d.kind), d.id);
     case "local": return ctx.refs.importLocal(d.id);
+    case "transferred": {
+      // The buffers that travel beside the message: entry d.buffer of them.
+      while (ctx.buffers.length <= d.buffer) ctx.buffers.push(new ArrayBuffer(2048));
+      const buf = ctx.buffers[d.buffer];
+      if (d.view === null) return reg(buf);
+      const i = TYPED.indexOf(d.view.kind);
+      const Ctor = globalThis[d.view.kind];
+      const size = [1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 1, 2][i];
+      return reg(new Ctor(buf, d.view.byte_offset, d.view.byte_length / size));
+    }
     default: throw new Error(`unknown Desc ${JSON.stringify(d)}`);
   }
 }
@@ -258,6 +271,20 @@ function check(d, v, ctx, path) {
     case "local":
       assert.deepEqual(ctx.refs.info.get(v), { local: d.id }, at);
       return;
+    case "transferred": {
+      const buf = ctx.buffers[d.buffer];
+      assert.ok(buf instanceof ArrayBuffer, `${at}: transferred buffer #${d.buffer} came with the message`);
+      if (d.view === null) {
+        assert.equal(v, buf, `${at}: the transferred ArrayBuffer itself, not a copy`);
+      } else {
+        assert.equal(v.constructor.name, d.view.kind, at);
+        assert.equal(v.buffer, buf, `${at}: a view over the transferred buffer, not a copy`);
+        assert.equal(v.byteOffset, d.view.byte_offset, at);
+        assert.equal(v.byteLength, d.view.byte_length, at);
+      }
+      reg();
+      return;
+    }
     default: throw new Error(`unknown Desc ${JSON.stringify(d)}`);
   }
 }
@@ -339,8 +366,9 @@ test("values.json: encode gives the exact bytes, decode gives the described valu
   for (const { name, value, hex: want } of vectors) {
     const refs = fakeRefs();
     let js;
+    const buffers = [];
     try {
-      js = fromDesc(value, { objs: [], refs });
+      js = fromDesc(value, { objs: [], refs, buffers });
     } catch (e) {
       if (!(e instanceof MissingRuntimeFeature)) throw e;
       // Decoding must then refuse clearly, not hand back something else.
@@ -348,12 +376,12 @@ test("values.json: encode gives the exact bytes, decode gives the described valu
         (err) => err instanceof WireError && err.message.includes(`lacks ${e.what}`), name);
       continue;
     }
-    assert.equal(hex(encodeValue(js, refs)), want, `encode ${name}`);
+    assert.equal(hex(encodeValue(js, refs, false, moving(buffers.slice()))), want, `encode ${name}`);
     encoded++;
-    const back = decodeValue(fromHex(want), refs);
-    check(value, back, { objs: [], refs, name }, "");
+    const back = decodeValue(fromHex(want), refs, buffers);
+    check(value, back, { objs: [], refs, name, buffers }, "");
     // And the decoded value encodes to the same bytes again.
-    assert.equal(hex(encodeValue(back, refs)), want, `re-encode ${name}`);
+    assert.equal(hex(encodeValue(back, refs, false, moving(buffers.slice()))), want, `re-encode ${name}`);
   }
   assert.ok(encoded >= vectors.length - 1, "at most the Float16Array vector is runtime-dependent");
 });
@@ -362,12 +390,71 @@ test("messages.json: encode gives the exact bytes, decode gives the described me
   const vectors = load("messages.json");
   for (const { name, message, hex: want } of vectors) {
     const refs = fakeRefs();
-    const msg = msgFromDesc(message, { objs: [], refs });
-    assert.equal(hex(encodeMessage(msg, refs)), want, `encode ${name}`);
-    const back = decodeMessage(fromHex(want), refs);
-    checkMsg(message, back, { objs: [], refs, name });
-    assert.equal(hex(encodeMessage(back, refs)), want, `re-encode ${name}`);
+    const buffers = [];
+    const msg = msgFromDesc(message, { objs: [], refs, buffers });
+    assert.equal(hex(encodeMessage(msg, refs, moving(buffers.slice()))), want, `encode ${name}`);
+    const back = decodeMessage(fromHex(want), refs, buffers);
+    checkMsg(message, back, { objs: [], refs, name, buffers });
+    assert.equal(hex(encodeMessage(back, refs, moving(buffers.slice()))), want, `re-encode ${name}`);
   }
+});
+
+// The Rust conversion of crates/bridge-wasm/src/convert.rs (feature
+// `convert`, in bridge-js/pkg/full: `cargo xtask build`), measured against
+// this codec by benches/codec/run.mjs: the same vectors, byte for byte.
+async function loadConvert() {
+  const dir = new URL("../pkg/full/", import.meta.url);
+  const js = new URL("bridge_wasm.js", dir);
+  const wasm = new URL("bridge_wasm_bg.wasm", dir);
+  let pkg;
+  try {
+    pkg = await import(js);
+    pkg.initSync({ module: readFileSync(wasm) });
+  } catch (e) {
+    throw new Error(`bridge-js/pkg/full is missing or stale (${e.message}); build it with \`cargo xtask build\``);
+  }
+  assert.equal(typeof pkg.convertEncodeValue, "function",
+    "bridge-js/pkg/full lacks convertEncodeValue: rebuild it with `cargo xtask build` (feature `convert` is in `full`)");
+  return pkg;
+}
+
+// Tags that need the endpoint's tables (references, transferred buffers):
+// outside the wasm conversion, which must refuse them clearly.
+const needsTables = (d) => d.t === "remote" || d.t === "local" || d.t === "transferred" ||
+  (d.items ?? []).some(needsTables) || (d.entries ?? []).some((e) => e.some((x) => typeof x === "object" && x !== null && x.t !== undefined && needsTables(x)));
+
+test("values.json through the wasm conversion (Rust): same bytes, same values", async () => {
+  const { convertEncodeValue, convertDecodeValue } = await loadConvert();
+  let checked = 0;
+  let refused = 0;
+  for (const { name, value, hex: want } of load("values.json")) {
+    const refs = fakeRefs();
+    const buffers = [];
+    let js;
+    try {
+      js = fromDesc(value, { objs: [], refs, buffers });
+    } catch (e) {
+      if (!(e instanceof MissingRuntimeFeature)) throw e;
+      continue;
+    }
+    if (needsTables(value)) {
+      // (Encoding is not checked: the test's stand-ins for proxies are plain
+      // JS objects that the wasm side cannot tell from data.)
+      assert.throws(() => convertDecodeValue(fromHex(want)), /wasm conversion covers plain data only/, `${name}: refused`);
+      refused++;
+      continue;
+    }
+    assert.equal(hex(convertEncodeValue(js)), want, `wasm encode ${name}`);
+    const back = convertDecodeValue(fromHex(want));
+    check(value, back, { objs: [], refs, name, buffers }, "");
+    // And the JS codec writes the same bytes for what Rust built.
+    assert.equal(hex(encodeValue(back, refs)), want, `JS re-encode of the wasm-decoded ${name}`);
+    checked++;
+  }
+  assert.ok(checked >= 60, `only ${checked} vectors went through the wasm conversion`);
+  assert.ok(refused >= 4, "the reference and transferred vectors were refused");
+  assert.throws(() => convertEncodeValue({ f() {} }), /function can only cross as a reference/);
+  assert.throws(() => convertEncodeValue(new (class Thing {})()), /only cross as a reference/);
 });
 
 test("every vector with one trailing byte, or one byte short, is refused with WireError", () => {
