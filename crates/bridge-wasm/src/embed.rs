@@ -60,8 +60,13 @@
 //!
 //! # Threads
 //!
-//! Everything here lives on the worker thread that called [`init_bridge`]
-//! (thread-local state). A Rust panic in the `release-wasm` profile aborts the
+//! The channel, handles and exposed functions are thread-local: everything
+//! here lives on the worker thread that called [`init_bridge`]. In the
+//! wasm-threads flavour (feature `threads` on a `+atomics` nightly build,
+//! module `embed::threads`) other threads of the instance (a wasm-bindgen-rayon pool)
+//! call the main thread too: each takes a channel of its own, made in the
+//! shared wasm memory by `allocThreadChannels` and adopted by the page, on
+//! its first call. A Rust panic in the `release-wasm` profile aborts the
 //! wasm instance; an exposed function should return `Err` instead.
 
 use std::cell::{Cell, RefCell};
@@ -84,6 +89,76 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::shm::SabRegion;
+
+/// The memory a channel of this embedding lives in: the SharedArrayBuffer
+/// the main thread made (`initBridge`), or, in the wasm-threads flavour, a
+/// region of this instance's own shared linear memory (the channel of a
+/// pool thread; see `threads`).
+#[derive(Clone, Debug)]
+enum Region {
+    Sab(SabRegion),
+    #[cfg(all(
+        feature = "threads",
+        target_arch = "wasm32",
+        target_feature = "atomics"
+    ))]
+    Linear(threads::LinearRegion),
+}
+
+macro_rules! region_dispatch {
+    ($self:ident, $m:ident => $e:expr) => {
+        match $self {
+            Region::Sab($m) => $e,
+            #[cfg(all(
+                feature = "threads",
+                target_arch = "wasm32",
+                target_feature = "atomics"
+            ))]
+            Region::Linear($m) => $e,
+        }
+    };
+}
+
+impl bridge_core::shm::SharedMemory for Region {
+    fn load(&self, slot: usize) -> i32 {
+        region_dispatch!(self, m => m.load(slot))
+    }
+    fn store(&self, slot: usize, value: i32) {
+        region_dispatch!(self, m => m.store(slot, value))
+    }
+    fn compare_exchange(&self, slot: usize, current: i32, new: i32) -> Result<i32, i32> {
+        region_dispatch!(self, m => m.compare_exchange(slot, current, new))
+    }
+    fn wait(
+        &self,
+        slot: usize,
+        expected: i32,
+        timeout: Option<Duration>,
+    ) -> bridge_core::shm::WaitOutcome {
+        region_dispatch!(self, m => m.wait(slot, expected, timeout))
+    }
+    fn notify(&self, slot: usize, count: u32) -> u32 {
+        region_dispatch!(self, m => m.notify(slot, count))
+    }
+    fn read_bytes(&self, offset: usize, dst: &mut [u8]) {
+        region_dispatch!(self, m => m.read_bytes(offset, dst))
+    }
+    fn write_bytes(&self, offset: usize, src: &[u8]) {
+        region_dispatch!(self, m => m.write_bytes(offset, src))
+    }
+    fn byte_len(&self) -> usize {
+        region_dispatch!(self, m => m.byte_len())
+    }
+    fn now(&self) -> Duration {
+        region_dispatch!(self, m => m.now())
+    }
+    fn can_block(&self) -> bool {
+        region_dispatch!(self, m => m.can_block())
+    }
+    fn pause(&self) {
+        region_dispatch!(self, m => m.pause())
+    }
+}
 
 pub use bridge_core::serde_value;
 pub use bridge_core::value;
@@ -119,6 +194,11 @@ pub enum BridgeError {
     /// [`init_bridge`] was not called on this thread yet.
     #[error("the bridge is not started on this thread: the worker's JS bootstrap must call init_bridge(sab, capacity, maxMessage) with the fields of the main thread's start-up message first")]
     NotStarted,
+    /// Threads flavour: this thread (a pool thread) needs a channel of its
+    /// own, and every channel `allocThreadChannels` made is taken by other
+    /// threads.
+    #[error("no free channel for this thread: every channel that allocThreadChannels(count, ...) made is taken by another thread; allocate one per thread that calls the main thread (the rayon pool's size)")]
+    NoChannel,
     /// The arguments (or a value to set) cannot become a JS value.
     #[error("the arguments cannot be sent to the main thread: {0}")]
     Encode(#[from] SerError),
@@ -194,11 +274,11 @@ type Exposed = Rc<dyn Fn(Vec<Value>) -> Outcome>;
 
 thread_local! {
     /// The worker's end of the channel, once started.
-    static SIDE: RefCell<Option<WorkerSide<SabRegion>>> = const { RefCell::new(None) };
+    static SIDE: RefCell<Option<WorkerSide<Region>>> = const { RefCell::new(None) };
     /// While the channel serves a request (it holds `SIDE` borrowed then),
     /// the `&mut WorkerSide` it lent to the handler, so that the exposed
     /// function can call the main thread itself (a nested call).
-    static CURRENT: Cell<*mut WorkerSide<SabRegion>> = const { Cell::new(std::ptr::null_mut()) };
+    static CURRENT: Cell<*mut WorkerSide<Region>> = const { Cell::new(std::ptr::null_mut()) };
     /// Main-thread objects we hold handles for, by the main thread's id.
     static IMPORTS: RefCell<ImportTable<Weak<HandleInner>>> = RefCell::new(ImportTable::new());
     /// Functions the main thread may call by name.
@@ -209,7 +289,7 @@ thread_local! {
 
 /// Runs `f` with the channel: the one lent to the request being served, or
 /// the thread's own.
-fn with_side<R>(f: impl FnOnce(&mut WorkerSide<SabRegion>) -> R) -> Result<R, BridgeError> {
+fn with_side<R>(f: impl FnOnce(&mut WorkerSide<Region>) -> R) -> Result<R, BridgeError> {
     let current = CURRENT.with(Cell::get);
     if !current.is_null() {
         // SAFETY: `current` was made from the `&mut WorkerSide` that
@@ -225,6 +305,19 @@ fn with_side<R>(f: impl FnOnce(&mut WorkerSide<SabRegion>) -> R) -> Result<R, Br
     }
     SIDE.with(|cell| {
         let mut guard = cell.try_borrow_mut().map_err(|_| BridgeError::Busy)?;
+        // A thread without a channel of its own (a wasm-bindgen-rayon pool
+        // thread) takes one of the channels the page adopted.
+        #[cfg(all(
+            feature = "threads",
+            target_arch = "wasm32",
+            target_feature = "atomics"
+        ))]
+        if guard.is_none() {
+            if let Some((side, timeout)) = threads::take_channel()? {
+                *guard = Some(side);
+                DEFAULT_TIMEOUT.with(|t| t.set(timeout));
+            }
+        }
         let side = guard.as_mut().ok_or(BridgeError::NotStarted)?;
         flush_releases(side);
         Ok(f(side))
@@ -232,7 +325,7 @@ fn with_side<R>(f: impl FnOnce(&mut WorkerSide<SabRegion>) -> R) -> Result<R, Br
 }
 
 /// Moves the releases of dropped handles onto the next outgoing message.
-fn flush_releases(side: &mut WorkerSide<SabRegion>) {
+fn flush_releases(side: &mut WorkerSide<Region>) {
     let pending = IMPORTS.with(|t| t.try_borrow_mut().map(|mut t| t.take_pending()));
     if let Ok(pending) = pending {
         for r in pending {
@@ -244,7 +337,7 @@ fn flush_releases(side: &mut WorkerSide<SabRegion>) {
 }
 
 /// Restores CURRENT when a served request ends.
-struct CurrentGuard(*mut WorkerSide<SabRegion>);
+struct CurrentGuard(*mut WorkerSide<Region>);
 
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
@@ -253,7 +346,7 @@ impl Drop for CurrentGuard {
 }
 
 /// bridge-core's request handler: runs an exposed function.
-fn serve_request(req: Request, side: &mut WorkerSide<SabRegion>) -> Outcome {
+fn serve_request(req: Request, side: &mut WorkerSide<Region>) -> Outcome {
     let previous = CURRENT.with(|c| c.replace(side as *mut _));
     let guard = CurrentGuard(previous);
     let outcome = answer(req);
@@ -361,7 +454,7 @@ pub fn init_bridge(
     max_message: u32,
     timeout_ms: Option<f64>,
 ) -> Result<(), JsError> {
-    let region = SabRegion::from_sab(sab, None);
+    let region = Region::Sab(SabRegion::from_sab(sab, None));
     if !bridge_core::shm::SharedMemory::can_block(&region) {
         return Err(JsError::new(
             "initBridge: this thread may not block (a browser main thread); the Rust embedding runs in a worker",
@@ -1128,15 +1221,24 @@ pub mod selftest {
 /// bridge-core's mailbox uses the wasm atomic instructions directly (no
 /// `Atomics` calls through js-sys, no copies between buffers).
 ///
+/// Every thread that calls the main thread has a channel of its own:
+/// the worker's own thread the one the page made (`initBridge`), every
+/// other thread (a wasm-bindgen-rayon pool thread) one of the channels
+/// [`alloc_thread_channels`] made in linear memory, which the worker's JS
+/// posts to the page (`"adopt"`; bridge-js `adopt.js` serves them). A
+/// thread takes its channel on its first call, so [`main_thread`],
+/// [`window`](super::window) and the handles work on pool threads as on
+/// the worker's own.
+///
+/// [`main_thread`]: super::main_thread
+///
 /// Build: nightly with `-Z build-std=panic_abort,std` and
 /// `+atomics,+bulk-memory,+mutable-globals` plus the linker flags for a
-/// shared, imported memory (the full command is in docs/rust.md);
+/// shared, imported memory (the full command is in docs/rust.md;
+/// `cargo xtask build --threads` builds the demo `demo/mandelbrot`).
+/// `tests/e2e/rust/threads.e2e.mjs` runs the demo in Chromium;
 /// `tests/e2e/rust/threads-check.mjs` runs a `LinearPort` against the JS
 /// mailbox over `memory.buffer`.
-///
-/// Status: not wired to bridge-js's `BridgeWorker` (it would have to adopt
-/// a region of the worker's memory instead of creating its own
-/// `SharedArrayBuffer`) nor to the typed API above.
 #[cfg(all(
     feature = "threads",
     target_arch = "wasm32",
@@ -1147,7 +1249,11 @@ pub mod threads {
     use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
     use std::time::Duration;
 
+    use bridge_core::channel::WorkerSide;
     use bridge_core::mailbox::{channel_bytes, Config, Consumer, Deadline, Layout, Producer};
+    use std::sync::atomic::AtomicUsize;
+
+    use super::{serve_request, BridgeError, Region};
     use bridge_core::shm::{SharedMemory, WaitOutcome};
     use js_sys::{Atomics, Int32Array, SharedArrayBuffer};
     use wasm_bindgen::prelude::*;
@@ -1160,6 +1266,92 @@ pub mod threads {
 
     /// Regions made by [`LinearRegion::allocate`]: (address, bytes).
     static REGIONS: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
+    /// A channel made by [`alloc_thread_channels`] that no thread took yet.
+    struct Spare {
+        offset: usize,
+        config: Config,
+        timeout: Option<Duration>,
+    }
+
+    /// Channels for threads, adopted by the page, not yet taken.
+    static SPARE: std::sync::Mutex<Vec<Spare>> = std::sync::Mutex::new(Vec::new());
+    /// How many channels [`alloc_thread_channels`] made in all.
+    static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+    /// Allocates `count` channels for threads in this instance's shared
+    /// linear memory and returns their byte offsets in `memory.buffer`.
+    /// The JS bootstrap posts them to the page (`{ "worker-bridge":
+    /// "adopt", memory: memory.buffer, channels, capacity, maxMessage }`),
+    /// whose `BridgeWorker` then serves each like its own channel. A
+    /// thread without a channel of its own (a wasm-bindgen-rayon pool
+    /// thread) takes a free one on its first call and keeps it for life.
+    /// `capacity` and `maxMessage` as in the start-up message (capacity a
+    /// multiple of 8); `timeoutMs`: the default time-out of those threads'
+    /// calls (0 or omitted: none).
+    #[wasm_bindgen(js_name = allocThreadChannels)]
+    pub fn alloc_thread_channels(
+        count: u32,
+        capacity: u32,
+        max_message: u32,
+        timeout_ms: Option<f64>,
+    ) -> Result<Vec<u32>, JsError> {
+        let config = Config {
+            capacity: capacity as usize,
+            max_message: max_message as usize,
+            ..Config::default()
+        };
+        config
+            .validate(usize::MAX)
+            .map_err(|e| JsError::new(&format!("allocThreadChannels: {e}")))?;
+        let timeout = timeout_ms
+            .filter(|ms| *ms > 0.0 && ms.is_finite())
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0));
+        let mut offsets = Vec::with_capacity(count as usize);
+        let mut spare = SPARE.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..count {
+            let region = LinearRegion::allocate(config.capacity);
+            offsets.push(region.byte_offset() as u32);
+            spare.push(Spare {
+                offset: region.byte_offset(),
+                config: config.clone(),
+                timeout,
+            });
+        }
+        ALLOCATED.fetch_add(count as usize, SeqCst);
+        Ok(offsets)
+    }
+
+    /// How many channels for threads are not taken yet.
+    #[wasm_bindgen(js_name = freeThreadChannels)]
+    pub fn free_thread_channels() -> u32 {
+        SPARE.lock().unwrap_or_else(|e| e.into_inner()).len() as u32
+    }
+
+    /// The channel for a thread that has none: `Ok(None)` when no channels
+    /// for threads were ever allocated (the thread is simply not started),
+    /// `Err(NoChannel)` when all are taken.
+    pub(super) fn take_channel(
+    ) -> Result<Option<(WorkerSide<Region>, Option<Duration>)>, BridgeError> {
+        let taken = SPARE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let Some(spare) = taken else {
+            return if ALLOCATED.load(SeqCst) == 0 {
+                Ok(None)
+            } else {
+                Err(BridgeError::NoChannel)
+            };
+        };
+        let region = LinearRegion::attach(spare.offset, spare.config.capacity)
+            .ok_or(BridgeError::NoChannel)?;
+        // The sizes were validated when the channel was allocated.
+        let mut side = WorkerSide::new(Region::Linear(region), &spare.config).map_err(|_| {
+            BridgeError::Channel(bridge_core::channel::CallError::Corrupt(
+                "a channel for a thread does not fit its region",
+            ))
+        })?;
+        side.set_handler(serve_request);
+        Ok(Some((side, spare.timeout)))
+    }
 
     /// The main thread of a page may not block; a worker may.
     fn probe_can_block() -> bool {

@@ -14,7 +14,13 @@
 //! - [`embed`] (feature `embed`): the typed Rust embedding,
 //!   `embed::main_thread().call::<A, R>(name, &args)`, DOM handles and
 //!   exposed Rust functions (docs/rust.md), with the `initBridge` /
-//!   `servePending` exports a worker's JS bootstrap calls;
+//!   `servePending` exports a worker's JS bootstrap calls; with feature
+//!   `threads` on a `+atomics` nightly build, `embed::threads`: channels in
+//!   the shared wasm memory so that every thread of a wasm-bindgen-rayon pool
+//!   calls the main thread (`allocThreadChannels`, docs/rust.md);
+//! - [`convert`] (feature `convert`): `convertEncodeValue` /
+//!   `convertDecodeValue`, JS values <-> wire bytes converted in Rust, only
+//!   to measure against the JS codec (benches/codec/run.mjs); not shipped;
 //! - `wireRoundTrip` / `wireRoundTripValue` (feature `wire`): decode and re-encode
 //!   with bridge-core's wire codec, so JS tests prove that bytes the JS codec
 //!   writes are accepted by Rust and come back byte for byte.
@@ -39,6 +45,8 @@
     feature(stdarch_wasm_atomic_wait)
 )]
 
+#[cfg(feature = "convert")]
+pub mod convert;
 #[cfg(feature = "embed")]
 pub mod embed;
 #[cfg(feature = "embed")]
