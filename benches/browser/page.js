@@ -2,7 +2,10 @@
 // calls `window.bench(caseName, counts)`; every measurement gets a fresh page.
 const params = new URLSearchParams(location.search);
 const lib = params.get("lib");
-const libFile = lib === "coincident-sw" ? "coincident" : lib;
+// The service-worker variants ("-sw") use the library's own adapter with its
+// serviceWorker option, on a page without COOP/COEP.
+const SW = lib === "coincident-sw" || lib === "ours-sw" || lib === "xhr-sw";
+const libFile = SW ? lib.slice(0, -3) : lib;
 const WORKER_URL = new URL(`./libs/${libFile}.worker.js`, import.meta.url).href;
 const token = Math.random().toString(36).slice(2);
 let ctlSeq = 0;
@@ -23,10 +26,10 @@ const timeout = (p, ms, what) =>
 
 let adapter;
 async function load() {
-  if (lib === "coincident-sw") {
-    // coincident's service-worker mode needs this page controlled by its SW.
+  if (lib === "coincident-sw" || lib === "xhr-sw") {
+    // coincident's service-worker mode (and the floor's) needs this page controlled by its SW.
     if (!navigator.serviceWorker.controller) {
-      await navigator.serviceWorker.register(new URL("./coincident-sw.js", import.meta.url).href);
+      await navigator.serviceWorker.register(new URL(`./${lib}.js`, import.meta.url).href);
       await navigator.serviceWorker.ready;
       location.reload();
       await new Promise(() => {});
@@ -46,8 +49,10 @@ async function start() {
     else waiting.get(data.id)?.(data);
   };
   const t0 = performance.timeOrigin + performance.now();
-  const options = lib === "coincident-sw" ? { serviceWorker: new URL("./coincident-sw.js", import.meta.url).href } : undefined;
-  const url = `${WORKER_URL}?ctl=${ctlName}${lib === "coincident-sw" ? "&sw" : ""}`;
+  // Both service workers live in this folder, so their scope covers this page
+  // and libs/ (run.mjs gives each its own browser context).
+  const options = SW ? { serviceWorker: new URL(`./${lib}.js`, import.meta.url).href } : undefined;
+  const url = `${WORKER_URL}?ctl=${ctlName}${SW ? "&sw" : ""}`;
   const h = adapter.start(url, api, options);
   let workerError = null;
   const errored = new Promise((_, no) => {
@@ -175,7 +180,7 @@ async function workerLoop(name, n, warm) {
 window.bench = async (name, counts) => {
   try {
     if (!adapter) throw new Error("adapter not loaded");
-    if (!crossOriginIsolated && lib !== "coincident-sw") throw new Error("page is not crossOriginIsolated");
+    if (!crossOriginIsolated && !SW) throw new Error("page is not crossOriginIsolated");
     return { ok: true, ...(await CASES[name](counts)) };
   } catch (e) {
     return { ok: false, error: String(e?.stack || e) };

@@ -13,6 +13,42 @@ async function bundle(root, contents) {
   return { raw: code.length, brotli: brotli(code) };
 }
 
+// One entry with code splitting: what the page loads at once (the entry and
+// the chunks it imports statically) and what it loads only on demand (chunks
+// reached by a dynamic import()), each as { raw, brotli }.
+async function bundleSplit(root, contents) {
+  const r = await build({
+    stdin: { contents, resolveDir: root, loader: "js", sourcefile: "entry.js" },
+    bundle: true,
+    minify: true,
+    splitting: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    outdir: join(root, ".size-out"), // not written
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const files = new Map(r.outputFiles.map((f) => [f.path, f.contents]));
+  const outputs = r.metafile.outputs;
+  const abs = (rel) => [...files.keys()].find((p) => p.endsWith(rel.replace(/^.*?\.size-out/, ".size-out")));
+  const entry = Object.keys(outputs).find((k) => outputs[k].entryPoint !== undefined);
+  const eager = new Set();
+  const visit = (k) => {
+    if (eager.has(k)) return;
+    eager.add(k);
+    for (const i of outputs[k].imports) if (i.kind === "import-statement" && outputs[i.path]) visit(i.path);
+  };
+  visit(entry);
+  const size = (keys) => {
+    const code = Buffer.concat(keys.map((k) => files.get(abs(k))));
+    return { raw: code.length, brotli: keys.reduce((s, k) => s + brotli(files.get(abs(k))), 0) };
+  };
+  const lazy = Object.keys(outputs).filter((k) => !eager.has(k) && k.endsWith(".js"));
+  return { eager: size([...eager]), lazy: lazy.length ? size(lazy) : null };
+}
+
 async function bundleText(root, contents) {
   const r = await build({
     stdin: { contents, resolveDir: root, loader: "js", sourcefile: "entry.js" },
@@ -53,12 +89,38 @@ export async function measureSizes(root) {
     main: `export * from "./bridge-js/src/main.js";`,
     worker: `export * from "./bridge-js/src/worker.js";`,
   };
-  await lib("ours", oursEntries);
+  // What a page on the Atomics transport loads; the service-worker transport
+  // (a dynamic import(), only with the serviceWorker option on a page that is
+  // not cross-origin isolated) is counted apart, as "ours-lazy".
+  const lazyParts = {};
+  try {
+    const eagerParts = {};
+    for (const [part, contents] of Object.entries(oursEntries)) {
+      const { eager, lazy } = await bundleSplit(root, contents);
+      eagerParts[part] = eager;
+      if (lazy) lazyParts[`${part}, on demand`] = lazy;
+    }
+    out.ours = { parts: eagerParts, total: Object.values(eagerParts).reduce((s, p) => s + p.brotli, 0) };
+    if (Object.keys(lazyParts).length) {
+      out["ours-lazy"] = {
+        parts: lazyParts,
+        total: Object.values(lazyParts).reduce((s, p) => s + p.brotli, 0),
+        note: "loaded only by the service-worker transport",
+      };
+    }
+  } catch (e) {
+    out.ours = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
+  }
   if (Object.keys(wasm).length) {
     // Counted with the JS only when the bundled JS names the wasm file.
     const js = await Promise.all(Object.values(oursEntries).map((c) => bundleText(root, c).catch(() => "")));
     const used = Object.keys(wasm).some((f) => js.some((t) => t.includes(f.replace(/_bg\.wasm$/, ""))));
-    await lib("ours+wasm", oursEntries, wasm);
+    if (out.ours.total != null) {
+      const parts = { ...out.ours.parts, ...wasm };
+      out["ours+wasm"] = { parts, total: Object.values(parts).reduce((s, p) => s + p.brotli, 0) };
+    } else {
+      await lib("ours+wasm", oursEntries, wasm);
+    }
     if (out["ours+wasm"]) out["ours+wasm"].note = used ? "the JS loads this wasm" : "the JS does not load this wasm yet";
   }
   await lib("coincident", {

@@ -5,7 +5,9 @@ import { boot, domWithWindow } from "../common.worker.js";
 
 boot(async () => {
   const { sync, window, transport } = await bridge();
-  if (transport && transport !== "atomics") throw new Error(`worker-bridge: transport is ${transport}, expected atomics`);
+  // `&sw` in the URL: the `sw` case (page without COOP/COEP, serviceWorker option).
+  const expected = new URL(self.location.href).searchParams.has("sw") ? "service-worker" : "atomics";
+  if (transport && transport !== expected) throw new Error(`worker-bridge: transport is ${transport}, expected ${expected}`);
   sync.wadd = (a, b) => a + b;
   return {
     kind: "sync",
