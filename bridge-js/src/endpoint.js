@@ -286,9 +286,6 @@ export class Endpoint {
     req.releases = rel;
     try {
       return this.encode(req);
-    } catch (e) {
-      if (rel.length !== 0) for (const r of rel) this.refs.pending.push(r);
-      throw e;
     } finally {
       req.op = null;
       req.releases = null;
@@ -337,6 +334,7 @@ export class Endpoint {
       rep.ok = false;
       rep.byRef = false;
       rep.value = new BridgeError(`the ${ok ? "result" : "error thrown"} of ${describeOp(req)} cannot be sent to the other side: ${e.message}`);
+      rep.releases = this.refs.takeReleases(); // the failed encode queued them again
       bytes = this.encode(rep);
     } finally {
       rep.value = undefined;
@@ -433,6 +431,7 @@ export class Endpoint {
         const early = this.stash.get(seq);
         if (early !== undefined) {
           this.stash.delete(seq);
+          refs.unholdImports(early, true); // delivered now: its proxies are usable
           return settle(early);
         }
       }
@@ -469,9 +468,14 @@ export class Endpoint {
       switch (msg.t) {
         case "reply":
           if (msg.seq === seq) return settle(msg);
-          // An outer blocked call's reply came first: keep it for that frame.
+          // An outer blocked call's reply came first: keep it for that frame,
+          // holding the proxies it delivers as a queued request does (a
+          // release meanwhile cannot make them unusable before delivery).
           // Anything else is a late reply after a time-out: dropped.
-          if (this.frameSeq.includes(msg.seq)) this.stash.set(msg.seq, msg);
+          if (this.frameSeq.includes(msg.seq)) {
+            refs.hold(msg, false);
+            this.stash.set(msg.seq, msg);
+          }
           break;
         case "request":
           if (msg.nestedIn !== 0 && this.frameSeq.includes(msg.nestedIn)) {

@@ -34,7 +34,11 @@ export class RefTables {
     this.exportsById = new Map();
     this.nextId = 1;
     this.imports = new Map();
+    // Queued releases, [id, count], at most one per id (see _queue), and the
+    // batch the message being encoded carries (see takeReleases).
     this.pending = [];
+    this._pendingById = new Map();
+    this._taken = EMPTY;
     // While the endpoint decodes a message it may queue, the import entries
     // the message delivered are noted here (see hold()).
     this.journal = null;
@@ -158,12 +162,17 @@ export class RefTables {
     this._sent.length = 0;
   }
 
-  /** The last encoded message went out: its counts stand. */
+  /** The last encoded message went out: its counts and releases stand. */
   sent() {
     if (this._sent.length !== 0) this._sent.length = 0;
+    this._taken = EMPTY;
   }
 
-  /** The last encoded message was not sent: take back what it counted. */
+  /**
+   * The last encoded message was not sent: take back what it counted, and
+   * queue again the releases it carried (they would be lost otherwise, and
+   * the peer's entries with them).
+   */
   rollbackEncode() {
     const list = this._sent;
     for (let i = 0; i < list.length; i++) {
@@ -171,6 +180,16 @@ export class RefTables {
       if (--e.count <= 0) this._dropExport(e);
     }
     list.length = 0;
+    const taken = this._taken;
+    if (taken.length !== 0) {
+      // (Not after close: clear() dropped everything and nothing goes out.)
+      if (this.ep !== undefined && this.ep.closed) {
+        this._taken = EMPTY;
+        return;
+      }
+      this._taken = EMPTY;
+      for (let i = 0; i < taken.length; i++) this._queue(taken[i][0], taken[i][1]);
+    }
   }
 
   // ------------------------------------------------------------ queued requests
@@ -195,8 +214,13 @@ export class RefTables {
     this.journal = null;
   }
 
-  /** Called for a request decoded since beginDecode() that goes into a queue. */
-  hold(msg) {
+  /**
+   * Called for a message decoded since beginDecode() that is delivered later:
+   * a request that goes into a queue, or (`withTarget` false) the reply of an
+   * outer blocked call that came while an inner one waits (the stash). The
+   * proxies it delivers are held; a request's target too.
+   */
+  hold(msg, withTarget = true) {
     let imports = null;
     const j = this._journal;
     if (j.length !== 0) {
@@ -204,7 +228,7 @@ export class RefTables {
       for (let i = 0; i < imports.length; i++) imports[i].holds++;
     }
     let target = null;
-    if (msg.target !== 0) {
+    if (withTarget && msg.target !== 0) {
       target = this.exportsById.get(msg.target);
       if (target === undefined) target = null;
       else target.count++;
@@ -212,7 +236,7 @@ export class RefTables {
     msg.held = { imports, target };
   }
 
-  /** The held proxies of a queued request: `delivered` when it is served now. */
+  /** The held proxies of a queued request or kept reply: `delivered` when it is delivered now. */
   unholdImports(msg, delivered) {
     const h = msg.held;
     if (h === undefined || h.imports === null) return;
@@ -285,17 +309,34 @@ export class RefTables {
     this._queue(entry.id, entry.count);
   }
 
+  // Several releases of one id in a batch (released, received anew, released
+  // again before anything was sent) merge into one entry with the summed
+  // count: the exporter subtracts the same total either way, and no send of
+  // the exporter can come between two entries of one batch.
   _queue(id, count) {
+    const queued = this._pendingById.get(id);
+    if (queued !== undefined) {
+      queued[1] += count;
+      return;
+    }
     const first = this.pending.length === 0;
-    this.pending.push([id, count]);
+    const r = [id, count];
+    this.pending.push(r);
+    this._pendingById.set(id, r);
     if (first && this.onPending) this.onPending();
   }
 
-  /** Pending releases to piggyback (a shared empty array when none). */
+  /**
+   * Pending releases to piggyback on the message about to be encoded (a
+   * shared empty array when none). If that message is then not sent,
+   * rollbackEncode() queues them again.
+   */
   takeReleases() {
     if (this.pending.length === 0) return EMPTY;
     const out = this.pending;
     this.pending = [];
+    this._pendingById.clear();
+    this._taken = out;
     return out;
   }
 
@@ -315,6 +356,8 @@ export class RefTables {
     this.exportsById.clear();
     this.exportsByObj.clear();
     this.pending = [];
+    this._pendingById.clear();
+    this._taken = EMPTY;
   }
 
   stats() {

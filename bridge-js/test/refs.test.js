@@ -10,6 +10,7 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { BridgeWorker, release } from "../src/main.js";
+import { RefTables } from "../src/refs.js";
 
 const FIXTURE = new URL("./fixtures/refs-worker.js", import.meta.url);
 const CALLS = Number(process.env.REFS_CALLS ?? 1_000_000);
@@ -181,6 +182,24 @@ describe("reference counting across node:worker_threads", () => {
     await settle(w, base);
   });
 
+  test("a reply that reached a blocked worker early keeps the proxies it delivers usable (like a queued request)", async () => {
+    let inner = null;
+    globalThis.refsEarlyOuter = () => {
+      // Nested into the worker's blocked call, sent before this reply.
+      inner = w.sync.earlyInner();
+      return globalThis.refsShared;
+    };
+    const sharedBefore = globalThis.refsShared.value;
+    const r = await w.sync.earlyOuter();
+    assert.equal(await inner, sharedBefore, "the nested call read the object and released it");
+    assert.equal(r.same, true, "one proxy per id: the early reply and the inner read delivered the same proxy");
+    assert.equal(r.threw, null, "the outer call's result was released by the inner call before it was delivered");
+    assert.equal(r.value, sharedBefore);
+    assert.equal(r.released, true, "the delivered proxy is live until the outer frame releases it");
+    // Both deliveries were counted and both are released: main's entry goes.
+    await settle(w, base);
+  });
+
   test("use after release throws an Error naming the proxy; release() says whether it released", async () => {
     const o = await w.sync.useAfterRelease();
     assert.equal(o.first, true);
@@ -252,6 +271,72 @@ describe("reference counting across node:worker_threads", () => {
     globalThis.refsTarget = new EventTarget(); // the old target and its listener go
     await settle(w, base);
   });
+});
+
+test("releases riding on a message that cannot be sent go with the next one", async () => {
+  mainGlobals();
+  // A small maxMessage, so one call of the worker is too large to send.
+  const w = new BridgeWorker(FIXTURE, { type: "module", capacity: 4096, maxMessage: 1 << 16 });
+  try {
+    await w.ready;
+    const base = await settle(w, { main: { exports: 0, imports: 0 }, worker: { exports: 0, imports: 0 } });
+    const r = await w.sync.releaseThenTooLarge(1 << 17);
+    assert.equal(r.v, 42);
+    assert.match(r.message, /exceeds maxMessage/);
+    assert.equal(r.pendingAfterFailure, 1, "the release of the shared object is queued again, not lost");
+    // Every proxy the worker took was released explicitly; the releases rode
+    // on the reply, so main's exports are back now, without any gc.
+    assert.deepEqual(pick(w.stats()), base.main);
+    assert.equal(w.stats().exportCount, 0);
+  } finally {
+    w.terminate();
+  }
+});
+
+test("releases of one id queued before anything is sent merge into one entry with the summed count", () => {
+  let proxies = 0;
+  let scheduled = 0;
+  const tables = () => new RefTables({
+    globalObj: {},
+    makeProxy: () => ({ n: ++proxies }),
+    onPending: () => scheduled++,
+    rootProxy: () => null,
+  });
+  const importer = tables();
+  const a = importer.importRemote(1, 7);
+  assert.equal(importer.importRemote(1, 7), a, "one proxy per id");
+  importer.importRemote(1, 9);
+  assert.equal(importer.release(a), true); // [7, 2]
+  const b = importer.importRemote(1, 7); // received again: a fresh proxy
+  assert.notEqual(b, a);
+  assert.equal(importer.release(b), true); // [7, 1] merges into [7, 3]
+  assert.equal(importer.release(importer.importRemote(1, 9)), true); // [9, 2]
+  assert.equal(scheduled, 1, "one flush scheduled for the batch");
+  assert.equal(importer.stats().pendingReleases, 2);
+  const batch = importer.takeReleases();
+  assert.deepEqual(batch, [[7, 3], [9, 2]]);
+  // The exporter's side of the rule: the merged count subtracts exactly what
+  // was received; a send the batch does not cover keeps the entry.
+  const exporter = tables();
+  const obj = {};
+  exporter.beginEncode();
+  for (let i = 0; i < 4; i++) assert.equal(exporter.exportValue(obj).id, 1);
+  exporter.sent();
+  exporter.applyReleases([[1, 3]]);
+  assert.equal(exporter.stats().exports, 1, "the fourth send is not covered by the release");
+  assert.equal(exporter.stats().exportCount, 1);
+  exporter.applyReleases([[1, 1]]);
+  assert.equal(exporter.stats().exports, 0);
+  // A taken batch whose message is not sent is queued again, merged with
+  // releases queued meanwhile.
+  importer.release(importer.importRemote(1, 7));
+  importer.beginEncode();
+  const taken = importer.takeReleases();
+  assert.deepEqual(taken, [[7, 1]]);
+  importer.release(importer.importRemote(1, 7));
+  importer.rollbackEncode();
+  assert.deepEqual(importer.takeReleases(), [[7, 2]]);
+  importer.sent();
 });
 
 test("terminate() frees everything of that worker on both sides", async () => {
