@@ -11,11 +11,17 @@
 //   close()
 // A push transport (postMessage) hands incoming bytes to `endpoint.receive`.
 
-import { encodeMessage, encodeMessageView, decodeMessage } from "./wire.js";
+import { encodeMessage, encodeMessageView, decodeMessage, transferRecord } from "./wire.js";
+import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy } from "./proxy.js";
-import * as waitFor from "./deadlock.js";
+// The main thread's wait-for tracker (./deadlock.js), given by main.js: only
+// the main side uses it, so a worker's bundle does not carry it.
+let waitFor = null;
+export function useWaitFor(tracker) {
+  waitFor = tracker;
+}
 import {
   BridgeError, ClosedError, DeadlockError, TimeoutError, InterruptError, reviveError,
   timeoutMessage, deadlockMessage,
@@ -45,9 +51,11 @@ export const ASYNC_WINDOW_MESSAGE =
 // ---------------------------------------------------------------- transports
 
 export class AtomicsTransport {
-  constructor(sab, capacity, maxMessage, side) {
-    const toMain = new Mailbox(sab, toMainOffset(capacity), capacity, maxMessage);
-    const toWorker = new Mailbox(sab, toWorkerOffset(capacity), capacity, maxMessage);
+  // byteOffset: where the channel starts in `sab` (a channel adopted from a
+  // worker's wasm memory, see adopt.js; 0 for the buffer BridgeWorker makes).
+  constructor(sab, capacity, maxMessage, side, byteOffset = 0) {
+    const toMain = new Mailbox(sab, byteOffset + toMainOffset(capacity), capacity, maxMessage);
+    const toWorker = new Mailbox(sab, byteOffset + toWorkerOffset(capacity), capacity, maxMessage);
     this.kind = "atomics";
     this.capacity = capacity;
     this.blocking = side === "worker";
@@ -170,7 +178,7 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null }) {
     this.side = side;
     this.tx = transport;
     this.timeout = timeout > 0 ? timeout : 0;
@@ -195,6 +203,13 @@ export class Endpoint {
     // Views into the reused encoder buffer are fine when the transport copies
     // at once (mailbox); postMessage transfers, so it gets a fresh copy.
     this.encodeFn = transport.kind === "atomics" ? encodeMessageView : encodeMessage;
+    // transfer(): `post(msg, transferList)` reaches the peer's message
+    // handler (atomics transport); `_xo` is the codec's transfer record.
+    this.post = post;
+    this._xo = transferRecord(false);
+    // Main: the worker said (in its ready message) that it takes moved
+    // buffers by postMessage; a Rust embedding's bootstrap does not.
+    this.peerTakesMoves = side === "worker";
     this._req = { t: "request", seq: 0, nestedIn: 0, target: 0, op: null, releases: null };
     this._rep = { t: "reply", seq: 0, ok: true, value: undefined, byRef: false, releases: null };
     this._callOp = { t: "call", name: "", args: null };
@@ -265,17 +280,22 @@ export class Endpoint {
   // its encoding added (the peer never saw those Remotes).
   encode(msg) {
     const refs = this.refs;
+    const xo = this._xo;
+    // (Emptied only when needed: `length = 0` costs ~0.1 us on the hot path.)
+    if (xo.buffers.length !== 0) xo.buffers.length = 0;
+    if (xo.marked.length !== 0) xo.marked.length = 0;
+    xo.move = this.canMove(msg);
     refs.beginEncode();
     try {
-      return this.encodeFn(msg, refs);
+      return this.encodeFn(msg, refs, xo);
     } catch (e) {
       refs.rollbackEncode();
       throw e;
     }
   }
 
-  // Encodes a request with the pending releases riding on it; puts the
-  // releases back if the arguments cannot be encoded.
+  // Encodes a request with the pending releases riding on it; the releases
+  // go back to the queue if it is not sent (refs.rollbackEncode).
   encodeRequest(seq, nestedIn, target, op) {
     const req = this._req;
     const rel = this.refs.takeReleases();
@@ -295,6 +315,10 @@ export class Endpoint {
   // `label`/`what` describe the message for an error (see describeWhat);
   // they are turned into text only when something fails.
   sendBytes(bytes, timeoutMs, label, what = null) {
+    if (this._xo.buffers.length !== 0) {
+      this.sendTransfer(bytes, timeoutMs, label, what);
+      return;
+    }
     const bell = this.ringBell;
     // Doorbell mode: a message of several frames needs the peer reading while
     // it is written, so the bell goes first and asks the peer to poll.
@@ -308,6 +332,61 @@ export class Endpoint {
     }
     this.refs.sent();
     if (bell !== null && !big) bell(false);
+  }
+
+  // transfer(): may the buffers of `msg` move beside its bytes (postMessage
+  // with a transfer list)? Only when the peer reads them in its event loop
+  // without blocking: always over the async transport; with atomics, for
+  // everything the worker sends (main never blocks) and for main's requests
+  // that are not nested into a blocked worker call (a blocked worker cannot
+  // receive a postMessage) while nothing waits in main's outgoing mailbox
+  // (the message would overtake it). Otherwise they are copied through the
+  // channel and detached on this side (docs/api.md "Moving buffers").
+  canMove(msg) {
+    const kind = this.tx.kind;
+    if (kind === "async") return true;
+    if (kind !== "atomics" || this.post === null || !this.peerTakesMoves) return false;
+    if (this.side === "worker") return true;
+    return msg.t === "request" && msg.nestedIn === 0 && this.tx.out.queue.length === 0;
+  }
+
+  // Sends a message whose encoding took transferred buffers (this._xo).
+  sendTransfer(bytes, timeoutMs, label, what) {
+    const xo = this._xo;
+    const buffers = xo.buffers.slice();
+    const marked = xo.marked.slice();
+    xo.buffers.length = 0;
+    xo.marked.length = 0;
+    const unmark = () => {
+      for (let i = 0; i < marked.length; i += 2) restoreMarks(marked[i], marked[i + 1]);
+    };
+    if (!xo.move) {
+      // Copied into the message: detach the originals once it is sent, so
+      // the sender sees the same as after a real move.
+      try {
+        this.sendBytes(bytes, timeoutMs, label, what);
+      } catch (e) {
+        unmark();
+        throw e;
+      }
+      for (let i = 0; i < buffers.length; i++) detach(buffers[i]);
+      return;
+    }
+    // Moved: the bytes and the buffers go in one postMessage, so the peer
+    // never sees the message without its buffers. The atomics encoder gave a
+    // view of its reused buffer: copy it out first.
+    const b = this.tx.kind === "atomics" ? bytes.slice() : bytes;
+    const post = this.tx.kind === "async" ? this.tx.post : this.post;
+    try {
+      if (this.closed) throw this.closed;
+      post({ [TAG]: "m", b, x: buffers }, [b.buffer, ...buffers]);
+    } catch (e) {
+      this.refs.rollbackEncode();
+      unmark();
+      if (e instanceof ClosedError) throw e;
+      throw new BridgeError(`${describeWhat(label, what)}: the transferred buffers could not be sent: ${e && e.message}`, { cause: e });
+    }
+    this.refs.sent();
   }
 
   sendCancel(seq) {
@@ -840,16 +919,24 @@ export class Endpoint {
   }
 
   // Event-loop side decode (the blocking loop decodes with naming hints).
-  decodeIncoming(bytes) {
-    return decodeMessage(bytes, this.refs);
+  // `buffers`: the transferred ArrayBuffers that came with the bytes.
+  decodeIncoming(bytes, buffers = null) {
+    return decodeMessage(bytes, this.refs, buffers);
   }
 
-  /** Push transports hand incoming message bytes here. */
-  receive(bytes) {
+  /**
+   * Push transports hand incoming message bytes here, and so does a message
+   * that moved buffers (`buffers`, see sendTransfer).
+   */
+  receive(bytes, buffers = null) {
+    if (this.closed) return;
+    // A message with buffers came by postMessage beside the mailbox: what
+    // the peer wrote into the mailbox before it comes first.
+    if (buffers !== null && this.tx.kind === "atomics") this.pump();
     if (this.closed) return;
     let msg;
     try {
-      msg = this.decodeIncoming(bytes);
+      msg = this.decodeIncoming(bytes, buffers);
     } catch (e) {
       this.report(e);
       return;

@@ -7,14 +7,21 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS } from "./endpoint.js";
-import { channelBytes } from "./mailbox.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, useWaitFor } from "./endpoint.js";
+import * as waitFor from "./deadlock.js";
+import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
+import { adoptChannels } from "./adopt.js"; // channels in a worker's wasm memory (docs/rust.md, threads)
+export { adoptedStats } from "./adopt.js";
 import { ClosedError, BridgeError } from "./errors.js";
-import { ServiceWorkerMainTransport } from "./transport-sw.js"; // service-worker transport (issue 6)
+// The service-worker transport (./transport-sw.js, issue 6) is imported on
+// demand below: a page on the Atomics transport never loads it.
 
 export { BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError } from "./errors.js";
 export { release } from "./refs.js";
+export { transfer } from "./transfer.js";
+
+useWaitFor(waitFor);
 
 const DEFAULT_CAPACITY = 1 << 20;
 const DEFAULT_MAX_MESSAGE = 256 << 20;
@@ -85,8 +92,11 @@ export class BridgeWorker {
       sab = new SharedArrayBuffer(channelBytes(capacity));
       tx = new AtomicsTransport(sab, capacity, maxMessage, "main");
     } else if (kind === "service-worker") {
-      tx = new ServiceWorkerMainTransport(serviceWorker, (m, transfer) => this._post(m, transfer));
-      tx.onFail = (e) => this._fail(e);
+      // Until transport-sw.js is loaded and the service worker controls the
+      // page, messages go by postMessage into the outbox; the endpoint then
+      // switches to the real transport (below).
+      tx = new PostMessageTransport((m, transfer) => this._post(m, transfer));
+      tx.kind = kind;
     } else {
       tx = new PostMessageTransport((m, transfer) => this._post(m, transfer));
     }
@@ -102,6 +112,7 @@ export class BridgeWorker {
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),
+      post: (m, transfer) => this._post(m, transfer),
     });
     this.sync = makeSyncProxy(this._ep, (name) => (...args) => this._ep.callAsync(0, { t: "call", name, args }, name));
 
@@ -128,8 +139,15 @@ export class BridgeWorker {
     if (kind === "service-worker") {
       // The worker must start once the service worker controls the page, so
       // that its requests reach it; messages wait in the outbox until then.
-      tx.ready.then((sw) => {
-        if (this._ep.closed) return;
+      import("./transport-sw.js").then(({ link, ServiceWorkerMainTransport }) => {
+        if (this._ep.closed) return null;
+        link({ TAG, MailboxError, BridgeError, ClosedError });
+        const swTx = new ServiceWorkerMainTransport(serviceWorker, (m, transfer) => this._post(m, transfer));
+        swTx.onFail = (e) => this._fail(e);
+        this._ep.tx = swTx;
+        return swTx.ready;
+      }).then((sw) => {
+        if (this._ep.closed || sw === null) return;
         init.sw = sw;
         this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
         const queued = this._outbox;
@@ -162,13 +180,18 @@ export class BridgeWorker {
     const onMessage = (data) => {
       if (data === null || typeof data !== "object") return;
       const t = data[TAG];
-      if (t === "m") this._ep.receive(data.b);
+      if (t === "m") this._ep.receive(data.b, data.x ?? null);
       else if (t === "bell") this._ep.bell(data.poll === true);
-      else if (t === "sw-announce") this._ep.tx.reannounce?.(); // service-worker transport
+      else if (t === "adopt") {
+        try { adoptChannels(this, data); } catch (e) { this._fail(e); }
+      } else if (t === "sw-announce") this._ep.tx.reannounce?.(); // service-worker transport
+      else if (t === "sw-closed") this._ep.closedByPeer(); // the worker closed its end (self.close())
       else if (t === "ready") {
         this._started = true;
         // Ring the worker only if it cannot wait for frames by itself.
         this._bellToWorker = data.waitAsync !== true;
+        // transfer(): the worker takes moved buffers beside the mailbox.
+        this._ep.peerTakesMoves = data.transfer === true;
         this._resolveReady();
       }
     };

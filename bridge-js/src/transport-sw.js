@@ -14,10 +14,17 @@
 // that got lost is sent again, and a gap (the service worker was stopped while
 // it held a message) is an error, never a hang.
 
-import { TAG } from "./endpoint.js";
-import { MailboxError } from "./mailbox.js";
-import { BridgeError, ClosedError } from "./errors.js";
 import { SW_TAG, WAIT_PATH, SW_HEADER, PARK_MS } from "./sw.js";
+
+// main.js and worker.js load this module on demand (a dynamic import()) and
+// hand it the classes it shares with them, instead of it importing
+// endpoint.js, mailbox.js and errors.js: a bundler that splits code would
+// otherwise move those into a separate chunk that every page loads.
+let TAG, MailboxError, BridgeError, ClosedError;
+/** `deps`: { TAG, MailboxError, BridgeError, ClosedError } of the importing bundle. */
+export function link(deps) {
+  ({ TAG, MailboxError, BridgeError, ClosedError } = deps);
+}
 
 export const TRANSPORT_KIND = "service-worker";
 
@@ -426,5 +433,13 @@ export class ServiceWorkerWorkerTransport {
     return this.inbox.length !== 0 ? this.inbox.shift() : null;
   }
   waitAsync() { return null; }
-  close() { this.closed = true; }
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    // Tell the page (the Atomics transport has a closed flag in shared memory
+    // for this): its pending calls fail at once, e.g. after self.close().
+    try {
+      this.post({ [TAG]: "sw-closed" });
+    } catch { /* the page is gone */ }
+  }
 }

@@ -10,11 +10,15 @@
 
 import { Endpoint, AtomicsTransport, PostMessageTransport, TAG } from "./endpoint.js";
 import { PROXY_STATE } from "./refs.js";
+import { MailboxError } from "./mailbox.js";
 import { BridgeError, ClosedError } from "./errors.js";
-import { ServiceWorkerWorkerTransport } from "./transport-sw.js"; // service-worker transport (issue 6)
+// The service-worker transport (./transport-sw.js, issue 6) is imported on
+// demand in onMessage: a worker on the Atomics transport never loads it.
 import { makeSyncProxy } from "./sync-proxy.js";
+import { transfer } from "./transfer.js";
 
 export { BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError } from "./errors.js";
+export { transfer } from "./transfer.js";
 
 const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync === "function";
 const BELL = { [TAG]: "bell" };
@@ -25,6 +29,7 @@ let endpoint = null;
 let result = null;
 let resolveBridge;
 let rejectBridge;
+let early = null; // messages that arrive while the service-worker transport loads
 const started = new Promise((res, rej) => { resolveBridge = res; rejectBridge = rej; });
 started.catch(() => {});
 
@@ -33,11 +38,32 @@ function onMessage(data) {
   const t = data[TAG];
   if (t === undefined) return;
   if (t === 1) {
-    if (endpoint === null) start(data);
+    if (endpoint !== null || early !== null) return;
+    if (data.transport !== "service-worker") {
+      start(data, null);
+      return;
+    }
+    early = [];
+    import("./transport-sw.js").then(({ link, ServiceWorkerWorkerTransport }) => {
+      link({ TAG, MailboxError, BridgeError, ClosedError });
+      start(data, ServiceWorkerWorkerTransport);
+      // What came meanwhile is handled as the next task, in order, after the
+      // code that awaits bridge() had its turn to assign sync.* functions.
+      setTimeout(() => {
+        const queued = early;
+        early = null;
+        if (endpoint !== null) for (const m of queued) onMessage(m);
+      }, 0);
+    }, (e) => {
+      early = null;
+      rejectBridge(new BridgeError(`worker-bridge: loading the service-worker transport failed: ${e && e.message}`, { cause: e }));
+    });
+  } else if (early !== null) {
+    early.push(data); // kept, in order, while the service-worker transport loads
   } else if (endpoint === null) {
     return; // the start-up message always comes first; nothing to serve yet
   } else if (t === "m") {
-    endpoint.receive(data.b);
+    endpoint.receive(data.b, data.x ?? null);
   } else if (t === "bell") {
     endpoint.bell(data.poll === true);
   }
@@ -63,7 +89,7 @@ function makeSync(ep) {
     : (...args) => ep.callAsync(0, { t: "call", name, args }, name));
 }
 
-function start(init) {
+function start(init, ServiceWorkerWorkerTransport) {
   const post = (m, transfer) => {
     if (transfer === undefined) port.postMessage(m);
     else port.postMessage(m, transfer);
@@ -88,6 +114,7 @@ function start(init) {
     globalObj: globalThis,
     ringBell: init.doorbell === true ? (poll) => port.postMessage(poll ? BELL_POLL : BELL) : null,
     onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
+    post,
   });
   endpoint = ep;
   const refs = ep.refs;
@@ -101,6 +128,7 @@ function start(init) {
     native: tx.kind === "atomics",
     transport: tx.kind,
     release: (p) => refs.release(p),
+    transfer,
     stats: () => ep.stats(),
     withTimeout: (ms, fn) => ep.withTimeout(ms, fn),
   });
@@ -113,7 +141,7 @@ function start(init) {
       return close.call(this);
     };
   }
-  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC });
+  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC, transfer: true });
   resolveBridge(result);
   // Serve the main thread's calls once the code after `await bridge()` had
   // its turn to assign `sync.*` functions.

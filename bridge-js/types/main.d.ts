@@ -114,3 +114,23 @@ export class BridgeWorker {
  * false if it was released already. Throws a TypeError for anything else.
  */
 export function release(proxy: object): boolean;
+
+/**
+ * Marks `value` so that the ArrayBuffers in `transferables` are moved, not
+ * copied, when `value` is sent as a call's argument or result; returns
+ * `value`. Without `transferables`, `value` must be an ArrayBuffer (moved
+ * itself) or a typed array / DataView (its buffer moves). After the send
+ * every listed buffer is detached on the sender (byteLength 0). Throws a
+ * TypeError for a non-ArrayBuffer, a buffer listed twice or a detached one.
+ * (docs/api.md "Moving buffers: transfer()")
+ */
+export function transfer<T extends ArrayBuffer | ArrayBufferView>(value: T): T;
+export function transfer<T extends object>(value: T, transferables: Iterable<ArrayBuffer>): T;
+
+/**
+ * The channels a worker offered inside its own shared wasm memory (the
+ * wasm-threads flavour of the Rust embedding, docs/rust.md), which `w`
+ * serves like its own: one per thread of the worker's pool. Empty for
+ * other workers.
+ */
+export function adoptedStats(w: BridgeWorker): Array<BridgeStats & { byteOffset: number }>;

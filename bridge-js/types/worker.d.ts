@@ -1,8 +1,10 @@
 export {
   BridgeError, DeadlockError, TimeoutError, InterruptError, ClosedError,
 } from "./main.js";
+export { transfer } from "./main.js";
 export type { BridgeStats } from "./main.js";
 import type { BridgeStats } from "./main.js";
+import { transfer } from "./main.js";
 
 /**
  * `sync` in the worker: assign a function to expose it to the main thread;
@@ -27,6 +29,8 @@ export interface Bridge {
   transport: "atomics" | "async" | "service-worker";
   /** Frees a proxy now (also `proxy[Symbol.dispose]()`); false if it was released already. */
   release(proxy: MainProxy): boolean;
+  /** The module's `transfer()`: move ArrayBuffers instead of copying them. */
+  transfer: typeof transfer;
   /** Live reference counts of the worker side. */
   stats(): BridgeStats;
   /**
