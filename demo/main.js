@@ -27,7 +27,10 @@ function fail(message, transport = "error") {
 
 log(`page: crossOriginIsolated = ${self.crossOriginIsolated}`);
 const started = performance.now();
-const worker = new BridgeWorker("./worker.js", { type: "module" });
+// `?sw`: without cross-origin isolation, block through the service worker
+// ./bridge-sw.js instead (docs/service-worker.md).
+const swOption = new URLSearchParams(location.search).has("sw") ? { serviceWorker: "./bridge-sw.js" } : {};
+const worker = new BridgeWorker("./worker.js", { type: "module", ...swOption });
 
 worker.sync.log = (line) => log(`worker: ${line}`);
 worker.sync.ping = (i) => i + 1;
@@ -42,7 +45,7 @@ worker.sync.failed = (message, transport) => fail(`the worker failed: ${message}
 
 // Without cross-origin isolation there is no blocking call: ask the worker
 // (main -> worker calls still work) what it sees and show it.
-if (!self.crossOriginIsolated) {
+if (worker.transport === "async") {
   setTimeout(async () => {
     if (state.done) return;
     try {
@@ -54,5 +57,5 @@ if (!self.crossOriginIsolated) {
   }, 500);
 }
 setTimeout(() => {
-  if (!state.done) fail("no answer from the worker after 30 s");
-}, 30_000);
+  if (!state.done) fail("no answer from the worker after 60 s");
+}, 60_000);

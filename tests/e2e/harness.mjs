@@ -16,6 +16,8 @@
 // worker), `main` (a module in tests/e2e/pages/main run on the page beside the
 // worker), `pull` (fetch the worker's result with a main->worker call instead
 // of waiting for the worker's sync `done` call: the async transport).
+// `params` adds to the worker script's query (the worker and the page module
+// both read it, e.g. counts that depend on the transport).
 import { before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -51,9 +53,13 @@ export async function launchBrowser() {
 // --- transport parametrisation (service-worker transport, issue 6) ---
 // WB_E2E_TRANSPORT=service-worker runs the specs on the service-worker
 // transport: the "isolated" and "csp" servers drop COOP/COEP, and run.html
-// gets `sw=1` (BridgeWorker's serviceWorker option, scope /tests/e2e/).
+// gets `sw=1` (BridgeWorker's serviceWorker option, scope /tests/e2e/). The
+// Python pages use scope / (the bridge's python-worker.js lives in
+// /bridge-js/src/ and must be controlled too), so sw.js may control /.
 export const E2E_TRANSPORT = process.env.WB_E2E_TRANSPORT === "service-worker" ? "service-worker" : "atomics";
-const SW_HEADERS = (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/tests/e2e/" } : null);
+const SW_HEADERS = (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null);
+/** Does a page on this server variant use the service worker in this run (add `sw` to its query)? */
+export const usesServiceWorker = (server) => E2E_TRANSPORT === "service-worker" && VARIANTS[server]?.isolated === true;
 // --- end transport parametrisation ---
 
 export function serverVariant(name) {
@@ -120,18 +126,19 @@ export function e2e({ servers = ["isolated"] } = {}) {
    * says it is done. Returns { state, page, log, errors, response }.
    * `state` is what the page collected: { worker, main, error, violations, ... }.
    */
-  async function run(t, { worker, case: caseName, main, pull = false, server = "isolated", timeout = 60_000, beforeDone } = {}) {
+  async function run(t, { worker, case: caseName, params = {}, main, pull = false, server = "isolated", timeout = 60_000, beforeDone } = {}) {
     const p = await open(t, { server });
     const q = new URLSearchParams();
     if (worker) {
       const w = new URLSearchParams();
       if (caseName) w.set("case", caseName);
+      for (const [k, v] of Object.entries(params)) w.set(k, String(v)); // more of the case's query (e.g. counts)
       if (pull) w.set("pull", "1");
       q.set("worker", `/tests/e2e/workers/${worker}?${w}`);
     }
     if (main) q.set("main", `/tests/e2e/pages/main/${main}`);
     if (pull) q.set("pull", "1");
-    if (E2E_TRANSPORT === "service-worker" && VARIANTS[server]?.isolated) q.set("sw", "1"); // transport parametrisation
+    if (usesServiceWorker(server)) q.set("sw", "1"); // transport parametrisation
     const response = await p.page.goto(p.url(`/tests/e2e/pages/run.html?${q}`));
     assert.equal(response.status(), 200, "run.html must be served");
     if (beforeDone) await beforeDone(p);

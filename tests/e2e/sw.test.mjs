@@ -76,6 +76,56 @@ test("first load, no service worker installed: it registers, controls the page a
   assert.deepEqual(ok(await call(p, "calls"), p), { add: 42, tag: null });
 });
 
+/** Polls `fn` in the page until it returns a truthy value, across navigations (the page may reload). */
+async function pollPage(page, log, fn, what, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await page.evaluate(fn).catch(() => null); // null while the page navigates
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeout} ms\npage log:\n  ${log.join("\n  ")}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test("first load with a service worker that does not claim the page: one reload, then controlled and sync calls work", async (t) => {
+  const ctx = await newContext(t);
+  const p = await openApp(t, ctx, { sw: "noclaim" }, { wait: false });
+  // The first load registers the service worker, is not controlled within
+  // BridgeWorker's wait, and reloads once; the second load is controlled.
+  const st = await pollPage(p.page, p.log, () => window.__sw?.ready && window.__sw.loads.length >= 2 && {
+    loads: window.__sw.loads,
+    error: window.__sw.error,
+    transport: window.__sw.transport,
+    controlled: window.__sw.controlled,
+    reloadFlag: sessionStorage.getItem("worker-bridge:sw-reload"),
+  }, "the page did not reload into a controlled state");
+  assert.equal(st.error, null, JSON.stringify(st.error));
+  assert.deepEqual(st.loads, [
+    { controlled: false, navigation: "navigate" },
+    { controlled: true, navigation: "reload" },
+  ]);
+  assert.equal(st.transport, "service-worker");
+  assert.equal(st.controlled, true);
+  assert.equal(st.reloadFlag, null, "the one-reload guard is cleared once the page is controlled");
+  assert.deepEqual(ok(await call(p, "calls"), p), { add: 42, tag: null });
+  assert.deepEqual(ok(await call(p, "dom"), p).sameDoc, true);
+});
+
+test("the same with reload: false: no reload, ready rejects with an error that says why", async (t) => {
+  const ctx = await newContext(t);
+  const p = await openApp(t, ctx, { sw: "noclaim-noreload" }, { wait: false });
+  await ready(p.page, p.log);
+  const st = await p.page.evaluate(() => ({ loads: window.__sw.loads, error: window.__sw.error }));
+  assert.deepEqual(st.loads, [{ controlled: false, navigation: "navigate" }], "the page was not reloaded");
+  assert.equal(st.error?.name, "BridgeError");
+  assert.match(st.error.message, /is active but does not control this page/);
+  assert.match(st.error.message, /clients\.claim\(\)|reloaded once/);
+  // every call fails with the same error, none hangs
+  const r = await call(p, "calls");
+  assert.equal(r.ok, false);
+  assert.match(r.error.message, /does not control this page/);
+});
+
 test("window and document from the worker through the service worker", async (t) => {
   const p = await openApp(t, await newContext(t));
   assert.deepEqual(ok(await call(p, "dom"), p), {
@@ -189,13 +239,24 @@ test("a worker outside the service worker's scope gets a clear error at once", a
 async function stopServiceWorkers(page) {
   const cdp = await page.context().newCDPSession(page);
   const status = new Map();
+  const stopped = new Set(); // versions seen "stopped" since the stop command
+  let stopSent = false;
   let onUpdate = null;
   cdp.on("ServiceWorker.workerVersionUpdated", ({ versions }) => {
-    for (const v of versions) status.set(v.versionId, v.runningStatus);
+    for (const v of versions) {
+      status.set(v.versionId, v.runningStatus);
+      if (stopSent && v.runningStatus === "stopped") stopped.add(v.versionId);
+    }
     onUpdate?.();
   });
   await cdp.send("ServiceWorker.enable");
-  const allStopped = () => status.size !== 0 && [...status.values()].every((s) => s === "stopped");
+  // Every version must have been seen "stopped" once since the stop command.
+  // Not "all stopped at once": a worker blocked on the service worker retries
+  // its request at once, which starts the service worker again, and under
+  // load the "stopped" and "starting" updates can come together.
+  stopSent = true;
+  for (const [id, s] of status) if (s === "stopped") stopped.add(id);
+  const allStopped = () => status.size !== 0 && [...status.keys()].every((id) => stopped.has(id));
   await cdp.send("ServiceWorker.stopAllWorkers");
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service workers not stopped: ${JSON.stringify([...status])}`)), 10_000);
@@ -218,10 +279,16 @@ test("the service worker stopped while idle (as the browser does after 30 s) res
 
 test("the service worker stopped while a worker is blocked in a call: the call completes", async (t) => {
   const p = await openApp(t, await newContext(t));
-  const pending = call(p, "slow", 1500);
-  await new Promise((r) => setTimeout(r, 400)); // the worker is parked on the service worker now
+  // 3 s: the stop (under load, a second or more) must be over before the page
+  // answers, or the answer itself is lost with the stopped service worker,
+  // which is the "lost messages" error (tested in sw/state.test.mjs), not this case.
+  const pending = call(p, "slow", 3000);
+  // The page is serving the call, so the worker has sent its wait; give the
+  // request a moment to reach the service worker, where it is parked.
+  await pollPage(p.page, p.log, () => window.__sw.slowCalls >= 1, "the worker did not call slow()");
+  await new Promise((r) => setTimeout(r, 200));
   assert.ok((await stopServiceWorkers(p.page)) >= 1);
-  assert.equal(ok(await pending, p), "slept 1500");
+  assert.equal(ok(await pending, p), "slept 3000");
   assert.equal(ok(await call(p, "calls"), p).add, 42);
 });
 
@@ -236,6 +303,34 @@ test("unregister() mid-session: the service worker keeps serving the page it con
   const v = ok(await call(p, "tryCall"), p);
   assert.equal(v.ok, true, JSON.stringify(v.error));
   assert.equal(v.value, 3);
+});
+
+test("unregister() and the service worker removed while a worker is blocked: the call fails with the clear error, no hang", async (t) => {
+  const p = await openApp(t, await newContext(t));
+  assert.deepEqual(ok(await call(p, "calls"), p), { add: 42, tag: null });
+  const pending = call(p, "slow", 1500);
+  await pollPage(p.page, p.log, () => window.__sw.slowCalls >= 1, "the worker did not call slow()");
+  // What "Unregister" then "Clear site data" in the browser's tools do: the
+  // registration goes, then the running service worker with it.
+  const unregistered = await p.page.evaluate(async () => (await navigator.serviceWorker.getRegistration("./")).unregister());
+  assert.equal(unregistered, true);
+  const cdp = await p.page.context().newCDPSession(p.page);
+  await cdp.send("Storage.clearDataForOrigin", { origin: server.url, storageTypes: "service_workers" });
+  await cdp.detach();
+  // Bounded: the blocked call must end by itself (a hang fails here).
+  const r = await Promise.race([
+    pending,
+    new Promise((resolve) => setTimeout(() => resolve("hang"), 30_000)),
+  ]);
+  assert.notEqual(r, "hang", `the blocked call did not end\npage log:\n  ${p.log.join("\n  ")}`);
+  const text = JSON.stringify(r);
+  // The worker's call throws (its wait reaches the network, not the service
+  // worker), or the page fails every call (no service worker to answer through).
+  assert.equal(r.ok, false, text);
+  assert.match(text, /does not control this worker|no active worker-bridge service worker controls this page|was unregistered during this session/, text);
+  // The bridge is closed for good: a new call fails at once with the same kind of error.
+  const after = await call(p, "calls");
+  assert.equal(after.ok, false, JSON.stringify(after));
 });
 
 test("the service worker removed mid-session (site data cleared): a clear error within a bounded time", async (t) => {

@@ -54,15 +54,22 @@ async function pull(worker) {
   }
 }
 
+// The service-worker transport run of the suite (harness: WB_E2E_TRANSPORT).
+const SW_OPTION = q.has("sw") ? { url: "/bridge-js/src/sw.js", scope: "/tests/e2e/" } : null;
+// Page modules start their own workers with ctx.BridgeWorker: on that run it
+// adds the serviceWorker option (a module's own options win).
+const PageBridgeWorker = SW_OPTION === null ? BridgeWorker : class extends BridgeWorker {
+  constructor(url, options = {}) {
+    super(url, { serviceWorker: SW_OPTION, ...options });
+  }
+};
+
 async function main() {
   const mainMod = q.get("main") ? await import(q.get("main")) : null;
-  const ctx = { BridgeWorker, log, state, worker: null, ready: null };
+  const ctx = { BridgeWorker: PageBridgeWorker, transport: SW_OPTION === null ? null : "service-worker", log, state, worker: null, ready: null };
   let workerResult = null;
   if (q.get("worker")) {
-    const options = { type: "module" };
-    // The service-worker transport run of the suite (harness: WB_E2E_TRANSPORT).
-    if (q.has("sw")) options.serviceWorker = { url: "/bridge-js/src/sw.js", scope: "/tests/e2e/" };
-    const worker = new BridgeWorker(q.get("worker"), options);
+    const worker = new PageBridgeWorker(q.get("worker"), { type: "module" });
     ctx.worker = window.__worker = worker;
     let resolveDone, resolveReady;
     workerResult = new Promise((r) => (resolveDone = r));

@@ -3,11 +3,14 @@
 // a call made right after the constructor, before the script defined it.
 import { MPWorker, PyWorker } from "/bridge-js/src/python.js";
 
-const kind = new URLSearchParams(location.search).get("kind") === "py" ? "py" : "mpy";
+const q = new URLSearchParams(location.search);
+const kind = q.get("kind") === "py" ? "py" : "mpy";
 const state = { result: null, plain: null, error: null, finished: false };
 window.__faq = state;
+// `sw`: the service-worker run of the suite (see run.js).
+const options = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : undefined;
 try {
-  const worker = kind === "py" ? new PyWorker("./worker.py") : new MPWorker("./worker.py");
+  const worker = kind === "py" ? new PyWorker("./worker.py", options) : new MPWorker("./worker.py", options);
 
   // Call Python functions from JavaScript.
   const result = await worker.sync.python_function(20, 22);

@@ -30,7 +30,11 @@ for (const type of [`${kind}:ready`, `${kind}:done`, `${kind}:error`]) {
 }
 
 const Ctor = kind === "py" ? PyWorker : MPWorker;
+// `sw`: the service-worker run of the suite (harness: WB_E2E_TRANSPORT). Scope
+// /, so that the bridge's own /bridge-js/src/python-worker.js is controlled.
+const sw = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
 const worker = new Ctor(`./${script}`, {
+  ...sw,
   onStdout: (line) => state.out.push(line),
   onStderr: (line) => state.err.push(line),
   config: { files: { "./data.txt": "/data/data.txt" } },

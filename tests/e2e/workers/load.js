@@ -1,11 +1,13 @@
-// Many calls and big payloads. The page side is pages/main/load.js.
-import { runCases } from "./common.js";
+// Many calls and big payloads. The page side is pages/main/load.js. The
+// query sets the counts (the spec picks them per transport): `n` calls,
+// `undefinedN` calls that alternate undefined results, `mib` MiB payloads.
+import { runCases, params } from "./common.js";
 import { MIB, bigString, fnv, fnvString, pattern } from "/tests/e2e/pages/fixtures.js";
 
 runCases(
   {
-    calls100k({ sync }) {
-      const N = 100_000;
+    calls({ sync }) {
+      const N = Number(params.get("n") ?? 100_000);
       let wrong = 0;
       let firstWrong = null;
       let sum = 0;
@@ -22,26 +24,28 @@ runCases(
       // Results that are `undefined` every other call must never be confused
       // with "no reply yet" (coincident#26).
       let undefinedWrong = 0;
-      for (let i = 0; i < 10_000; i++) {
+      const U = Number(params.get("undefinedN") ?? 10_000);
+      for (let i = 0; i < U; i++) {
         const r = sync.oddOrUndefined(i);
         if (r !== (i % 2 ? i : undefined)) undefinedWrong++;
       }
-      return { N, wrong, firstWrong, sum, ms, mainCount: sync.count(), undefinedWrong };
+      return { N, U, wrong, firstWrong, sum, ms, mainCount: sync.count(), undefinedWrong };
     },
 
     payloadToMain({ sync }) {
-      const bytes = pattern(8 * MIB, 1);
+      const size = Number(params.get("mib") ?? 8) * MIB;
+      const bytes = pattern(size, 1);
       const sentBytes = { length: bytes.length, hash: fnv(bytes) };
       const seenBytes = sync.digestBytes(bytes);
-      const str = bigString(4 * MIB, 3); // 8 MiB of UTF-16
+      const str = bigString(size / 2, 3); // `mib` MiB of UTF-16
       const sentString = { length: str.length, hash: fnvString(str) };
       const seenString = sync.digestString(str);
       const t0 = performance.now();
-      const made = sync.makeBytes(8 * MIB, 2);
+      const made = sync.makeBytes(size, 2);
       const msMake = performance.now() - t0;
-      const expectedMade = pattern(8 * MIB, 2);
-      const madeString = sync.makeString(4 * MIB, 4);
-      const expectedString = bigString(4 * MIB, 4);
+      const expectedMade = pattern(size, 2);
+      const madeString = sync.makeString(size / 2, 4);
+      const expectedString = bigString(size / 2, 4);
       return {
         sentBytes,
         seenBytes,

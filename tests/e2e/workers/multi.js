@@ -1,8 +1,10 @@
 // One of several workers started at once by pages/main/multi.js (no runCases:
-// the page starts these itself). `?k=` is the worker's number.
+// the page starts these itself). `?k=` is the worker's number, `?n=` how many
+// calls it makes once all four are calling.
 import { bridge } from "/bridge-js/src/worker.js";
 
-const k = Number(new URL(self.location.href).searchParams.get("k"));
+const query = new URL(self.location.href).searchParams;
+const k = Number(query.get("k"));
 const { sync, window } = await bridge();
 sync.square = (x) => x * x + k;
 
@@ -15,7 +17,7 @@ try {
   let spins = 0;
   while ((started = sync.started(k)) < 4 && performance.now() - t0 < 20_000) spins++;
   let wrong = 0;
-  const N = 3000;
+  const N = Number(query.get("n") ?? 3000);
   for (let i = 0; i < N; i++) if (sync.tick(k, i) !== i * 4 + k) wrong++;
   window.document.body.dataset[`worker${k}`] = `done ${N}`;
   obs = {

@@ -162,7 +162,11 @@ const cases = {
   async crash({ BridgeWorker }) {
     const w = new BridgeWorker("/tests/e2e/workers/deadlock-crash.js", { type: "module" });
     // Keep the (expected) uncaught error from also being reported on the page.
-    w.worker.addEventListener("error", (e) => e.preventDefault());
+    // On the service-worker transport the Worker is made once the service
+    // worker controls the page: wait for it (its script loads after that).
+    const quiet = (worker) => worker.addEventListener("error", (e) => e.preventDefault());
+    if (w.worker !== null) quiet(w.worker);
+    else until(() => w.worker !== null).then(() => quiet(w.worker), () => {});
     const pending = [w.sync.never(), w.sync.add(1, 2)].map(caught);
     const ready = await caught(w.ready);
     w.terminate();

@@ -16,15 +16,16 @@ export function setup({ worker }) {
 }
 
 export default async function main({ worker, ready }) {
-  const workerCase = new URL(new URLSearchParams(location.search).get("worker"), location.href).searchParams.get("case");
-  if (workerCase !== "payloadToWorker") return null;
+  const workerQuery = new URL(new URLSearchParams(location.search).get("worker"), location.href).searchParams;
+  if (workerQuery.get("case") !== "payloadToWorker") return null;
+  const size = Number(workerQuery.get("mib") ?? 8) * MIB; // the spec's payload size (per transport)
   await ready;
-  const bytes = pattern(8 * MIB, 5);
-  const str = bigString(4 * MIB, 6);
-  const made = await worker.sync.makeBytes(8 * MIB, 7);
-  const expectedMade = pattern(8 * MIB, 7);
-  const madeString = await worker.sync.makeString(4 * MIB, 8);
-  const expectedString = bigString(4 * MIB, 8);
+  const bytes = pattern(size, 5);
+  const str = bigString(size / 2, 6);
+  const made = await worker.sync.makeBytes(size, 7);
+  const expectedMade = pattern(size, 7);
+  const madeString = await worker.sync.makeString(size / 2, 8);
+  const expectedString = bigString(size / 2, 8);
   return {
     sentBytes: { length: bytes.length, hash: fnv(bytes) },
     seenBytes: await worker.sync.digestBytes(bytes),

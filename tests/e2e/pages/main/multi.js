@@ -1,5 +1,7 @@
-// Four workers calling the main thread at once (workers/multi.js).
+// Four workers calling the main thread at once (workers/multi.js). This
+// module's query: `n`, the calls each worker makes after all four started.
 const WORKERS = 4;
+const N = Number(new URL(import.meta.url).searchParams.get("n") ?? 3000);
 
 export default async function main({ BridgeWorker, log }) {
   const started = new Set();
@@ -7,7 +9,7 @@ export default async function main({ BridgeWorker, log }) {
   const finished = [];
   const workers = [];
   for (let k = 0; k < WORKERS; k++) {
-    const w = new BridgeWorker(`/tests/e2e/workers/multi.js?k=${k}`, { type: "module" });
+    const w = new BridgeWorker(`/tests/e2e/workers/multi.js?k=${k}&n=${N}`, { type: "module" });
     w.sync.started = (who) => {
       started.add(who);
       return started.size;

@@ -2,13 +2,26 @@
 //   sw=merged      the site's own service worker ./bridge-sw.js (imports worker-bridge/sw)
 //   sw=standalone  /bridge-js/src/sw.js itself, scope this folder (Service-Worker-Allowed)
 //   sw=none        no serviceWorker option (the async transport)
+//   sw=noclaim     ./noclaim-sw.js: a service worker that does not claim the
+//                  page, so the first load needs BridgeWorker's one reload
+//   sw=noclaim-noreload  the same with { reload: false }
 //   worker=URL     the worker script (default ./worker.js)
 //   timeout=MS     BridgeWorker's timeout
 // The spec drives it through window.__sw (start, call, ...).
 import { BridgeWorker } from "/bridge-js/src/main.js";
 
 const q = new URLSearchParams(location.search);
+// Every load of this tab, kept across reloads (the reload-on-first-install test).
+const loads = JSON.parse(sessionStorage.getItem("e2e-loads") ?? "[]");
+loads.push({
+  controlled: navigator.serviceWorker.controller !== null,
+  navigation: performance.getEntriesByType("navigation")[0]?.type,
+});
+sessionStorage.setItem("e2e-loads", JSON.stringify(loads));
+
 const state = (window.__sw = {
+  loads,
+  slowCalls: 0,
   controlledAtLoad: navigator.serviceWorker.controller !== null,
   reloaded: performance.getEntriesByType("navigation")[0]?.type === "reload",
   ready: false,
@@ -28,6 +41,8 @@ function swOption() {
   if (mode === "merged") return "./bridge-sw.js";
   if (mode === "standalone") return { url: "/bridge-js/src/sw.js", scope: "./" };
   if (mode === "none") return undefined;
+  if (mode === "noclaim") return "./noclaim-sw.js";
+  if (mode === "noclaim-noreload") return { url: "./noclaim-sw.js", reload: false };
   throw new Error(`unknown sw mode ${mode}`);
 }
 
@@ -59,7 +74,10 @@ w.sync.fails = () => {
   e.code = "E_MAIN";
   throw e;
 };
-w.sync.slow = (ms) => new Promise((r) => setTimeout(() => r(`slept ${ms}`), ms));
+w.sync.slow = (ms) => {
+  state.slowCalls++; // the worker is blocked in this call from now on
+  return new Promise((r) => setTimeout(() => r(`slept ${ms}`), ms));
+};
 w.sync.log = (...parts) => { state.log.push(parts.join(" ")); };
 
 state.call = async (name, ...args) => {
