@@ -39,6 +39,7 @@ try {
       `ok: transport ${r.transport}, ${r.calls} sync calls worker -> main in ${r.ms.toFixed(1)} ms = ${r.callsPerSecond} calls/s`,
     );
     exitCode = await runPythonExample(browser, server.url);
+    if (exitCode === 0) exitCode = await runThreadsDemo(browser, server.url);
   }
 } catch (e) {
   console.error(`demo failed: ${e.message}${errors.length ? `\npage errors:\n  ${errors.join("\n  ")}` : ""}`);
@@ -78,5 +79,41 @@ async function runPythonExample(browser, base) {
     return 1;
   }
   console.log(`ok: MicroPython drove the DOM through the ${ed.transport} transport`);
+  return 0;
+}
+
+// The Rust threads demo (demo/mandelbrot/): a Mandelbrot set on a
+// wasm-bindgen-rayon pool in a worker, every pool thread calling the page
+// synchronously. Prints its progress lines, the checksums and the times;
+// 0 on success.
+async function runThreadsDemo(browser, base) {
+  const page = await browser.newPage();
+  const problems = [];
+  page.on("console", (m) => {
+    if (m.text().startsWith("[threads] ")) console.log(`  ${m.text().slice(10)}`);
+    else if (m.type() === "error") problems.push(m.text());
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  const url = `${base}/demo/mandelbrot/`;
+  console.log(`opening ${url} (Rust rayon pool in a worker, wasm threads)`);
+  await page.goto(url);
+  await page.waitForFunction(() => window.__threads && window.__threads.done, null, { timeout: 120_000, polling: 50 });
+  const s = await page.evaluate(() => window.__threads);
+  await page.close();
+  if (s.error !== null || problems.length) {
+    console.error(`threads demo failed: ${s.error ?? problems.join("; ")}`);
+    return 1;
+  }
+  const r = s.results;
+  const agree = r.render.checksum === r.single.checksum && r.pageChecksum === r.single.checksum;
+  if (!agree || r.all.answered_by_thread.some((n) => n !== r.calls)) {
+    console.error("threads demo ran but its results disagree (see the lines above)");
+    return 1;
+  }
+  console.log(
+    `ok: ${r.threads} pool threads, ${r.threads * r.calls} sync calls at once in ${r.allMs.toFixed(1)} ms; ` +
+      `${r.view.width}x${r.view.height} rendered in ${r.renderMs.toFixed(1)} ms with ${r.view.height} row calls ` +
+      `(one thread, no calls: ${r.singleMs.toFixed(1)} ms); checksum 0x${r.single.checksum.toString(16)} everywhere`,
+  );
   return 0;
 }

@@ -9,6 +9,9 @@ use std::process::{Command, Stdio};
 const PKG: &str = "bridge-js/pkg";
 const PKG_FULL: &str = "bridge-js/pkg/full";
 const DIST: &str = "bridge-js/dist";
+/// A string only the service-worker transport's code contains: its chunk is
+/// not counted in what a page on the Atomics transport loads.
+const SW_TRANSPORT_MARK: &str = "__worker-bridge__/wait";
 
 pub fn build() -> Result {
     util::timed("build: wasm (bridge-wasm, release-wasm profile)", || {
@@ -24,6 +27,150 @@ pub fn build() -> Result {
     }
     util::timed("build: minified bundles (esbuild)", bundle)?;
     sizes()
+}
+
+/// `cargo xtask build [--threads]`: the default build; with `--threads`
+/// also the wasm-threads flavour (nightly).
+pub fn build_command(args: &[String]) -> Result {
+    let mut with_threads = false;
+    for a in args {
+        match a.as_str() {
+            "--threads" => with_threads = true,
+            other => {
+                return err(format!(
+                    "unknown option `{other}` for build (known: --threads)"
+                ))
+            }
+        }
+    }
+    build()?;
+    if with_threads {
+        threads()?;
+    }
+    Ok(())
+}
+
+/// The wasm-threads demo crate (its own workspace, nightly only) and where
+/// its wasm-bindgen package goes (served with the demo; gitignored).
+const THREADS_CRATE: &str = "demo/mandelbrot/Cargo.toml";
+const THREADS_PKG: &str = "demo/.build/mandelbrot";
+const THREADS_WASM: &str = "mandelbrot_threads";
+/// Its own target directory, so that the nightly `-Z build-std` build never
+/// invalidates the stable one.
+const THREADS_TARGET: &str = "target/threads";
+/// `+atomics` with a shared, imported memory and the TLS exports that
+/// wasm-bindgen's thread support needs (with `+atomics` alone the linker
+/// makes an unshared memory and wasm-bindgen a single-threaded module).
+/// The maximum memory (1 GiB) is what every thread's instance imports.
+const THREADS_RUSTFLAGS: &str = "-C target-feature=+atomics,+bulk-memory,+mutable-globals \
+-C link-arg=--shared-memory -C link-arg=--max-memory=1073741824 -C link-arg=--import-memory \
+-C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+-C link-arg=--export=__tls_align -C link-arg=--export=__tls_base";
+
+/// The wasm-threads flavour: the Mandelbrot demo crate (bridge-wasm with
+/// `threads`, wasm-bindgen-rayon) built with nightly and `-Z build-std`,
+/// then wasm-bindgen `--target web` into demo/.build/mandelbrot. Installs
+/// nightly and rust-src first when they are missing.
+pub fn threads() -> Result {
+    util::timed(
+        "build: nightly toolchain for the wasm-threads flavour",
+        crate::setup::nightly,
+    )?;
+    util::timed(
+        "build: wasm-threads flavour (nightly, -Z build-std, demo/mandelbrot)",
+        || {
+            let root = repo_root();
+            let Some(rustup) = which("rustup") else {
+                return err(
+                    "rustup not found: the wasm-threads build runs `rustup run nightly cargo ...`",
+                );
+            };
+            let mut c = cmd(&rustup, &["run", "nightly", "cargo", "build"]);
+            c.args([
+                "--manifest-path",
+                THREADS_CRATE,
+                "-Z",
+                "build-std=panic_abort,std",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "release-wasm",
+            ])
+            .env("RUSTFLAGS", THREADS_RUSTFLAGS)
+            .env("CARGO_TARGET_DIR", root.join(THREADS_TARGET))
+            // What the stable cargo that runs xtask set for us must not pin
+            // the nested nightly build to stable.
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("RUSTC")
+            .env_remove("RUSTDOC")
+            .env_remove("CARGO");
+            util::run_limited(c, Some(std::time::Duration::from_secs(30 * 60)))?;
+            let Some(wb) = which("wasm-bindgen") else {
+                return err("wasm-bindgen not found: run `cargo xtask setup`");
+            };
+            let out = root.join(THREADS_PKG);
+            let _ = fs::remove_dir_all(&out);
+            let wasm = root
+                .join(THREADS_TARGET)
+                .join("wasm32-unknown-unknown/release-wasm")
+                .join(format!("{THREADS_WASM}.wasm"));
+            let mut c = cmd(wb, &["--target", "web", "--out-dir"]);
+            c.arg(&out).arg(&wasm);
+            run(c)?;
+            point_rayon_workers_at_the_module(&out)?;
+            let bg = out.join(format!("{THREADS_WASM}_bg.wasm"));
+            let raw = bg.metadata().map(|m| m.len()).unwrap_or(0);
+            println!(
+                "  {THREADS_PKG}/{THREADS_WASM}_bg.wasm: {} raw, {} brotli",
+                kib(raw),
+                brotli_size(&bg).map_or("?".into(), kib)
+            );
+            Ok(())
+        },
+    )
+}
+
+/// wasm-bindgen-rayon's worker script (a wasm-bindgen snippet) loads the
+/// package's main module as `import('../../..')`, the package directory,
+/// which bundlers resolve and a plain static server does not (it would
+/// serve the directory's index.html). Point it at the module file.
+fn point_rayon_workers_at_the_module(pkg: &Path) -> Result {
+    let from = "import('../../..')";
+    let to = format!("import('../../../{THREADS_WASM}.js')");
+    let snippets = pkg.join("snippets");
+    let mut patched = 0;
+    for dir in fs::read_dir(&snippets)
+        .map_err(|e| util::Error(format!("{}: {e}", snippets.display())))?
+        .flatten()
+    {
+        if !dir
+            .file_name()
+            .to_string_lossy()
+            .starts_with("wasm-bindgen-rayon-")
+        {
+            continue;
+        }
+        let helpers = dir.path().join("src/workerHelpers.js");
+        let text = fs::read_to_string(&helpers)
+            .map_err(|e| util::Error(format!("{}: {e}", helpers.display())))?;
+        if !text.contains(from) {
+            return err(format!(
+                "{} no longer contains {from}: check how this wasm-bindgen-rayon version loads the main module",
+                helpers.display()
+            ));
+        }
+        fs::write(&helpers, text.replace(from, &to))
+            .map_err(|e| util::Error(format!("{}: {e}", helpers.display())))?;
+        patched += 1;
+    }
+    if patched == 0 {
+        return err(format!(
+            "no wasm-bindgen-rayon snippet in {}: is wasm-bindgen-rayon still a dependency of {THREADS_CRATE}?",
+            snippets.display()
+        ));
+    }
+    println!("  pointed wasm-bindgen-rayon's worker at {THREADS_WASM}.js");
+    Ok(())
 }
 
 fn wasm(features: &[&str], out_dir: &str) -> Result {
@@ -111,9 +258,15 @@ fn bundle() -> Result {
         }
     }
     let mut c = Command::new(&esbuild);
+    // One build of all entries with code splitting: main.js and worker.js
+    // share one chunk (the codec, endpoint, mailbox, references), which the
+    // page and its worker download once; the service-worker transport is a
+    // chunk of its own, loaded by import() only when it is used.
     c.args(&entries).args([
         "--bundle",
         "--format=esm",
+        "--splitting",
+        "--chunk-names=chunk-[hash]",
         "--minify",
         "--target=es2022",
         "--log-level=warning",
@@ -187,8 +340,14 @@ fn sizes() -> Result {
         println!("  {name:<40} {:>12} {:>12}", kib(raw), kib(br));
         raw_total += raw;
         br_total += br;
-        // What a page with one worker ships: main + worker + wasm (not the SW).
-        if !name.ends_with("bridge-sw.js") {
+        // What a page with one worker loads: main + worker + their shared
+        // chunk (+ wasm); not the service-worker script, and not the chunk
+        // of the service-worker transport, which only that transport imports.
+        let on_demand = fs::read_to_string(f).is_ok_and(|js| js.contains(SW_TRANSPORT_MARK));
+        if on_demand {
+            println!("  {:<40} (loaded on demand: the service-worker transport)", "");
+        }
+        if !name.ends_with("bridge-sw.js") && !on_demand {
             shipped_raw += raw;
             shipped_br += br;
             shipped.push(
@@ -218,6 +377,21 @@ fn sizes() -> Result {
 #[cfg(test)]
 mod tests {
     use super::declares_feature;
+
+    #[test]
+    fn threads_rustflags_are_one_line_with_a_shared_memory() {
+        let f = super::THREADS_RUSTFLAGS;
+        assert!(!f.contains('\n') && !f.contains("  "), "{f:?}");
+        for needed in [
+            "+atomics",
+            "+bulk-memory",
+            "--shared-memory",
+            "--import-memory",
+            "__wasm_init_tls",
+        ] {
+            assert!(f.contains(needed), "{needed} missing from {f:?}");
+        }
+    }
 
     #[test]
     fn finds_features_only_in_the_features_table() {

@@ -17,16 +17,19 @@ usage: cargo xtask <command> [options]
 commands:
   setup                 install what is missing: the wasm32 target, wasm-bindgen-cli
                         (the crate's exact version), npm packages, Debian's Chromium
-  build                 build the wasm package (bridge-js/pkg) and the minified
-                        bundles (bridge-js/dist); print their sizes raw and brotli
+  build [--threads]     build the wasm package (bridge-js/pkg) and the minified
+                        bundles (bridge-js/dist); print their sizes raw and brotli;
+                        --threads also builds the wasm-threads flavour (nightly,
+                        installed if missing) into demo/.build/mandelbrot
   test [options]        setup, build, then every test tier (see docs/testing.md)
       --keep-going      run every step even after a failure
       --only a,b        run only these steps (names as in the summary table;
                         setup and build still run unless --no-setup)
       --no-setup        skip setup and build (when you know they are done)
   demo [--headless] [--port N]
-                        setup, build, serve demo/ with COOP/COEP and print its URL;
-                        --headless runs it once in headless Chromium and prints its log
+                        setup, build (with --threads), serve demo/ with COOP/COEP and
+                        print its URL; --headless runs it once in headless Chromium
+                        and prints its log
   bench [args...]       setup, build, then node benches/browser/run.mjs [args...] and
                         the Rust bench binaries of bridge-benches
 ";
@@ -41,7 +44,7 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let result = match command.as_str() {
         "setup" => setup::setup(),
-        "build" => build::build(),
+        "build" => build::build_command(rest),
         "test" => test(rest),
         "demo" => demo(rest),
         "bench" => bench(rest),
@@ -173,10 +176,25 @@ fn test_steps() -> Vec<Step> {
                     "tests/e2e/values.test.mjs",
                     "tests/e2e/proxy.test.mjs",
                     "tests/e2e/transports.test.mjs",
+                    "tests/e2e/load.test.mjs",
+                    "tests/e2e/demo.test.mjs",
+                    "tests/e2e/python.test.mjs",
+                    "tests/e2e/deadlock.test.mjs",
+                    "tests/e2e/transfer.test.mjs",
                 ],
             );
             c.env("WB_E2E_TRANSPORT", "service-worker");
             run_limited(c, limit(15)).map(drop)
+        }),
+        step("e2e-threads", || {
+            // The wasm-threads flavour (nightly; docs/rust.md): build it, then
+            // its Chromium spec (not under the `e2e` step: it needs this build).
+            build::threads()?;
+            run_limited(
+                cmd("node", &["--test", "tests/e2e/rust/threads.e2e.mjs"]),
+                limit(10),
+            )
+            .map(drop)
         }),
         step("bench-smoke", || {
             require("benches/browser/run.mjs")?;
@@ -302,6 +320,7 @@ fn demo(args: &[String]) -> Result {
     }
     setup::setup()?;
     build::build()?;
+    build::threads()?; // demo/mandelbrot/, the Rust threads demo
     if headless {
         return util::timed("demo: headless Chromium run", || {
             run_limited(

@@ -17,6 +17,42 @@ pub fn setup() -> Result {
     Ok(())
 }
 
+/// For the wasm-threads flavour (`cargo xtask build --threads`): a nightly
+/// toolchain with `rust-src`, installed only when missing. No wasm32 target
+/// for nightly: `-Z build-std` compiles core/alloc/std for it from rust-src
+/// (the prebuilt rust-std would go unused).
+pub fn nightly() -> Result {
+    let Some(rustup) = which("rustup") else {
+        return err("the wasm-threads build needs rustup (for a nightly toolchain with rust-src): install rustup, or build without --threads");
+    };
+    let toolchains = output(cmd(&rustup, &["toolchain", "list"])).unwrap_or_default();
+    if toolchains
+        .lines()
+        .any(|l| l.trim_start().starts_with("nightly"))
+    {
+        println!("  nightly toolchain: installed");
+    } else {
+        run(cmd(
+            &rustup,
+            &["toolchain", "install", "nightly", "--profile", "minimal"],
+        ))?;
+    }
+    let components = output(cmd(
+        &rustup,
+        &["component", "list", "--toolchain", "nightly", "--installed"],
+    ))
+    .unwrap_or_default();
+    if components.lines().any(|l| l.trim().starts_with("rust-src")) {
+        println!("  nightly rust-src: installed");
+    } else {
+        run(cmd(
+            &rustup,
+            &["component", "add", "rust-src", "--toolchain", "nightly"],
+        ))?;
+    }
+    Ok(())
+}
+
 fn wasm_target() -> Result {
     let Some(rustup) = which("rustup") else {
         // A toolchain without rustup may still have the target (e.g. a distro
