@@ -49,6 +49,45 @@ async function bundleSplit(root, contents) {
   return { eager: size([...eager]), lazy: lazy.length ? size(lazy) : null };
 }
 
+// Both entries in one esbuild run with code splitting, as a site (or
+// bridge-js/dist) ships them: main.js, worker.js and the chunk they share.
+// The page loads main + chunk, the worker worker + the same chunk (one
+// download with any HTTP caching): the union of both eager closures.
+async function bundleShared(root, entryPoints) {
+  const r = await build({
+    entryPoints,
+    absWorkingDir: root,
+    bundle: true,
+    minify: true,
+    splitting: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    outdir: join(root, ".size-out"), // not written
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const byOut = new Map(r.outputFiles.map((f) => [f.path.slice(f.path.indexOf(".size-out")), f.contents]));
+  const outputs = r.metafile.outputs;
+  const file = (k) => byOut.get(k.slice(k.indexOf(".size-out")));
+  const eager = new Set();
+  const visit = (k) => {
+    if (eager.has(k)) return;
+    eager.add(k);
+    for (const i of outputs[k].imports) if (i.kind === "import-statement" && outputs[i.path]) visit(i.path);
+  };
+  // Only the two entries: a dynamic import() is an entry point too, for esbuild.
+  for (const [k, o] of Object.entries(outputs)) if (entryPoints.includes(o.entryPoint)) visit(k);
+  const parts = {};
+  for (const k of eager) {
+    const c = file(k);
+    const name = entryPoints.includes(outputs[k].entryPoint) ? outputs[k].entryPoint.split("/").pop() : `shared ${k.split("/").pop()}`;
+    parts[name] = { raw: c.length, brotli: brotli(c) };
+  }
+  return parts;
+}
+
 async function bundleText(root, contents) {
   const r = await build({
     stdin: { contents, resolveDir: root, loader: "js", sourcefile: "entry.js" },
@@ -110,6 +149,16 @@ export async function measureSizes(root) {
     }
   } catch (e) {
     out.ours = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
+  }
+  try {
+    const parts = await bundleShared(root, ["bridge-js/src/main.js", "bridge-js/src/worker.js"]);
+    out["ours-shared"] = {
+      parts,
+      total: Object.values(parts).reduce((s, p) => s + p.brotli, 0),
+      note: "one build of both entries: the page and its worker load the shared chunk once",
+    };
+  } catch (e) {
+    out["ours-shared"] = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
   }
   if (Object.keys(wasm).length) {
     // Counted with the JS only when the bundled JS names the wasm file.
