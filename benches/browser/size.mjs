@@ -13,22 +13,27 @@ async function bundle(root, contents) {
   return { raw: code.length, brotli: brotli(code) };
 }
 
+// esbuild options of the split builds below (nothing is written to disk).
+const splitOptions = (root) => ({
+  bundle: true,
+  minify: true,
+  splitting: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  outdir: join(root, ".size-out"),
+  write: false,
+  metafile: true,
+  logLevel: "silent",
+});
+
 // One entry with code splitting: what the page loads at once (the entry and
 // the chunks it imports statically) and what it loads only on demand (chunks
 // reached by a dynamic import()), each as { raw, brotli }.
 async function bundleSplit(root, contents) {
   const r = await build({
     stdin: { contents, resolveDir: root, loader: "js", sourcefile: "entry.js" },
-    bundle: true,
-    minify: true,
-    splitting: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    outdir: join(root, ".size-out"), // not written
-    write: false,
-    metafile: true,
-    logLevel: "silent",
+    ...splitOptions(root),
   });
   const files = new Map(r.outputFiles.map((f) => [f.path, f.contents]));
   const outputs = r.metafile.outputs;
@@ -57,16 +62,7 @@ async function bundleShared(root, entryPoints) {
   const r = await build({
     entryPoints,
     absWorkingDir: root,
-    bundle: true,
-    minify: true,
-    splitting: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    outdir: join(root, ".size-out"), // not written
-    write: false,
-    metafile: true,
-    logLevel: "silent",
+    ...splitOptions(root),
   });
   const byOut = new Map(r.outputFiles.map((f) => [f.path.slice(f.path.indexOf(".size-out")), f.contents]));
   const outputs = r.metafile.outputs;

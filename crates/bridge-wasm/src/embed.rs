@@ -1296,14 +1296,7 @@ pub mod threads {
         max_message: u32,
         timeout_ms: Option<f64>,
     ) -> Result<Vec<u32>, JsError> {
-        let config = Config {
-            capacity: capacity as usize,
-            max_message: max_message as usize,
-            ..Config::default()
-        };
-        config
-            .validate(usize::MAX)
-            .map_err(|e| JsError::new(&format!("allocThreadChannels: {e}")))?;
+        let config = channel_config(capacity, max_message, "allocThreadChannels")?;
         let timeout = timeout_ms
             .filter(|ms| *ms > 0.0 && ms.is_finite())
             .map(|ms| Duration::from_secs_f64(ms / 1000.0));
@@ -1506,6 +1499,20 @@ pub mod threads {
         rx: Consumer<LinearRegion>,
     }
 
+    /// The mailbox configuration of a channel in linear memory, validated;
+    /// errors name `who` (the JS-facing function).
+    fn channel_config(capacity: u32, max_message: u32, who: &str) -> Result<Config, JsError> {
+        let config = Config {
+            capacity: capacity as usize,
+            max_message: max_message as usize,
+            ..Config::default()
+        };
+        config
+            .validate(usize::MAX)
+            .map_err(|e| JsError::new(&format!("{who}: {e}")))?;
+        Ok(config)
+    }
+
     fn port_deadline(region: &LinearRegion, timeout_ms: Option<f64>) -> Deadline {
         Deadline::after(
             region,
@@ -1519,15 +1526,8 @@ pub mod threads {
         /// memory; this end sends on `to_main` and receives on `to_worker`.
         #[wasm_bindgen(constructor)]
         pub fn new(capacity: u32, max_message: u32) -> Result<LinearPort, JsError> {
-            let config = Config {
-                capacity: capacity as usize,
-                max_message: max_message as usize,
-                ..Config::default()
-            };
             // Sizes first (channel_bytes of a bad capacity could overflow).
-            config
-                .validate(usize::MAX)
-                .map_err(|e| JsError::new(&format!("LinearPort: {e}")))?;
+            let config = channel_config(capacity, max_message, "LinearPort")?;
             let region = LinearRegion::allocate(config.capacity);
             Ok(LinearPort {
                 region,

@@ -2,29 +2,7 @@
 // page side is pages/main/transfer.js; the spec is tests/e2e/transfer.test.mjs.
 import { runCases } from "./common.js";
 import { transfer as transferExport } from "/bridge-js/src/worker.js";
-
-const pattern = (i, seed) => (i * 31 + seed) & 0xff;
-
-function makeBuffer(n, seed) {
-  const u = new Uint8Array(n);
-  for (let i = 0; i < n; i++) u[i] = pattern(i, seed);
-  return u.buffer;
-}
-
-function intact(buf, seed) {
-  const u = new Uint8Array(buf);
-  for (let i = 0; i < u.length; i++) if (u[i] !== pattern(i, seed)) return false;
-  return true;
-}
-
-function caught(fn) {
-  try {
-    fn();
-    return null;
-  } catch (e) {
-    return { name: e.name, message: e.message };
-  }
-}
+import { pattern, makeBuffer, intact, caught } from "/tests/e2e/pages/pattern.js";
 
 let finish;
 const finished = new Promise((r) => (finish = r));

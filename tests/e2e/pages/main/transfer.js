@@ -1,21 +1,8 @@
 // Page side of workers/transfer.js.
 import { transfer } from "/bridge-js/src/main.js";
+import { pattern, makeBuffer, intact } from "/tests/e2e/pages/pattern.js";
 
 const TAG = "worker-bridge";
-const pattern = (i, seed) => (i * 31 + seed) & 0xff;
-
-function makeBuffer(n, seed) {
-  const u = new Uint8Array(n);
-  for (let i = 0; i < n; i++) u[i] = pattern(i, seed);
-  return u.buffer;
-}
-
-function intact(buf, seed) {
-  const u = new Uint8Array(buf);
-  for (let i = 0; i < u.length; i++) if (u[i] !== pattern(i, seed)) return false;
-  return true;
-}
-
 // Messages that carried moved buffers (postMessage with a transfer list), per direction.
 const moves = { toMain: 0, toWorker: 0 };
 const carries = (m) => m !== null && typeof m === "object" && m[TAG] === "m" && Array.isArray(m.x) && m.x.length > 0;
