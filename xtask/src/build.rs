@@ -345,7 +345,10 @@ fn sizes() -> Result {
         // of the service-worker transport, which only that transport imports.
         let on_demand = fs::read_to_string(f).is_ok_and(|js| js.contains(SW_TRANSPORT_MARK));
         if on_demand {
-            println!("  {:<40} (loaded on demand: the service-worker transport)", "");
+            println!(
+                "  {:<40} (loaded on demand: the service-worker transport)",
+                ""
+            );
         }
         if !name.ends_with("bridge-sw.js") && !on_demand {
             shipped_raw += raw;
