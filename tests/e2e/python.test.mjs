@@ -41,9 +41,9 @@ async function until(p, fn, arg, timeout, what) {
 }
 
 /** Open run.html with `script` and wait until the worker's script finished (or failed). */
-async function runScript(t, { kind, script, server = "isolated", wait }) {
+async function runScript(t, { kind, script, server = "isolated", wait, dist = false }) {
   const p = await h.open(t, { server });
-  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}${sw(server)}`));
+  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}${sw(server)}${dist ? "&dist" : ""}`));
   assert.equal(res.status(), 200);
   await until(p, () => window.__py && window.__py.done, null, wait, `${script} did not finish`);
   return { ...p, state: await p.page.evaluate(() => window.__py) };
@@ -308,4 +308,18 @@ describe("MicroPython (MPWorker) without cross-origin isolation and failures", (
     });
     assert.match(msg, /MPWorker: starting the interpreter failed: .*\/no\/such\/micropython\.mjs/);
   });
+});
+
+// The package's `exports` point at bridge-js/dist (built by `cargo xtask
+// build`): the Python layer from there drives the DOM like the sources do,
+// and loads none of them.
+test("the built package (bridge-js/dist): MPWorker from dist/python.js drives the DOM", { timeout: 120_000 }, async (t) => {
+  const r = await runScript(t, { kind: "mpy", script: "dom.py", wait: 60_000, dist: true });
+  noScriptError(r);
+  assert.deepEqual(r.state.out, ["dom done"]);
+  assert.equal(await r.page.textContent("#out"), "hello from python");
+  const loaded = await r.page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
+  assert.ok(loaded.includes("/bridge-js/dist/python.js"), loaded.join(" "));
+  assert.deepEqual(loaded.filter((u) => u.startsWith("/bridge-js/src/")), [], "nothing from the sources");
+  noErrors(r);
 });

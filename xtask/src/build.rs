@@ -228,13 +228,15 @@ fn wasm_out() -> PathBuf {
     target.join("wasm32-unknown-unknown/release-wasm/bridge_wasm.wasm")
 }
 
-/// Entry points that exist: main and worker always, a service-worker script if
-/// bridge-js ships one.
+/// The entry points of bridge-js/dist (the package's `exports` point at
+/// them): main and worker always, and the Python layer (python.js starts
+/// python-worker.js from beside itself, so both are entries).
 fn entries() -> Vec<&'static str> {
     [
         "bridge-js/src/main.js",
         "bridge-js/src/worker.js",
-        "bridge-js/src/bridge-sw.js",
+        "bridge-js/src/python.js",
+        "bridge-js/src/python-worker.js",
     ]
     .into_iter()
     .filter(|p| repo_root().join(p).exists())
@@ -257,22 +259,21 @@ fn bundle() -> Result {
             ));
         }
     }
-    let mut c = Command::new(&esbuild);
-    // One build of all entries with code splitting: main.js and worker.js
-    // share one chunk (the codec, endpoint, mailbox, references), which the
+    // main.js and worker.js in one build with code splitting: both import
+    // one shared chunk (the codec, endpoint, mailbox, references), which a
     // page and its worker download once; the service-worker transport is a
-    // chunk of its own, loaded by import() only when it is used.
-    c.args(&entries).args([
-        "--bundle",
-        "--format=esm",
-        "--splitting",
-        "--chunk-names=chunk-[hash]",
-        "--minify",
-        "--target=es2022",
-        "--log-level=warning",
-        &format!("--outdir={DIST}"),
-    ]);
-    run(c)?;
+    // chunk of its own, loaded by import() only when it is used. One level
+    // of imports only: each import level costs a request round trip at
+    // worker start-up.
+    let core: Vec<&str> = entries.iter().copied().filter(|e| !e.contains("python")).collect();
+    run(esbuild_split(&esbuild, &core, &[]))?;
+    // The Python layer in a second build that imports ./main.js and
+    // ./worker.js from beside it, so a page using both BridgeWorker and
+    // PyWorker has one copy of each module (one deadlock tracker).
+    let python: Vec<&str> = entries.iter().copied().filter(|e| e.contains("python")).collect();
+    if !python.is_empty() {
+        run(esbuild_split(&esbuild, &python, &["./main.js", "./worker.js"]))?;
+    }
     // The wasm-bindgen glue loads `bridge_wasm_bg.wasm` relative to
     // import.meta.url, so a bundle that uses it needs it beside it.
     let wasm = root.join(PKG).join("bridge_wasm_bg.wasm");
@@ -287,6 +288,51 @@ fn bundle() -> Result {
             .map_err(|e| util::Error(format!("cannot copy {} into {DIST}: {e}", wasm.display())))?;
     }
     Ok(())
+}
+
+/// One esbuild run over `entries` into bridge-js/dist: ESM, minified, code
+/// splitting; imports of `external` paths are kept as they are.
+fn esbuild_split(esbuild: &Path, entries: &[&str], external: &[&str]) -> Command {
+    let mut c = Command::new(esbuild);
+    c.args(entries).args([
+        "--bundle",
+        "--format=esm",
+        "--splitting",
+        "--chunk-names=chunk-[hash]",
+        "--minify",
+        "--target=es2022",
+        "--log-level=warning",
+        &format!("--outdir={DIST}"),
+    ]);
+    for e in external {
+        c.arg(format!("--external:{e}"));
+    }
+    c
+}
+
+/// The files of `dist` that `roots` import statically, transitively (esbuild's
+/// minified ESM writes them as `from"./x.js"` or `import"./x.js"`).
+fn static_closure(dist: &Path, roots: &[&str]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = roots.iter().map(|r| r.to_string()).collect();
+    while let Some(file) = todo.pop() {
+        if seen.contains(&file) {
+            continue;
+        }
+        let Ok(js) = fs::read_to_string(dist.join(&file)) else {
+            continue;
+        };
+        for marker in ["from\"./", "import\"./"] {
+            for (at, _) in js.match_indices(marker) {
+                let rest = &js[at + marker.len()..];
+                if let Some(end) = rest.find('"') {
+                    todo.push(rest[..end].to_string());
+                }
+            }
+        }
+        seen.push(file);
+    }
+    seen
 }
 
 /// Brotli size (quality 11): the `brotli` CLI if installed, else Node's zlib.
@@ -331,35 +377,29 @@ fn sizes() -> Result {
     files.sort();
     println!("  {:<40} {:>12} {:>12}", "file", "raw", "brotli");
     let (mut raw_total, mut br_total) = (0, 0);
+    // What a page with one worker loads: main.js, worker.js and the chunks
+    // they import statically (+ the wasm, if they load it). Not the Python
+    // layer, and not the service-worker transport's chunk (an import()).
+    let eager = static_closure(&dist, &["main.js", "worker.js"]);
     let (mut shipped_raw, mut shipped_br) = (0, 0);
     let mut shipped = Vec::new();
     for f in &files {
         let raw = f.metadata().map(|m| m.len()).unwrap_or(0);
         let br = brotli_size(f).unwrap_or(0);
-        let name = f.strip_prefix(&root).unwrap_or(f).display().to_string();
-        println!("  {name:<40} {:>12} {:>12}", kib(raw), kib(br));
-        raw_total += raw;
-        br_total += br;
-        // What a page with one worker loads: main + worker + their shared
-        // chunk (+ wasm); not the service-worker script, and not the chunk
-        // of the service-worker transport, which only that transport imports.
-        let on_demand = fs::read_to_string(f).is_ok_and(|js| js.contains(SW_TRANSPORT_MARK));
-        if on_demand {
-            println!(
-                "  {:<40} (loaded on demand: the service-worker transport)",
-                ""
-            );
-        }
-        if !name.ends_with("bridge-sw.js") && !on_demand {
+        let file = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let note = if eager.contains(&file) {
             shipped_raw += raw;
             shipped_br += br;
-            shipped.push(
-                f.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-        }
+            shipped.push(file.clone());
+            ""
+        } else if fs::read_to_string(f).is_ok_and(|js| js.contains(SW_TRANSPORT_MARK)) {
+            "  on demand: the service-worker transport"
+        } else {
+            ""
+        };
+        println!("  {:<40} {:>12} {:>12}{note}", format!("{DIST}/{file}"), kib(raw), kib(br));
+        raw_total += raw;
+        br_total += br;
     }
     println!(
         "  {:<40} {:>12} {:>12}",

@@ -1,9 +1,10 @@
 // The page of tests/e2e/python.test.mjs. Query: `script` (a .py file in this
 // directory), `kind` ("mpy" or "py"). It starts the worker, records what the
 // worker printed and reported, and the lifecycle, in `window.__py`.
-import { MPWorker, PyWorker, PythonError } from "/bridge-js/src/python.js";
-
 const q = new URLSearchParams(location.search);
+// `dist`: the built package (bridge-js/dist, what `exports` points at)
+// instead of the sources.
+const { MPWorker, PyWorker, PythonError } = await import(q.has("dist") ? "/bridge-js/dist/python.js" : "/bridge-js/src/python.js");
 const kind = q.get("kind") === "py" ? "py" : "mpy";
 const script = q.get("script");
 const state = {
