@@ -135,7 +135,11 @@ export async function measureSizes(root) {
       eagerParts[part] = eager;
       if (lazy) lazyParts[`${part}, on demand`] = lazy;
     }
-    out.ours = { parts: eagerParts, total: Object.values(eagerParts).reduce((s, p) => s + p.brotli, 0) };
+    out["ours-per-entry"] = {
+      parts: eagerParts,
+      total: Object.values(eagerParts).reduce((s, p) => s + p.brotli, 0),
+      note: "each entry bundled alone: the shared code counted twice",
+    };
     if (Object.keys(lazyParts).length) {
       out["ours-lazy"] = {
         parts: lazyParts,
@@ -144,17 +148,18 @@ export async function measureSizes(root) {
       };
     }
   } catch (e) {
-    out.ours = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
+    out["ours-per-entry"] = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
   }
   try {
     const parts = await bundleShared(root, ["bridge-js/src/main.js", "bridge-js/src/worker.js"]);
-    out["ours-shared"] = {
+    // As bridge-js/dist ships them (xtask build): the row the target is judged on.
+    out.ours = {
       parts,
       total: Object.values(parts).reduce((s, p) => s + p.brotli, 0),
-      note: "one build of both entries: the page and its worker load the shared chunk once",
+      note: "as bridge-js/dist ships them: the page and its worker load the shared chunk once",
     };
   } catch (e) {
-    out["ours-shared"] = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
+    out.ours = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
   }
   if (Object.keys(wasm).length) {
     // Counted with the JS only when the bundled JS names the wasm file.
