@@ -13,7 +13,6 @@
 
 import { encodeMessage, encodeMessageView, decodeMessage, transferRecord } from "./wire.js";
 import { restoreMarks, detach } from "./transfer.js";
-import { SpinPolicy } from "./spin.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy } from "./proxy.js";
@@ -236,7 +235,6 @@ export class Endpoint {
     this.pollFor = 0;
     // How long the event-loop side polls for the next request after serving one.
     this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
-    this.pollSpin = new SpinPolicy(); // that poll, full only while it pays (spin.js)
     this.releaseTimer = null;
     this._onWake = () => {
       this.waiting = false;
@@ -958,7 +956,6 @@ export class Endpoint {
     const start = now();
     const tx = this.tx;
     let spinUntil = 0;
-    let pollMs = 0;
     let served = false;
     for (;;) {
       let msg;
@@ -985,27 +982,15 @@ export class Endpoint {
           // a waitAsync wake-up costs tens of them.
           if (!served) break;
           const t = now();
-          if (spinUntil === 0) {
-            // Main only: a worker's event loop polls its full spin, since
-            // main's next awaited call (m2w) comes after a waitAsync wake
-            // that often outlasts it, and short polls then cost a wake-up
-            // on each side (measured: 51 -> 79 us a call).
-            pollMs = this.side === "main" ? this.pollSpin.length(this.spinMs, this.spinMs / 25) : this.spinMs;
-            spinUntil = t + pollMs;
-          } else if (t >= spinUntil) {
-            this.pollSpin.record(pollMs, this.spinMs, false);
-            break;
-          }
+          if (spinUntil === 0) spinUntil = t + this.spinMs;
+          else if (t >= spinUntil) break;
           if (t - start > DRAIN_BUDGET_MS) {
             this.schedulePump();
             return;
           }
           continue;
         }
-        if (spinUntil !== 0) {
-          this.pollSpin.record(pollMs, this.spinMs, true);
-          spinUntil = 0;
-        }
+        spinUntil = 0;
         if (this.pollFor !== 0 && bytes.length > tx.capacity) this.pollFor--;
         try {
           msg = this.decodeIncoming(bytes);

@@ -16,8 +16,6 @@ const FIRST = 1, LAST = 2, ABORT = 4;
 const DEFAULT_MAX_MESSAGE = 64 << 20;
 const MAX_MSG_LEN = 0x7fffffff; // MSG_LEN is an i32 slot
 
-import { SpinPolicy } from "./spin.js";
-
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 const pause = typeof Atomics.pause === "function" ? Atomics.pause : null;
 
@@ -63,9 +61,6 @@ export class Mailbox {
    */
   static spinMicros = 50;
 
-  /** The spin while full spins do not pay (spin.js decides). */
-  static shortSpinMicros = 2;
-
   /**
    * Waits park in slices of this many ms and re-check, so a wake-up that
    * races a close() costs at most one slice; close() itself wakes at once.
@@ -101,7 +96,6 @@ export class Mailbox {
     this.partialPos = 0;
     this.discarding = false; // skipping a too-large message up to LAST
     this.rbuf = new Uint8Array(256); // reused by the *View receives
-    this.spin = new SpinPolicy(); // how long blocking waits spin
   }
 
   get closed() {
@@ -258,19 +252,13 @@ export class Mailbox {
   waitChange(slot, seen, deadline) {
     const hdr = this.hdr;
     // Poll in bursts, reading the clock between bursts only.
-    const full = Mailbox.spinMicros;
-    const spinUs = this.spin.length(full, Mailbox.shortSpinMicros);
-    const spinEnd = performance.now() + spinUs / 1000;
+    const spinEnd = performance.now() + Mailbox.spinMicros / 1000;
     do {
       for (let i = 0; i < 64; i++) {
-        if (Atomics.load(hdr, slot) !== seen) {
-          this.spin.record(spinUs, full, true);
-          return true;
-        }
+        if (Atomics.load(hdr, slot) !== seen) return true;
         if (pause !== null) pause(i);
       }
     } while (performance.now() < spinEnd);
-    this.spin.record(spinUs, full, false);
     for (;;) {
       if (Atomics.load(hdr, CLOSED) !== 0) return false;
       let slice = Mailbox.waitSliceMs;
