@@ -1,5 +1,5 @@
 // worker-bridge (this project), main side.
-import { BridgeWorker } from "/bridge-js/dist/main.js";
+import { BridgeWorker } from "/bridge-js/src/main.js";
 
 export function start(url, api, options = {}) {
   const w = new BridgeWorker(url, { type: "module", ...options });

@@ -1,6 +1,6 @@
 // worker-bridge (this project), worker side. A static import: bridge-js
 // installs its start-up message listener while the module evaluates.
-import { bridge } from "/bridge-js/dist/worker.js";
+import { bridge } from "/bridge-js/src/worker.js";
 import { boot, domWithWindow } from "../common.worker.js";
 
 boot(async () => {
