@@ -265,14 +265,26 @@ fn bundle() -> Result {
     // chunk of its own, loaded by import() only when it is used. One level
     // of imports only: each import level costs a request round trip at
     // worker start-up.
-    let core: Vec<&str> = entries.iter().copied().filter(|e| !e.contains("python")).collect();
+    let core: Vec<&str> = entries
+        .iter()
+        .copied()
+        .filter(|e| !e.contains("python"))
+        .collect();
     run(esbuild_split(&esbuild, &core, &[]))?;
     // The Python layer in a second build that imports ./main.js and
     // ./worker.js from beside it, so a page using both BridgeWorker and
     // PyWorker has one copy of each module (one deadlock tracker).
-    let python: Vec<&str> = entries.iter().copied().filter(|e| e.contains("python")).collect();
+    let python: Vec<&str> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.contains("python"))
+        .collect();
     if !python.is_empty() {
-        run(esbuild_split(&esbuild, &python, &["./main.js", "./worker.js"]))?;
+        run(esbuild_split(
+            &esbuild,
+            &python,
+            &["./main.js", "./worker.js"],
+        ))?;
     }
     // The wasm-bindgen glue loads `bridge_wasm_bg.wasm` relative to
     // import.meta.url, so a bundle that uses it needs it beside it.
@@ -386,7 +398,11 @@ fn sizes() -> Result {
     for f in &files {
         let raw = f.metadata().map(|m| m.len()).unwrap_or(0);
         let br = brotli_size(f).unwrap_or(0);
-        let file = f.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let file = f
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let note = if eager.contains(&file) {
             shipped_raw += raw;
             shipped_br += br;
@@ -397,7 +413,12 @@ fn sizes() -> Result {
         } else {
             ""
         };
-        println!("  {:<40} {:>12} {:>12}{note}", format!("{DIST}/{file}"), kib(raw), kib(br));
+        println!(
+            "  {:<40} {:>12} {:>12}{note}",
+            format!("{DIST}/{file}"),
+            kib(raw),
+            kib(br)
+        );
         raw_total += raw;
         br_total += br;
     }
