@@ -16,8 +16,9 @@
 // `?threads=n` in this script's URL sets the pool size (`?channels=m`
 // allocates m channels instead of n, for the test of too few).
 
+import { serveRustWorker } from "/bridge-js/src/rust-serve.js";
+
 const TAG = "worker-bridge";
-const HEADER_BYTES = 32; // docs/protocol.md §4
 const PKG = new URL("../.build/mandelbrot/", import.meta.url);
 // Bytes per mailbox frame of a pool thread's channel (a row of counts is a
 // few hundred bytes; bigger messages go in several frames).
@@ -50,19 +51,9 @@ async function start(init) {
   self.postMessage({ [TAG]: "ready", waitAsync: true });
 
   // Serve the page's calls (render, allAtOnce, ...) as they arrive.
-  const i32 = new Int32Array(init.sab);
-  const written = (HEADER_BYTES + init.capacity) / 4; // to_worker WRITTEN slot
-  for (;;) {
-    const seen = Atomics.load(i32, written);
-    try {
-      wasm.servePending();
-    } catch (e) {
-      if (!/closed/.test(String(e && e.message))) console.error("mandelbrot worker:", e);
-      return;
-    }
-    const w = Atomics.waitAsync(i32, written, seen);
-    if (w.async) await w.value;
-  }
+  await serveRustWorker(() => wasm.servePending(), init.sab, init.capacity, {
+    onError: (e) => console.error("mandelbrot worker:", e),
+  });
 }
 
 self.addEventListener("message", (e) => {
