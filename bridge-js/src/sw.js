@@ -37,6 +37,18 @@ const KEEP_ALIVE_MS = 60_000;
 /** How often (at most) the session table is swept for pages that are gone. */
 const SWEEP_MS = 10_000;
 
+// Bounds (docs/service-worker.md "Limits"). Anything of the origin can post
+// to the service worker or fetch the wait URL, so every table it keeps is
+// bounded; past a bound the oldest entry goes, never the newest request.
+/** Waits held for tokens nobody announced yet, over all tokens. */
+export const MAX_UNKNOWN_WAITS = 64;
+/** Sessions (page loads) one page (client) may hold at once; a page has one. */
+export const MAX_SESSIONS_PER_PAGE = 4;
+/** Sessions over all pages of the origin. */
+export const MAX_SESSIONS = 256;
+/** Worker channels of one session (live workers plus recently closed ones). */
+export const MAX_CHANNELS = 256;
+
 const ID_RE = /^[0-9a-f]{16,64}$/;
 
 function answer(status, body, extra) {
@@ -59,27 +71,61 @@ function u32pair(a, b) {
  * (by client id) still exists.
  */
 export class BridgeServiceWorkerState {
-  constructor({ clientAlive = null, parkMs = PARK_MS, unknownHoldMs = UNKNOWN_HOLD_MS, keepAliveMs = KEEP_ALIVE_MS } = {}) {
+  constructor({
+    clientAlive = null, parkMs = PARK_MS, unknownHoldMs = UNKNOWN_HOLD_MS, keepAliveMs = KEEP_ALIVE_MS,
+    maxUnknownWaits = MAX_UNKNOWN_WAITS, maxSessionsPerPage = MAX_SESSIONS_PER_PAGE,
+    maxSessions = MAX_SESSIONS, maxChannels = MAX_CHANNELS,
+  } = {}) {
     this.clientAlive = clientAlive;
+    this.maxUnknownWaits = maxUnknownWaits;
+    this.maxSessionsPerPage = maxSessionsPerPage;
+    this.maxSessions = maxSessions;
+    this.maxChannels = maxChannels;
     this.keepAliveMs = keepAliveMs;
     this.parkMs = parkMs;
     this.unknownHoldMs = unknownHoldMs;
     // token -> { clientId, channels: Map<channel, chan> }
     this.sessions = new Map();
-    // token -> [resolve] : waits held for a token not announced yet
+    // token -> Set<wake> : waits held for a token not announced yet
     this.unknownWaits = new Map();
+    this.unknownWaitCount = 0;
     this.lastSweep = 0;
+    this.sweeping = null;
   }
 
+  // Map order is insertion order: a session or channel used again is moved to
+  // the end, so the first entry is always the least recently used one.
   session(token, clientId) {
     let s = this.sessions.get(token);
     if (s === undefined) {
       s = { clientId, channels: new Map() };
       this.sessions.set(token, s);
-    } else if (clientId != null) {
-      s.clientId = clientId;
+      this.boundSessions(token, s);
+      // A new page load: the page it replaced (a reload) is usually gone now,
+      // so look at once instead of at the next periodic sweep.
+      this.sweepSoon();
+    } else {
+      this.sessions.delete(token);
+      this.sessions.set(token, s);
+      if (clientId != null) s.clientId = clientId;
     }
     return s;
+  }
+
+  boundSessions(token, s) {
+    if (s.clientId != null) {
+      const mine = [];
+      for (const [t, o] of this.sessions) if (o.clientId === s.clientId && t !== token) mine.push(t);
+      while (mine.length >= this.maxSessionsPerPage) {
+        this.dropSession(mine.shift(), `the page opened more than ${this.maxSessionsPerPage} bridge sessions; ` +
+          "the oldest was dropped (each page load needs one)");
+      }
+    }
+    while (this.sessions.size > this.maxSessions) {
+      const oldest = this.sessions.keys().next().value;
+      this.dropSession(oldest, `more than ${this.maxSessions} bridge sessions were open in this origin; ` +
+        "the least recently used one was dropped");
+    }
   }
 
   channel(s, channel) {
@@ -88,15 +134,42 @@ export class BridgeServiceWorkerState {
       // queue: [{ n, bytes, delivered }], top: the highest n the page sent
       c = { queue: [], top: 0, waiter: null, closed: null };
       s.channels.set(channel, c);
+      if (s.channels.size > this.maxChannels) this.evictChannel(s);
+    } else {
+      s.channels.delete(channel);
+      s.channels.set(channel, c);
     }
     return c;
   }
 
+  // Closed channels go first (kept only so their worker's next wait learns
+  // why), then the least recently used live one.
+  evictChannel(s) {
+    let victim;
+    for (const [id, c] of s.channels) {
+      if (c.closed !== null) {
+        victim = id;
+        break;
+      }
+    }
+    victim ??= s.channels.keys().next().value;
+    const c = s.channels.get(victim);
+    s.channels.delete(victim);
+    this.closeChannel(c, `more than ${this.maxChannels} workers used this page's bridge session; ` +
+      "this one was the least recently used and was dropped");
+  }
+
+  closeChannel(c, reason) {
+    c.closed = reason;
+    for (const e of c.queue) e.delivered?.();
+    c.queue.length = 0;
+    this.wake(c);
+  }
+
   wakeUnknown(token) {
-    const list = this.unknownWaits.get(token);
-    if (list === undefined) return;
-    this.unknownWaits.delete(token);
-    for (const wake of list) wake();
+    const set = this.unknownWaits.get(token);
+    if (set === undefined) return;
+    for (const wake of set) wake();
   }
 
   /**
@@ -137,12 +210,9 @@ export class BridgeServiceWorkerState {
         break;
       }
       case "close":
-        c.closed = typeof data.reason === "string" && data.reason !== ""
+        this.closeChannel(c, typeof data.reason === "string" && data.reason !== ""
           ? data.reason
-          : "the page closed this worker's channel (BridgeWorker.terminate())";
-        for (const e of c.queue) e.delivered?.();
-        c.queue.length = 0;
-        this.wake(c);
+          : "the page closed this worker's channel (BridgeWorker.terminate())");
         break;
       default:
         return null;
@@ -156,20 +226,20 @@ export class BridgeServiceWorkerState {
     const s = this.sessions.get(token);
     if (s === undefined) return;
     this.sessions.delete(token);
-    for (const c of s.channels.values()) {
-      c.closed = reason;
-      for (const e of c.queue) e.delivered?.();
-      c.queue.length = 0;
-      this.wake(c);
-    }
+    for (const c of s.channels.values()) this.closeChannel(c, reason);
   }
 
   maybeSweep() {
     if (this.clientAlive === null) return;
-    const t = Date.now();
-    if (t - this.lastSweep < SWEEP_MS) return;
-    this.lastSweep = t;
-    this.sweep();
+    if (Date.now() - this.lastSweep < SWEEP_MS) return;
+    this.sweepSoon();
+  }
+
+  /** Sweeps now unless a sweep is running (then that one's result stands). */
+  sweepSoon() {
+    if (this.clientAlive === null || this.sweeping !== null) return;
+    this.lastSweep = Date.now();
+    this.sweeping = this.sweep().finally(() => { this.sweeping = null; });
   }
 
   /** Drops the sessions of pages that no longer exist. */
@@ -225,6 +295,8 @@ export class BridgeServiceWorkerState {
     if (url.origin !== origin || !url.pathname.endsWith("/" + WAIT_PATH)) return null;
     // Never answer a navigation: a page opened at this URL gets the network.
     if (request.mode === "navigate") return null;
+    // A wait is a GET (docs/service-worker.md); anything else is not ours.
+    if (request.method !== "GET") return null;
     const q = url.searchParams;
     const token = q.get("token");
     const channel = q.get("channel");
@@ -244,12 +316,24 @@ export class BridgeServiceWorkerState {
         return answer(409, "worker-bridge: this service worker does not know the session token (no live page announced it; " +
           "the service worker may have been restarted or updated, or the page is gone)");
       }
+      if (this.unknownWaitCount >= this.maxUnknownWaits) {
+        return answer(409, `worker-bridge: this service worker does not know the session token, and ${this.maxUnknownWaits} ` +
+          "waits for unannounced sessions are held already (reload the page)");
+      }
       // Just restarted or updated: the page re-announces when the worker asks.
+      // Held at most unknownHoldMs; the entry goes when the hold ends, however.
       await new Promise((resolve) => {
-        let list = this.unknownWaits.get(token);
-        if (list === undefined) this.unknownWaits.set(token, (list = []));
-        const t = setTimeout(resolve, this.unknownHoldMs);
-        list.push(() => { clearTimeout(t); resolve(); });
+        let set = this.unknownWaits.get(token);
+        if (set === undefined) this.unknownWaits.set(token, (set = new Set()));
+        this.unknownWaitCount++;
+        const done = () => {
+          clearTimeout(t);
+          if (set.delete(done)) this.unknownWaitCount--;
+          if (set.size === 0 && this.unknownWaits.get(token) === set) this.unknownWaits.delete(token);
+          resolve();
+        };
+        const t = setTimeout(done, this.unknownHoldMs);
+        set.add(done);
       });
       return this.wait(token, channel, after, waitMs, false);
     }

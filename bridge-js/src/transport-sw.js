@@ -49,7 +49,17 @@ function randomHex(bytes) {
 let sessionToken = null;
 /** The page's per-session token (random, 128 bits). */
 export function pageToken() {
-  if (sessionToken === null) sessionToken = randomHex(16);
+  if (sessionToken === null) {
+    sessionToken = randomHex(16);
+    // The page is going away for good (not into the back/forward cache): let
+    // the service worker drop the session now rather than at its next sweep.
+    addEventListener("pagehide", (e) => {
+      if (e.persisted) return;
+      try {
+        navigator.serviceWorker.controller?.postMessage({ [SW_TAG]: "bye", token: sessionToken });
+      } catch { /* no service worker to tell */ }
+    });
+  }
   return sessionToken;
 }
 
