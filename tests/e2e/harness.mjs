@@ -36,11 +36,14 @@ export const CHROMIUM_ARGS = [
   "--js-flags=--expose-gc",
 ];
 export const CSP = "script-src 'self' 'wasm-unsafe-eval'";
+/** No wasm at all: whatever the package loads must work without compiling wasm. */
+export const STRICT_CSP = "script-src 'self'";
 
 const VARIANTS = {
   isolated: { isolated: true },
   plain: { isolated: false },
   csp: { isolated: true, csp: CSP },
+  strict: { isolated: true, csp: STRICT_CSP },
 };
 
 export async function launchBrowser() {

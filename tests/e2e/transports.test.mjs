@@ -2,13 +2,13 @@
 // worker -> "async" with a clear error; a strict Content-Security-Policy.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { e2e, workerResult, assertClean, CSP, E2E_TRANSPORT } from "./harness.mjs";
+import { e2e, workerResult, assertClean, CSP, STRICT_CSP, E2E_TRANSPORT } from "./harness.mjs";
 
 // WB_E2E_TRANSPORT=service-worker: the "isolated" server runs without COOP/COEP
 // and the page passes the serviceWorker option (see harness.mjs).
 const SW_RUN = E2E_TRANSPORT === "service-worker";
 
-const h = e2e({ servers: ["isolated", "plain", "csp"] });
+const h = e2e({ servers: ["isolated", "plain", "csp", "strict"] });
 
 test("a cross-origin isolated page uses the atomics transport", async (t) => {
   const r = await h.run(t, { worker: "transport.js", case: "describe" });
@@ -40,17 +40,23 @@ test("without COOP/COEP and without a service worker: async transport and a clea
   assertClean(r);
 });
 
-test("the bridge works under Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'", async (t) => {
-  const r = await h.run(t, { worker: "proxy.js", case: "csp", server: "csp" });
-  assert.equal(r.response.headers()["content-security-policy"], CSP);
-  assert.deepEqual(workerResult(r), {
-    transport: SW_RUN ? "service-worker" : "atomics",
-    native: !SW_RUN,
-    title: "worker-bridge e2e",
-    paragraph: "written under CSP",
-    parseInt: 17,
-    syncCallResult: 2,
+// Both policies forbid eval; the strict one forbids compiling wasm too, so
+// whatever the package loads (a wasm core, its wasm2js twin) must work there.
+for (const [server, policy] of [["csp", CSP], ["strict", STRICT_CSP]]) {
+  test(`the bridge works under Content-Security-Policy: ${policy}`, async (t) => {
+    const r = await h.run(t, { worker: "proxy.js", case: "csp", server });
+    assert.equal(r.response.headers()["content-security-policy"], policy);
+    assert.deepEqual(workerResult(r), {
+      transport: SW_RUN ? "service-worker" : "atomics",
+      native: !SW_RUN,
+      title: "worker-bridge e2e",
+      paragraph: "written under CSP",
+      parseInt: 17,
+      syncCallResult: 2,
+      // The policy is in force in the worker: no eval, and no wasm under the strict one.
+      refused: { eval: true, wasm: server === "strict" },
+    });
+    assert.equal(await r.page.locator("#csp-paragraph").textContent(), "written under CSP");
+    assertClean(r); // the page's securitypolicyviolation events: none
   });
-  assert.equal(await r.page.locator("#csp-paragraph").textContent(), "written under CSP");
-  assertClean(r); // includes: no securitypolicyviolation events
-});
+}

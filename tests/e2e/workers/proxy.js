@@ -155,7 +155,7 @@ runCases({
     };
   },
 
-  // The same small workload, for the page served with a strict CSP.
+  // The same small workload, for the pages served with a strict CSP.
   csp({ window, transport, native, sync }) {
     const doc = window.document;
     const p = doc.createElement("p");
@@ -170,6 +170,27 @@ runCases({
       parseInt: window.parseInt("17", 10),
       // pages/run.js: sync.log returns how many parts it logged
       syncCallResult: sync.log("hello", "from a CSP worker"),
+      // The policy is in force here too (after the bridge's work, so a
+      // refusal cannot hide a failure of it): eval is refused, and wasm is
+      // refused under `script-src 'self'`.
+      refused: refusedByPolicy(),
     };
   },
 });
+
+function refusedByPolicy() {
+  const tries = {
+    eval: () => (0, eval)("1"),
+    wasm: () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])),
+  };
+  const out = {};
+  for (const [k, f] of Object.entries(tries)) {
+    try {
+      f();
+      out[k] = false;
+    } catch {
+      out[k] = true;
+    }
+  }
+  return out;
+}
