@@ -615,7 +615,7 @@ export class Endpoint {
     }
     const ms = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
     return new Promise((resolve, reject) => {
-      const p = { resolve, reject, timer: null };
+      const p = { resolve, reject, timer: null, check: null };
       this.pending.set(seq, p);
       if (ms > 0) {
         p.timer = setTimeout(() => {
@@ -635,6 +635,7 @@ export class Endpoint {
         reject(e);
         return;
       }
+      if (wid !== 0 && nestedIn === 0) this.armCycleCheck(seq, p);
       if (this.spinMs > 0) {
         this.spinSeq = seq;
         if (!this.replySpinQueued) {
@@ -643,6 +644,28 @@ export class Endpoint {
         }
       }
     });
+  }
+
+  // A call queued behind a blocked strict worker's call may close a wait
+  // cycle that main cannot see at once (calls made after a handler awaited
+  // a timer have no known context): look again a while later, and refuse it
+  // if the cycle still stands (deadlock.js, docs/deadlocks.md).
+  armCycleCheck(seq, p) {
+    if (!waitFor.mayCycle(this.wid)) return;
+    p.check = setTimeout(() => {
+      p.check = null;
+      if (this.pending.get(seq) !== p) return;
+      const e = waitFor.suspectedCycle(this.wid, seq);
+      if (e === null) {
+        this.armCycleCheck(seq, p);
+        return;
+      }
+      this.pending.delete(seq);
+      waitFor.callFinished(this.wid, seq);
+      if (p.timer !== null) clearTimeout(p.timer);
+      this.sendCancel(seq);
+      p.reject(e);
+    }, waitFor.SUSPECT_CHECK_MS);
   }
 
   // Once the caller's synchronous code is done, poll briefly for the reply:
@@ -679,6 +702,7 @@ export class Endpoint {
     if (p === undefined) return; // late reply after a time-out: dropped
     this.pending.delete(msg.seq);
     if (p.timer !== null) clearTimeout(p.timer);
+    if (p.check !== null) clearTimeout(p.check);
     const ctx = this.wid !== 0 ? waitFor.callFinished(this.wid, msg.seq) : null;
     if (ctx !== null) {
       // Carry the caller's context across its `await` of this call: the
@@ -1088,6 +1112,7 @@ export class Endpoint {
     this.closed = err;
     for (const p of this.pending.values()) {
       if (p.timer !== null) clearTimeout(p.timer);
+      if (p.check) clearTimeout(p.check);
       p.reject(err);
     }
     this.pending.clear();
