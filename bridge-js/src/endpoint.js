@@ -11,7 +11,7 @@
 //   close()
 // A push transport (postMessage) hands incoming bytes to `endpoint.receive`.
 
-import { encodeMessage, encodeMessageView, decodeMessage, transferRecord } from "./wire.js";
+import { encodeMessage, encodeMessageView, decodeMessage, transferRecord, WireError } from "./wire.js";
 import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
@@ -38,6 +38,8 @@ const DRAIN_BUDGET_MS = 8;
 export const DEFAULT_SPIN_MS = 0.05;
 // Releases with nothing to ride on go alone after this much quiet.
 const RELEASE_IDLE_MS = 25;
+// maxMessage when the endpoint is not told (MSG_LEN is an i32: docs/protocol.md §4).
+const MAX_MESSAGE_BYTES = 0x7fffffff;
 // A worker may get a call before its code assigned `sync.name`: wait this long.
 const PARK_MS = 10_000;
 
@@ -178,9 +180,12 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES }) {
     this.side = side;
     this.tx = transport;
+    // The largest message: the encoder stops there, before the work when it
+    // can tell (a sparse array's length, see wire.js), not only the mailbox.
+    this.maxMessage = maxMessage;
     this.timeout = timeout > 0 ? timeout : 0;
     this.reentrant = reentrant;
     // A per-call time-out set by withTimeout() while its callback runs (-1: none).
@@ -287,9 +292,11 @@ export class Endpoint {
     xo.move = this.canMove(msg);
     refs.beginEncode();
     try {
-      return this.encodeFn(msg, refs, xo);
+      return this.encodeFn(msg, refs, xo, this.maxMessage);
     } catch (e) {
       refs.rollbackEncode();
+      // Over maxMessage: the same error class as the mailbox's refusal.
+      if (e instanceof WireError && e.tooLarge === true) throw new BridgeError(e.message, { cause: e });
       throw e;
     }
   }

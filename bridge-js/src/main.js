@@ -121,6 +121,7 @@ export class BridgeWorker {
       spinMs: spin,
       maxNesting,
       name,
+      maxMessage,
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),

@@ -111,6 +111,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     timeout: init.timeout,
     reentrant: init.reentrant,
     spinMs: init.spin,
+    maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
     globalObj: globalThis,
     ringBell: init.doorbell === true ? (poll) => port.postMessage(poll ? BELL_POLL : BELL) : null,
     onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
