@@ -13,17 +13,28 @@
 // `await` of a bridge call: when a main->worker call made in context C
 // settles, C is current again for exactly the microtask that `await` resumes
 // in (so `await w1.sync.a(); await w2.sync.b();` in a handler keeps it).
-// It is lost after awaiting anything else (a timer, fetch, Promise.all);
-// a call made then has no context, which only means strict mode cannot see
-// a cycle through it (the call's time-out ends the wait). Re-entrant
-// workers (the default) never need the context.
+// It is lost after awaiting anything else (a timer, fetch, Promise.all).
+// A call made then is assumed to be awaited by every call main was serving
+// for the other workers when it was made (its candidates). Assumed edges
+// never refuse a call at once: `suspectedCycle` checks a call to a blocked
+// strict worker again later (the endpoint does, SUSPECT_CHECK_MS after
+// sending it) and refuses it if a cycle through them still stands (the Rust
+// module doc has the rule and its price). Re-entrant workers (the default)
+// never need the context.
 //
-// Edges: a served call waits for the outgoing calls made in its context; an
+// Edges: a served call waits for the outgoing calls made in its context (or
+// of which it is a candidate); an
 // outgoing call delivered directly waits for every call its worker is
 // blocked in; one nested into the worker's call s waits only for the calls
 // the worker made above s.
 
 import { DeadlockError } from "./errors.js";
+
+/**
+ * How long after sending a call to a blocked strict worker main checks it
+ * again for a wait cycle through calls of unknown context (suspectedCycle).
+ */
+export const SUSPECT_CHECK_MS = 1000;
 
 /** How many nested requests may be in progress in one worker at once. */
 export const DEFAULT_MAX_NESTING = 64;
@@ -99,18 +110,30 @@ function waitedBy(w, call) {
   return i === -1 ? w.blocked : w.blocked.slice(i + 1);
 }
 
-function reaches(node, goal, visited, path) {
+// Whether the handler of served call `node` awaits `call` (or, with
+// `assumed`, may await it).
+function awaitedBy(call, node, assumed) {
+  const c = call.context;
+  if (c !== null) return c.worker === node.worker && c.seq === node.seq;
+  return assumed && call.candidates.some((k) => k.worker === node.worker && k.seq === node.seq);
+}
+
+// With no known context: every call main serves for a worker other than `target`.
+function candidates(target) {
+  return serving().filter((c) => c.worker !== target).map(({ worker, seq }) => ({ worker, seq }));
+}
+
+function reaches(node, goal, visited, path, assumed) {
   if (node.worker === goal.worker && node.seq === goal.seq) return true;
   const key = `${node.worker}:${node.seq}`;
   if (visited.has(key)) return false;
   visited.add(key);
   for (const [nextId, next] of workers) {
     for (const call of next.outgoing.values()) {
-      const c = call.context;
-      if (c === null || c.worker !== node.worker || c.seq !== node.seq) continue;
+      if (!awaitedBy(call, node, assumed)) continue;
       for (const b of waitedBy(next, call)) {
         path.push({ worker: node.worker, blocked: labelOf(node), awaits: call.label, next: nextId });
-        if (reaches({ worker: nextId, seq: b.seq }, goal, visited, path)) return true;
+        if (reaches({ worker: nextId, seq: b.seq }, goal, visited, path, assumed)) return true;
         path.pop();
       }
     }
@@ -143,6 +166,7 @@ export function callWorker(id, seq, label, context = current) {
   const w = workers.get(id);
   if (w === undefined) return 0;
   if (context !== null && !isServing(context)) context = null;
+  const cands = context === null ? candidates(id) : [];
   let nestedInto = 0;
   const innermost = w.blocked.length === 0 ? null : w.blocked[w.blocked.length - 1];
   if (innermost !== null) {
@@ -153,26 +177,57 @@ export function callWorker(id, seq, label, context = current) {
       }
       nestedInto = innermost.seq;
     } else if (context !== null) {
-      const visited = new Set();
-      for (const start of w.blocked) {
-        const path = [];
-        if (!reaches({ worker: id, seq: start.seq }, context, visited, path)) continue;
-        if (path.length === 0) {
-          throw new DeadlockError(`${headline(label, start.label)} (the worker was created with reentrant: false, ` +
-            "so it cannot serve a call before its own call returns, and that call's handler awaits this one; " +
-            "create it with reentrant: true, or do not await worker calls in this handler)");
-        }
-        path.push({ worker: context.worker, blocked: labelOf(context), awaits: label, next: id });
-        const links = path.map((l, i) => `${i === 0 ? " " : ", and "}${nameOf(l.worker)} is blocked in ${l.blocked}, ` +
-          `whose handler awaits ${text(l.awaits)} on ${nameOf(l.next)}`).join("");
-        throw new DeadlockError(`${headline(label, start.label)} (a wait cycle through several workers:${links}; ` +
-          "a worker created with reentrant: false cannot serve calls while it is blocked: " +
-          "make the workers re-entrant or break the cycle)");
-      }
+      const e = findCycle(id, w, label, context, false);
+      if (e !== null) throw e;
     }
   }
-  w.outgoing.set(seq, { label, context, nestedInto });
+  w.outgoing.set(seq, { label, context, candidates: cands, nestedInto });
   return nestedInto;
+}
+
+// The DeadlockError if a call of worker `id` waits (through the edges) for
+// served call `context`, whose handler awaits the new call; else null.
+function findCycle(id, w, label, context, assumed) {
+  const visited = new Set();
+  for (const start of w.blocked) {
+    const path = [];
+    if (!reaches({ worker: id, seq: start.seq }, context, visited, path, assumed)) continue;
+    if (path.length === 0) {
+      return new DeadlockError(`${headline(label, start.label)} (the worker was created with reentrant: false, ` +
+        "so it cannot serve a call before its own call returns, and that call's handler awaits this one; " +
+        "create it with reentrant: true, or do not await worker calls in this handler)");
+    }
+    path.push({ worker: context.worker, blocked: labelOf(context), awaits: label, next: id });
+    const links = path.map((l, i) => `${i === 0 ? " " : ", and "}${nameOf(l.worker)} is blocked in ${l.blocked}, ` +
+      `whose handler awaits ${text(l.awaits)} on ${nameOf(l.next)}`).join("");
+    return new DeadlockError(`${headline(label, start.label)} (a wait cycle through several workers:${links}; ` +
+      "a worker created with reentrant: false cannot serve calls while it is blocked: " +
+      "make the workers re-entrant or break the cycle)");
+  }
+  return null;
+}
+
+/** True when a direct call to worker `id` should be checked again later (suspectedCycle). */
+export function mayCycle(id) {
+  const w = workers.get(id);
+  return w !== undefined && !w.reentrant && w.blocked.length !== 0;
+}
+
+/**
+ * Main's outstanding call `seq` to worker `id` checked again, counting the
+ * assumed edges: the DeadlockError to refuse it with if it waits in a cycle
+ * now, else null. Does not forget the call (callFinished does).
+ */
+export function suspectedCycle(id, seq) {
+  const w = workers.get(id);
+  if (w === undefined || w.reentrant) return null;
+  const call = w.outgoing.get(seq);
+  if (call === undefined || call.nestedInto !== 0) return null;
+  for (const goal of call.context !== null ? [call.context] : call.candidates) {
+    const e = findCycle(id, w, call.label, goal, true);
+    if (e !== null) return e;
+  }
+  return null;
 }
 
 /** The reply to main's call `seq` arrived, or it was given up. Returns its context. */

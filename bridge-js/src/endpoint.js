@@ -11,7 +11,7 @@
 //   close()
 // A push transport (postMessage) hands incoming bytes to `endpoint.receive`.
 
-import { encodeMessage, encodeMessageView, decodeMessage, transferRecord } from "./wire.js";
+import { encodeMessage, encodeMessageView, decodeMessage, transferRecord, WireError } from "./wire.js";
 import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
@@ -38,6 +38,8 @@ const DRAIN_BUDGET_MS = 8;
 export const DEFAULT_SPIN_MS = 0.05;
 // Releases with nothing to ride on go alone after this much quiet.
 const RELEASE_IDLE_MS = 25;
+// maxMessage when the endpoint is not told (MSG_LEN is an i32: docs/protocol.md §4).
+const MAX_MESSAGE_BYTES = 0x7fffffff;
 // A worker may get a call before its code assigned `sync.name`: wait this long.
 const PARK_MS = 10_000;
 
@@ -178,9 +180,12 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES }) {
     this.side = side;
     this.tx = transport;
+    // The largest message: the encoder stops there, before the work when it
+    // can tell (a sparse array's length, see wire.js), not only the mailbox.
+    this.maxMessage = maxMessage;
     this.timeout = timeout > 0 ? timeout : 0;
     this.reentrant = reentrant;
     // A per-call time-out set by withTimeout() while its callback runs (-1: none).
@@ -287,9 +292,11 @@ export class Endpoint {
     xo.move = this.canMove(msg);
     refs.beginEncode();
     try {
-      return this.encodeFn(msg, refs, xo);
+      return this.encodeFn(msg, refs, xo, this.maxMessage);
     } catch (e) {
       refs.rollbackEncode();
+      // Over maxMessage: the same error class as the mailbox's refusal.
+      if (e instanceof WireError && e.tooLarge === true) throw new BridgeError(e.message, { cause: e });
       throw e;
     }
   }
@@ -615,7 +622,7 @@ export class Endpoint {
     }
     const ms = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
     return new Promise((resolve, reject) => {
-      const p = { resolve, reject, timer: null };
+      const p = { resolve, reject, timer: null, check: null };
       this.pending.set(seq, p);
       if (ms > 0) {
         p.timer = setTimeout(() => {
@@ -635,6 +642,7 @@ export class Endpoint {
         reject(e);
         return;
       }
+      if (wid !== 0 && nestedIn === 0) this.armCycleCheck(seq, p);
       if (this.spinMs > 0) {
         this.spinSeq = seq;
         if (!this.replySpinQueued) {
@@ -643,6 +651,28 @@ export class Endpoint {
         }
       }
     });
+  }
+
+  // A call queued behind a blocked strict worker's call may close a wait
+  // cycle that main cannot see at once (calls made after a handler awaited
+  // a timer have no known context): look again a while later, and refuse it
+  // if the cycle still stands (deadlock.js, docs/deadlocks.md).
+  armCycleCheck(seq, p) {
+    if (!waitFor.mayCycle(this.wid)) return;
+    p.check = setTimeout(() => {
+      p.check = null;
+      if (this.pending.get(seq) !== p) return;
+      const e = waitFor.suspectedCycle(this.wid, seq);
+      if (e === null) {
+        this.armCycleCheck(seq, p);
+        return;
+      }
+      this.pending.delete(seq);
+      waitFor.callFinished(this.wid, seq);
+      if (p.timer !== null) clearTimeout(p.timer);
+      this.sendCancel(seq);
+      p.reject(e);
+    }, waitFor.SUSPECT_CHECK_MS);
   }
 
   // Once the caller's synchronous code is done, poll briefly for the reply:
@@ -679,6 +709,7 @@ export class Endpoint {
     if (p === undefined) return; // late reply after a time-out: dropped
     this.pending.delete(msg.seq);
     if (p.timer !== null) clearTimeout(p.timer);
+    if (p.check !== null) clearTimeout(p.check);
     const ctx = this.wid !== 0 ? waitFor.callFinished(this.wid, msg.seq) : null;
     if (ctx !== null) {
       // Carry the caller's context across its `await` of this call: the
@@ -1088,6 +1119,7 @@ export class Endpoint {
     this.closed = err;
     for (const p of this.pending.values()) {
       if (p.timer !== null) clearTimeout(p.timer);
+      if (p.check) clearTimeout(p.check);
       p.reject(err);
     }
     this.pending.clear();

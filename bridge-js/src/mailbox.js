@@ -92,8 +92,9 @@ export class Mailbox {
 
     // Consumer state. `read` mirrors READ: only the consumer stores it.
     this.read = Atomics.load(this.hdr, READ);
-    this.partial = null; // the message being assembled
+    this.partial = null; // the message being assembled (grows as frames arrive)
     this.partialPos = 0;
+    this.partialLen = 0; // its declared length, MSG_LEN
     this.discarding = false; // skipping a too-large message up to LAST
     this.rbuf = new Uint8Array(256); // reused by the *View receives
   }
@@ -338,7 +339,10 @@ export class Mailbox {
           this.consume(w);
           throw this.tooLarge(total);
         }
-        this.partial = new Uint8Array(total);
+        // MSG_LEN is only the producer's claim: reserve what this frame
+        // brings and grow with the frames that follow (below).
+        this.partial = new Uint8Array(Math.min(total, len));
+        this.partialLen = total;
       } else if (this.discarding) {
         if (flags & LAST) this.discarding = false;
         this.consume(w);
@@ -347,17 +351,24 @@ export class Mailbox {
         this.consume(w);
         throw new MailboxError("protocol", "a continuation frame arrived without a FIRST frame; the other side is not speaking this protocol");
       }
-      const p = this.partial;
-      if (len > p.length - this.partialPos) {
+      let p = this.partial;
+      if (len > this.partialLen - this.partialPos) {
         this.consume(w);
         this.reset();
         throw new MailboxError("protocol", "frames overflow their declared message length; the other side is not speaking this protocol");
+      }
+      if (len > p.length - this.partialPos) {
+        // Double, never past MSG_LEN: amortised O(n) copies, and the
+        // buffer is exactly MSG_LEN long once the last byte is in.
+        const grown = new Uint8Array(Math.min(this.partialLen, Math.max(this.partialPos + len, 2 * p.length)));
+        grown.set(p.subarray(0, this.partialPos));
+        this.partial = p = grown;
       }
       if (len !== 0) p.set(this.data.subarray(0, len), this.partialPos);
       this.partialPos += len;
       this.consume(w);
       if (flags & LAST) {
-        const complete = this.partialPos === p.length;
+        const complete = this.partialPos === this.partialLen;
         this.reset();
         if (!complete) throw new MailboxError("protocol", "LAST frame before the declared message length; the other side is not speaking this protocol");
         return p;
@@ -374,6 +385,7 @@ export class Mailbox {
   reset() {
     this.partial = null;
     this.partialPos = 0;
+    this.partialLen = 0;
     this.discarding = false;
   }
 

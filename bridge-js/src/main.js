@@ -31,6 +31,18 @@ const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync =
 const BELL = { [TAG]: "bell" };
 const BELL_POLL = { [TAG]: "bell", poll: true };
 
+// A worker that dies unseen (its Worker terminated directly, closed without
+// the bridge's wrapper, crashed, stopped by the browser) sends nothing. The
+// worker holds a Web Lock of this name for its lifetime; main queues for the
+// same lock, which the browser grants when the worker is gone
+// (docs/deadlocks.md, "Worker failure"). Unique per worker across the
+// origin's pages, without crypto.randomUUID (design principle 10).
+let lockCount = 0;
+function lockName() {
+  const t = typeof performance === "object" ? performance.timeOrigin : Date.now();
+  return `worker-bridge:${t}:${++lockCount}:${Math.random().toString(36).slice(2)}`;
+}
+
 function canShareMemory() {
   if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") return false;
   // Browsers expose crossOriginIsolated; Node does not (and always can share).
@@ -109,6 +121,7 @@ export class BridgeWorker {
       spinMs: spin,
       maxNesting,
       name,
+      maxMessage,
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),
@@ -124,8 +137,14 @@ export class BridgeWorker {
     this._rejectReady = rejectReady;
     this._started = false;
 
+    // Browsers only: Node reports a dead worker by its 'exit' event.
+    this._lock = typeof globalThis.Worker === "function" && typeof globalThis.navigator?.locks?.request === "function"
+      ? lockName() : null;
+    this._unwatch = null;
+
     const init = {
       [TAG]: 1,
+      lock: this._lock,
       sab,
       capacity,
       maxMessage,
@@ -186,6 +205,7 @@ export class BridgeWorker {
         try { adoptChannels(this, data); } catch (e) { this._fail(e); }
       } else if (t === "sw-announce") this._ep.tx.reannounce?.(); // service-worker transport
       else if (t === "sw-closed") this._ep.closedByPeer(); // the worker closed its end (self.close())
+      else if (t === "locked") this._watchLock(); // the worker holds its lifetime lock
       else if (t === "ready") {
         this._started = true;
         // Ring the worker only if it cannot wait for frames by itself.
@@ -210,6 +230,18 @@ export class BridgeWorker {
     }
   }
 
+  // Queue for the worker's lifetime lock: granted when the worker is gone.
+  _watchLock() {
+    if (this._lock === null || this._unwatch !== null || this._ep.closed) return;
+    const abort = new AbortController();
+    this._unwatch = () => abort.abort();
+    globalThis.navigator.locks.request(this._lock, { signal: abort.signal }, () => {
+      this._fail(new ClosedError("the worker stopped without BridgeWorker.terminate() (its Worker was terminated " +
+        "directly, it closed itself past the bridge, crashed or was stopped by the browser); every pending call " +
+        "was rejected. Create a new BridgeWorker to go on"));
+    }).catch(() => {}); // aborted: the bridge closed first
+  }
+
   _post(m, transfer) {
     if (this._worker === null) {
       if (this._outbox !== null) this._outbox.push([m, transfer]);
@@ -221,6 +253,7 @@ export class BridgeWorker {
   }
 
   _fail(err) {
+    if (this._unwatch !== null) this._unwatch();
     if (this._ep.closed) return;
     this._rejectReady(err);
     this._ep.close(err);

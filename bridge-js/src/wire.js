@@ -32,7 +32,13 @@ const T_UNDEFINED = 0, T_NULL = 1, T_BOOL = 2, T_INT = 3, T_FLOAT = 4,
   T_BIGINT = 5, T_STRING = 6, T_ARRAYBUFFER = 7, T_TYPEDARRAY = 8, T_DATE = 9,
   T_REGEXP = 10, T_ERROR = 11, T_ARRAY = 12, T_OBJECT = 13, T_MAP = 14,
   T_SET = 15, T_BACKREF = 16, T_REMOTE = 17, T_LOCAL = 18, T_HOLE = 19,
-  T_TRANSFERRED = 20;
+  T_TRANSFERRED = 20, T_SPARSE = 21;
+
+// An array with this many holes in a row is written as a SparseArray (its
+// present elements with their indices), any other as an Array
+// (docs/protocol.md §2 "Sparse arrays"; HOLE_RUN in wire.rs).
+const HOLE_RUN = 16;
+const MAX_ARRAY_LENGTH = 4294967295;
 
 const OPS = ["get", "set", "has", "delete", "own_keys",
   "get_own_property_descriptor", "define_property", "get_prototype_of",
@@ -65,6 +71,7 @@ if (typeof AggregateError === "function") ERROR_CTORS.AggregateError = Aggregate
 const ObjectProto = Object.prototype;
 const ArrayProto = Array.prototype;
 const getProto = Object.getPrototypeOf;
+const ownNames = Object.getOwnPropertyNames;
 const objectKeys = Object.keys;
 const isArray = Array.isArray;
 const isView = ArrayBuffer.isView;
@@ -115,6 +122,9 @@ class Encoder {
     this.byRef = false;
     this.depth = 0;
     this.busy = false;
+    // The encoded size that must not be passed (maxMessage): checked as the
+    // buffer grows, and before work that would pass it anyway.
+    this.limit = MAX_ENCODED;
     // Transfers (transfer.js): `xo` is the caller's record
     // { move, buffers: [ArrayBuffer], marked: [value, list, ...] } or null
     // (marks are then left alone); `xfer` maps each buffer to its index.
@@ -122,8 +132,9 @@ class Encoder {
     this.xfer = null;
   }
 
-  begin(refs, xo = null) {
+  begin(refs, xo = null, limit = MAX_ENCODED) {
     this.pos = 0;
+    this.limit = limit;
     this.refs = refs;
     this.depth = 0;
     this.busy = true;
@@ -147,8 +158,16 @@ class Encoder {
     }
   }
 
+  tooLarge() {
+    const e = new WireError(`message exceeds maxMessage (${this.limit} bytes) while it is encoded; ` +
+      "send less data per call or raise maxMessage on both sides");
+    e.tooLarge = true;
+    return e;
+  }
+
   grow(n) {
     const need = this.pos + n;
+    if (need > this.limit) throw this.tooLarge();
     if (need > MAX_ENCODED) {
       throw new WireError(`message too large to encode (over ${MAX_ENCODED} bytes); send less data per call`);
     }
@@ -493,6 +512,16 @@ class Encoder {
 
   array(a) {
     const len = a.length;
+    if (!(typeof len === "number" && len >= 0 && len <= MAX_ARRAY_LENGTH && Math.floor(len) === len)) {
+      // Only a Proxy can claim it.
+      throw new WireError(`an array-like object claims length ${String(len)}, which no array can have; send a real array`);
+    }
+    // One byte per element would pass maxMessage, or a run of holes: only
+    // the present elements are written (their cost is not the length's).
+    if (len >= HOLE_RUN && (len > this.limit - this.pos || hasHoleRun(a, len))) {
+      this.sparse(a, len);
+      return;
+    }
     this.u8(T_ARRAY);
     this.u32(len);
     this.enter();
@@ -516,6 +545,31 @@ class Encoder {
       } else {
         this.value(v);
       }
+    }
+    this.depth--;
+  }
+
+  sparse(a, len) {
+    const names = ownNames(a);
+    const at = [];
+    let sorted = true;
+    for (let i = 0; i < names.length; i++) {
+      const n = arrayIndex(names[i]);
+      if (n < 0 || n >= len) continue;
+      if (at.length !== 0 && n < at[at.length - 1]) sorted = false;
+      at.push(n);
+    }
+    // A Proxy's ownKeys may come in any order (never with duplicates).
+    if (!sorted) at.sort((x, y) => x - y);
+    // Each entry takes two bytes at least: fail before the work, not after.
+    if (2 * at.length > this.limit - this.pos) throw this.tooLarge();
+    this.u8(T_SPARSE);
+    this.u32(len);
+    this.u32(at.length);
+    this.enter();
+    for (let i = 0; i < at.length; i++) {
+      this.u32(at[i]);
+      this.value(a[at[i]]);
     }
     this.depth--;
   }
@@ -679,9 +733,9 @@ let shared = new Encoder();
 
 // The shared encoder unless an encode is running already (refs.exportValue
 // calling back into the codec): then a private one.
-function takeEncoder(refs, xo = null) {
+function takeEncoder(refs, xo = null, limit = MAX_ENCODED) {
   const enc = shared.busy ? new Encoder() : shared;
-  enc.begin(refs, xo);
+  enc.begin(refs, xo, limit);
   return enc;
 }
 
@@ -711,15 +765,37 @@ export function unmarkTransfers(xo) {
   unwindTransfers(xo);
 }
 
+// Whether `a` has HOLE_RUN holes in a row (the scan stops at the first run).
+function hasHoleRun(a, len) {
+  let run = 0;
+  for (let i = 0; i < len; i++) {
+    if (i in a) run = 0;
+    else if (++run === HOLE_RUN) return true;
+  }
+  return false;
+}
+
+// The array index a property name stands for, or -1.
+function arrayIndex(k) {
+  const n = Number(k);
+  return n >>> 0 === n && n !== MAX_ARRAY_LENGTH && String(n) === k ? n : -1;
+}
+
 function finish(enc, copy) {
+  // Small messages fit the buffer without a grow(), where the limit is checked.
+  if (enc.pos > enc.limit) throw enc.tooLarge();
   const out = copy ? enc.buf.slice(0, enc.pos) : enc.buf.subarray(0, enc.pos);
   enc.end();
   return out;
 }
 
-/** Encodes a message; returns a fresh Uint8Array the caller owns. */
-export function encodeMessage(msg, refs, xo = null) {
-  const enc = takeEncoder(refs, xo);
+/**
+ * Encodes a message; returns a fresh Uint8Array the caller owns. `limit`
+ * (maxMessage) bounds the encoded size: passing it is a WireError, raised
+ * before the work where the work alone would pass it.
+ */
+export function encodeMessage(msg, refs, xo = null, limit = MAX_ENCODED) {
+  const enc = takeEncoder(refs, xo, limit);
   try {
     enc.message(msg);
     return finish(enc, true);
@@ -734,8 +810,8 @@ export function encodeMessage(msg, refs, xo = null) {
  * Encodes a message into the reused buffer and returns a view of it, valid
  * only until the next encode on this thread: copy it before anything else runs.
  */
-export function encodeMessageView(msg, refs, xo = null) {
-  const enc = takeEncoder(refs, xo);
+export function encodeMessageView(msg, refs, xo = null, limit = MAX_ENCODED) {
+  const enc = takeEncoder(refs, xo, limit);
   try {
     enc.message(msg);
     return finish(enc, enc !== shared);
@@ -747,8 +823,8 @@ export function encodeMessageView(msg, refs, xo = null) {
 }
 
 /** Encodes one Value (index space from 0); returns a fresh Uint8Array. */
-export function encodeValue(value, refs, byRef = false, xo = null) {
-  const enc = takeEncoder(refs, xo);
+export function encodeValue(value, refs, byRef = false, xo = null, limit = MAX_ENCODED) {
+  const enc = takeEncoder(refs, xo, limit);
   try {
     enc.byRef = byRef;
     if (xo !== null && marksActive) enc.mark(value);
@@ -961,6 +1037,27 @@ class Decoder {
           if (v === HOLE) a.length = i + 1;
           else a.push(v);
         }
+        this.depth--;
+        return a;
+      }
+      case T_SPARSE: {
+        const length = this.u32();
+        const n = this.count("sparse array");
+        const a = [];
+        this.objs.push(a);
+        this.enter();
+        let prev = -1;
+        for (let i = 0; i < n; i++) {
+          const at = this.pos;
+          const k = this.u32();
+          if (k <= prev || k >= length) {
+            this.pos = at;
+            this.fail(`sparse array index ${k} after ${prev} in an array of length ${length}: indices must increase and stay below the length`);
+          }
+          prev = k;
+          a[k] = this.value(false);
+        }
+        a.length = length;
         this.depth--;
         return a;
       }

@@ -111,6 +111,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     timeout: init.timeout,
     reentrant: init.reentrant,
     spinMs: init.spin,
+    maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
     globalObj: globalThis,
     ringBell: init.doorbell === true ? (poll) => port.postMessage(poll ? BELL_POLL : BELL) : null,
     onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
@@ -142,6 +143,15 @@ function start(init, ServiceWorkerWorkerTransport) {
     };
   }
   port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC, transfer: true });
+  // Hold main's lock for this worker's lifetime: the browser releases it when
+  // the worker is gone, however it died, and main then rejects what is
+  // pending (main.js, _watchLock).
+  if (typeof init.lock === "string" && typeof globalThis.navigator?.locks?.request === "function") {
+    globalThis.navigator.locks.request(init.lock, () => {
+      port.postMessage({ [TAG]: "locked" });
+      return new Promise(() => {});
+    }).catch(() => {});
+  }
   resolveBridge(result);
   // Serve the main thread's calls once the code after `await bridge()` had
   // its turn to assign `sync.*` functions.

@@ -326,6 +326,39 @@ if (!isMainThread) {
     await worker.terminate();
   });
 
+  test("a declared message length is not reserved up front: the buffer grows with the frames", () => {
+    // One byte that declares 255 MiB (allowed by maxMessage 256 MiB) made
+    // main reserve 255 MiB per worker; now it reserves what arrived.
+    const capacity = 64;
+    const sab = new SharedArrayBuffer(channelBytes(capacity));
+    const mb = new Mailbox(sab, 0, capacity, 256 << 20);
+    const hdr = new Int32Array(sab, 0, 8);
+    const frame = (bytes, msgLen, flags) => {
+      new Uint8Array(sab, HEADER_BYTES, capacity).set(bytes);
+      hdr[2] = bytes.length; hdr[3] = msgLen; hdr[4] = flags;
+      Atomics.add(hdr, 0, 1);
+    };
+    frame([7], 255 << 20, 1 /* FIRST */);
+    assert.equal(mb.tryRecv(), null);
+    assert.ok(mb.partial !== null && mb.partial.length <= capacity, `reserved ${mb.partial?.length} bytes`);
+    // The rest of an honest 1000-byte message arrives whole after an ABORT.
+    frame([], 0, 4 /* ABORT */);
+    assert.equal(mb.tryRecv(), null);
+    const msg = Uint8Array.from({ length: 1000 }, (_, i) => (i * 31) & 255);
+    for (let at = 0; at < msg.length; at += capacity) {
+      const chunk = msg.subarray(at, at + capacity);
+      frame(chunk, msg.length, (at === 0 ? 1 : 0) | (at + capacity >= msg.length ? 2 : 0));
+      const got = mb.tryRecv();
+      if (at + capacity < msg.length) {
+        assert.equal(got, null);
+        assert.ok(mb.partial.length <= 2 * (at + chunk.length), `reserved ${mb.partial.length} bytes after ${at + chunk.length}`);
+      } else {
+        assert.deepEqual(got, msg);
+        assert.equal(got.buffer.byteLength, msg.length);
+      }
+    }
+  });
+
   test("close() wakes a blocked worker with code closed", async () => {
     const { worker, next, toMain, toWorker } = start();
     worker.postMessage({ op: "blockUntilClosed" });

@@ -565,6 +565,39 @@ test("maxMessage: too-large messages fail clearly in every direction, the channe
   }
 });
 
+test("sparse arrays cross both ways at the cost of their elements; a lying array-like fails at once", async () => {
+  const w = new BridgeWorker(FIXTURE, { maxMessage: 1 << 20 });
+  try {
+    exposeMain(w);
+    // Before: 1e8 Hole tags, 8.7 s inside the call, and over this maxMessage.
+    const a = [];
+    a[99_999_999] = "last";
+    a[3] = { x: 1 };
+    const back = await w.sync.echo(a);
+    assert.equal(back.length, 100_000_000);
+    assert.deepEqual(Object.keys(back), ["3", "99999999"]);
+    assert.deepEqual(back[3], { x: 1 });
+    const top = [];
+    top[4294967294] = 1;
+    assert.equal((await w.sync.echo(top)).length, 4294967295);
+    // A Proxy with Array.prototype whose elements pass maxMessage: refused
+    // before its elements are read (it used to encode for over 30 s).
+    let reads = 0;
+    const keys = Array.from({ length: 600_000 }, (_, i) => String(i));
+    const liar = new Proxy({}, {
+      getPrototypeOf: () => Array.prototype,
+      get: (t, k) => (k === "length" ? 2 ** 32 - 1 : (reads++, 1)),
+      ownKeys: () => keys,
+      getOwnPropertyDescriptor: () => ({ value: 1, enumerable: true, configurable: true }),
+    });
+    await assert.rejects(w.sync.echo(liar), (e) => e.name === "BridgeError" && /exceeds maxMessage/.test(e.message));
+    assert.equal(reads, 0);
+    assert.equal(await w.sync.add(1, 2), 3);
+  } finally {
+    w.terminate();
+  }
+});
+
 test("a call to a worker function assigned later waits for it", async () => {
   const w = new BridgeWorker(new URL("./fixtures/late-worker.js", import.meta.url));
   try {

@@ -123,6 +123,12 @@ function fromDesc(d, ctx) {
       }
       return a;
     }
+    case "sparse": {
+      const a = reg([]);
+      for (const [i, v] of d.entries) a[i] = fromDesc(v, ctx);
+      a.length = d.length;
+      return a;
+    }
     case "object": {
       const o = reg({});
       for (const [k, v] of d.entries) {
@@ -237,6 +243,15 @@ function check(d, v, ctx, path) {
         }
       });
       return;
+    case "sparse": {
+      assert.ok(Array.isArray(v), `${at}: an array`);
+      assert.equal(v.length, d.length, `${at}.length`);
+      reg();
+      // Only the present elements: the length may be 2^32-1.
+      assert.deepEqual(Object.keys(v), d.entries.map(([i]) => String(i)), `${at}: the present indices`);
+      d.entries.forEach(([i, item]) => check(item, v[i], ctx, `${path}[${i}]`));
+      return;
+    }
     case "object":
       assert.equal(Object.getPrototypeOf(v), Object.prototype, `${at}: a plain object`);
       assert.deepEqual(Object.keys(v), d.entries.map(([k]) => jsStr(k)), `${at} keys`);

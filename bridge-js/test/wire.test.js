@@ -147,6 +147,66 @@ test("array holes are kept; undefined elements are not holes", () => {
   assert.equal(back[4], 5);
 });
 
+test("sparse arrays cost their elements, not their length (up to 2^32-1)", () => {
+  // Before: a one-element array of length 1e8 wrote 1e8 Hole tags (8.7 s).
+  const a = [];
+  a[50_000_000] = 7;
+  a.length = 100_000_000;
+  const bytes = encodeValue(a);
+  assert.ok(bytes.length < 16, `${bytes.length} bytes`);
+  const back = decodeValue(bytes);
+  assert.equal(back.length, 100_000_000);
+  assert.deepEqual(Object.keys(back), ["50000000"]);
+  assert.equal(back[50_000_000], 7);
+  // The largest array length, with shared objects inside.
+  const o = { x: 1 };
+  const b = [o];
+  b[4294967294] = o;
+  b[1000] = b;
+  const back2 = rt(b);
+  assert.equal(back2.length, 4294967295);
+  assert.deepEqual(Object.keys(back2), ["0", "1000", "4294967294"]);
+  assert.equal(back2[0], back2[4294967294], "shared object stays shared");
+  assert.equal(back2[1000], back2, "the array contains itself");
+  // A run of 15 holes stays an Array (Hole tags), 16 make a SparseArray.
+  const tag = (arr) => encodeValue(arr)[0];
+  const run = (n) => { const x = [1]; x.length = n + 1; x.push(2); return x; };
+  assert.equal(tag(run(15)), 12);
+  assert.equal(tag(run(16)), 21);
+  assert.deepEqual(Object.keys(rt(run(16))), ["0", "17"]);
+  assert.equal(rt(new Array(20)).length, 20);
+});
+
+test("an encode stops at maxMessage, before the work where the work alone would pass it", () => {
+  const limit = 1000;
+  const tooLarge = (e) => e instanceof WireError && /exceeds maxMessage \(1000 bytes\)/.test(e.message);
+  // Dense data past the limit: refused as the buffer passes it.
+  assert.throws(() => encodeValue(Array.from({ length: 2000 }, (_, i) => i), null, false, null, limit), tooLarge);
+  assert.throws(() => encodeValue("x".repeat(2000), null, false, null, limit), tooLarge);
+  assert.equal(decodeValue(encodeValue([1, 2, 3], null, false, null, limit)).length, 3);
+  // A Proxy with Array.prototype and a lying length: it used to be read
+  // element by element (still encoding after 30 s). Not a valid length:
+  // refused; a huge valid one: only its own keys are read.
+  let reads = 0;
+  const liar = (length, keys = []) => new Proxy({}, {
+    getPrototypeOf: () => Array.prototype,
+    get: (t, k) => (k === "length" ? length : (reads++, 1)),
+    has: () => true,
+    ownKeys: () => keys,
+    getOwnPropertyDescriptor: (t, k) => (keys.includes(k) ? { value: 1, enumerable: true, configurable: true } : undefined),
+  });
+  assert.throws(() => encodeValue(liar(2 ** 53)), (e) => e instanceof WireError && /claims length 9007199254740992/.test(e.message));
+  assert.throws(() => encodeValue(liar(-1)), (e) => e instanceof WireError && /claims length -1/.test(e.message));
+  const empty = decodeValue(encodeValue(liar(2 ** 32 - 1), null, false, null, limit));
+  assert.equal(empty.length, 2 ** 32 - 1);
+  assert.deepEqual(Object.keys(empty), []);
+  assert.equal(reads, 0, "no element was read");
+  // More present elements than maxMessage can hold: refused before any is read.
+  const many = Array.from({ length: 600 }, (_, i) => String(i * 10));
+  assert.throws(() => encodeValue(liar(2 ** 32 - 1, many), null, false, null, limit), tooLarge);
+  assert.equal(reads, 0, "refused before reading an element");
+});
+
 test("plain objects: key order, null prototype, __proto__ as a data key", () => {
   const o = Object.create(null);
   o.b = 1;
@@ -295,7 +355,11 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   // [hex, what the error must say]
   const bad = [
     ["", /truncated/],
-    ["15", /unknown Value tag 21/],
+    ["16", /unknown Value tag 22/],
+    ["15", /truncated/],
+    ["1505010500", /sparse array index 5 after -1 in an array of length 5/],
+    ["150902040004", /sparse array index 4 after 4 in an array of length 9/],
+    ["1509010013", /Hole outside an array/],
     ["1400010d0000", /unknown typed array kind 13/],
     ["140001080408", /transferred Float64Array at byte offset 4 of 8 bytes/],
     ["140201050006", /offset and length must be multiples of 4/],

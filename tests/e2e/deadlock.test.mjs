@@ -104,6 +104,22 @@ for (const [name, pattern] of [
   });
 }
 
+for (const [name, what] of [["unseenTerminate", "its Worker is terminated directly"], ["unseenClose", "it calls self.close() past the bridge"],
+  ["unseenBlocked", "its Worker is terminated while it is blocked in a sync call"]]) {
+  test(`a worker that dies unseen (${what}) rejects every pending call with ClosedError`, async (t) => {
+    const o = await runCase(t, name);
+    assert.notEqual(o.pending, "hung", "the pending calls were still pending after 20 s");
+    assert.equal(o.pending.length, 2);
+    for (const p of o.pending) {
+      assert.equal(p.closed, true, JSON.stringify(p));
+      assert.match(p.error.message, /the worker stopped without BridgeWorker\.terminate\(\)/);
+    }
+    assert.equal(o.afterwards.closed, true, "later calls reject too");
+    // Printed, not asserted (docs/deadlocks.md quotes it).
+    console.log(`# ${name}: the death was noticed after ${o.detectMs.toFixed(1)} ms`);
+  });
+}
+
 test("crash: a worker that dies while starting rejects ready and every pending call", async (t) => {
   const o = await runCase(t, "crash");
   assert.equal(o.ready.closed, true);

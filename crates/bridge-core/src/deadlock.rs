@@ -52,11 +52,27 @@
 //!    is sent [`Deliver::Direct`] and served when `W` is free.
 //!
 //! Cycles close only when a call is made, so checking there finds every
-//! cycle the main thread can observe. What it cannot observe: a handler that
-//! awaits a call it did not issue itself (a promise made earlier, or a call
-//! made after an `await`, whose context is unknown). In strict mode such a
-//! wait is not recognised; the call's time-out ends it. Re-entrant mode (the
-//! default) never needs the context.
+//! cycle the main thread can observe.
+//!
+//! *Unknown context.* A call made after its handler awaited something other
+//! than a bridge call (a timer, `fetch`) has no known context: main cannot
+//! tell whether a handler awaits it or an event handler made it. A served
+//! call stays served until its handler's promise settles, so while it is
+//! served main may be waiting on its behalf. Such a call is *assumed* to be
+//! awaited by every call main was serving for other workers when it was made
+//! (its *candidates*). Assumed edges never refuse a call at once (that would
+//! refuse correct programs); instead a call delivered to a blocked strict
+//! worker is checked again later ([`WaitForTracker::suspected_cycle`]): if
+//! by then a cycle through assumed edges still stands, nothing in it having
+//! moved (the same served calls, none answered), the call is refused with the
+//! same [`DeadlockReason::Cycle`] error. The caller picks the delay (bridge-js:
+//! docs/deadlocks.md). Calls of the target worker itself are not candidates,
+//! so a strict worker whose own handler calls it back after a timer is not
+//! recognised (its time-out ends the wait), while a cycle through two or more
+//! workers never hangs. The price: a cycle of assumed edges that is not one
+//! (two workers blocked in calls whose handlers await something slower than
+//! the delay, and calls from elsewhere that close the cycle) is refused as a
+//! "possible deadlock". Re-entrant mode (the default) never needs the context.
 //!
 //! A nested request whose worker-side handler returns a pending promise
 //! cannot finish: the worker cannot run its event loop while it is blocked.
@@ -233,7 +249,21 @@ struct Blocked {
 struct Outgoing {
     label: String,
     context: Option<CallRef>,
+    /// With no known context: the served calls of other workers when the
+    /// call was made, each of which may be awaiting it (module doc).
+    candidates: Vec<CallRef>,
     nested_into: Option<u32>,
+}
+
+impl Outgoing {
+    /// Whether the handler of `node` awaits this call (or, with `assumed`,
+    /// may await it).
+    fn awaited_by(&self, node: CallRef, assumed: bool) -> bool {
+        match self.context {
+            Some(ctx) => ctx == node,
+            None => assumed && self.candidates.contains(&node),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -449,13 +479,17 @@ impl WaitForTracker {
                 }
                 Some(_) => {
                     if let Some(ctx) = context {
-                        if let Some(err) = self.find_cycle(worker, label, ctx) {
+                        if let Some(err) = self.find_cycle(worker, label, ctx, false) {
                             return Err(err);
                         }
                     }
                     Deliver::Direct
                 }
             },
+        };
+        let candidates = match context {
+            Some(_) => Vec::new(),
+            None => self.candidates(worker),
         };
         let nested_into = match deliver {
             Deliver::Direct => None,
@@ -466,10 +500,36 @@ impl WaitForTracker {
             Outgoing {
                 label: label.into(),
                 context,
+                candidates,
                 nested_into,
             },
         );
         Ok(deliver)
+    }
+
+    /// Checks main's outstanding call `seq` to `worker` again, counting the
+    /// assumed edges of calls with no known context (module doc): the error
+    /// to refuse it with if it waits in a cycle now, `None` otherwise (also
+    /// when it is answered, nested, or the worker is re-entrant). Call it a
+    /// while after [`call_worker`](Self::call_worker) delivered a call
+    /// directly to a blocked strict worker, while the call is outstanding.
+    /// Does not forget the call: the caller does, with
+    /// [`call_finished`](Self::call_finished), when it refuses it.
+    pub fn suspected_cycle(&self, worker: u32, seq: u32) -> Option<DeadlockError> {
+        if self.is_reentrant(worker) {
+            return None;
+        }
+        let call = self.workers.get(&worker)?.outgoing.get(&seq)?;
+        if call.nested_into.is_some() {
+            return None;
+        }
+        let goals = match call.context {
+            Some(ctx) => alloc::vec![ctx],
+            None => call.candidates.clone(),
+        };
+        goals
+            .into_iter()
+            .find_map(|ctx| self.find_cycle(worker, &call.label, ctx, true))
     }
 
     /// The reply to main's call `seq` arrived (or it timed out, was
@@ -551,7 +611,13 @@ impl WaitForTracker {
     /// Looks for a path from a call `target` is blocked in to `ctx`, through
     /// the edges of the module doc. Depth-first with a visited set, so each
     /// served call is expanded once and the search ends on any graph.
-    fn find_cycle(&self, target: u32, label: &str, ctx: CallRef) -> Option<DeadlockError> {
+    fn find_cycle(
+        &self,
+        target: u32,
+        label: &str,
+        ctx: CallRef,
+        assumed: bool,
+    ) -> Option<DeadlockError> {
         let state = self.workers.get(&target)?;
         let mut visited = Vec::new();
         for start in &state.blocked {
@@ -564,6 +630,7 @@ impl WaitForTracker {
                 ctx,
                 &mut visited,
                 &mut path,
+                assumed,
             ) {
                 let reason = if path.is_empty() {
                     DeadlockReason::NotReentrant
@@ -594,6 +661,7 @@ impl WaitForTracker {
         goal: CallRef,
         visited: &mut Vec<CallRef>,
         path: &mut Vec<CycleLink>,
+        assumed: bool,
     ) -> bool {
         if node == goal {
             return true;
@@ -607,7 +675,7 @@ impl WaitForTracker {
         };
         for (next_worker, next_state) in self.workers.iter() {
             for call in next_state.outgoing.values() {
-                if call.context != Some(node) {
+                if !call.awaited_by(node, assumed) {
                     continue;
                 }
                 for b in next_state.waited_by(call) {
@@ -621,7 +689,7 @@ impl WaitForTracker {
                         worker: next_worker,
                         seq: b.seq,
                     };
-                    if self.reaches(next, goal, visited, path) {
+                    if self.reaches(next, goal, visited, path, assumed) {
                         return true;
                     }
                     path.pop();
@@ -629,6 +697,15 @@ impl WaitForTracker {
             }
         }
         false
+    }
+
+    /// The calls a call to `target` with no known context may have been made
+    /// for: every call main serves for another worker (module doc).
+    fn candidates(&self, target: u32) -> Vec<CallRef> {
+        self.serving()
+            .into_iter()
+            .filter(|c| c.worker != target)
+            .collect()
     }
 
     fn label_of(&self, call: CallRef) -> Option<&str> {

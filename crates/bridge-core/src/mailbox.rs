@@ -691,8 +691,11 @@ impl<M: SharedMemory> Consumer<M> {
             self.state = if msg_len > self.max_message {
                 RecvState::Discarding { len: msg_len }
             } else {
+                // MSG_LEN is only a claim of the producer: the buffer grows
+                // with the bytes that arrive (see `take_frame` below), so a
+                // frame that declares 255 MiB reserves nothing up front.
                 RecvState::Assembling {
-                    buf: Vec::with_capacity(msg_len),
+                    buf: Vec::new(),
                     len: msg_len,
                 }
             };
@@ -718,6 +721,12 @@ impl<M: SharedMemory> Consumer<M> {
                     return Err(TryRecvError::Corrupt(
                         "frames carry more bytes than MSG_LEN",
                     ));
+                }
+                if buf.capacity() < at + frame_len {
+                    // Double, never past MSG_LEN: amortised O(n) copies and
+                    // never more memory than twice the bytes that came.
+                    let want = (at + frame_len).max(2 * buf.capacity()).min(*len);
+                    buf.reserve_exact(want - at);
                 }
                 buf.resize(at + frame_len, 0);
                 self.mem.read_bytes(self.layout.data(), &mut buf[at..]);
@@ -772,6 +781,15 @@ impl<M: SharedMemory> Consumer<M> {
     pub fn wait_target(&self) -> (usize, i32) {
         let s = self.layout.slot(slot::WRITTEN);
         (s, self.mem.load(self.layout.slot(slot::READ)))
+    }
+
+    /// Bytes reserved for the message being assembled (0 when none): grows
+    /// with the frames that arrived, never with the length a frame declares.
+    pub fn assembly_capacity(&self) -> usize {
+        match &self.state {
+            RecvState::Assembling { buf, .. } => buf.capacity(),
+            _ => 0,
+        }
     }
 
     /// True while part of a message has arrived.

@@ -745,6 +745,7 @@ impl<'a> ValueDeserializer<'a> {
             Value::Remote { .. } => U::Other("a remote object reference (use JsHandle for it)"),
             Value::Local(_) => U::Other("a reference to one of our own objects"),
             Value::Hole => U::Other("an array hole"),
+            Value::SparseArray { .. } => U::Other("a sparse array (an array with runs of holes)"),
             Value::Transferred { .. } => U::Other("a transferred ArrayBuffer"),
         }
     }
@@ -852,6 +853,7 @@ impl<'a> de::Deserializer<'a> for ValueDeserializer<'a> {
             | Value::Remote { .. }
             | Value::Local(_)
             | Value::Hole
+            | Value::SparseArray { .. }
             | Value::Transferred { .. } => self.invalid(&visitor),
         }
     }
@@ -1320,6 +1322,7 @@ pub fn expand_shared(values: &mut [Value]) -> Result<(), DeError> {
         match v {
             Value::BackRef(_) => true,
             Value::Array(items) | Value::Set(items) => items.iter().any(has_backref),
+            Value::SparseArray { entries, .. } => entries.iter().any(|(_, v)| has_backref(v)),
             Value::Object(entries) => entries.iter().any(|(_, v)| has_backref(v)),
             Value::Map(entries) => entries
                 .iter()
@@ -1342,6 +1345,9 @@ pub fn expand_shared(values: &mut [Value]) -> Result<(), DeError> {
         }
         match v {
             Value::Array(items) | Value::Set(items) => items.iter().for_each(|x| number(x, table)),
+            Value::SparseArray { entries, .. } => {
+                entries.iter().for_each(|(_, x)| number(x, table))
+            }
             Value::Object(entries) => entries.iter().for_each(|(_, x)| number(x, table)),
             Value::Map(entries) => entries.iter().for_each(|(k, x)| {
                 number(k, table);

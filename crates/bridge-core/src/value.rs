@@ -300,6 +300,15 @@ pub enum Value {
         buffer: u32,
         view: Option<TransferredView>,
     },
+    /// 21 [obj]: an array with runs of holes, by its present elements only:
+    /// `length` is the JS length, `entries` the `(index, value)` pairs in
+    /// increasing index order, every index below `length`; every other index
+    /// is a hole. Its cost is its elements, not its length (docs/protocol.md
+    /// §2 "Sparse arrays").
+    SparseArray {
+        length: u32,
+        entries: Vec<(u32, Value)>,
+    },
 }
 
 /// A typed array or DataView over a transferred buffer (`Value::Transferred`).
@@ -387,12 +396,13 @@ impl Value {
             Value::Local(_) => 18,
             Value::Hole => 19,
             Value::Transferred { .. } => 20,
+            Value::SparseArray { .. } => 21,
         }
     }
 
     /// True for the tags that get an object index when written ([obj]).
     pub fn is_indexed_object(&self) -> bool {
-        matches!(self.tag(), 7..=15 | 20)
+        matches!(self.tag(), 7..=15 | 20 | 21)
     }
 
     /// Equality as the wire sees it: floats (and dates) compare by bits after
@@ -425,6 +435,22 @@ impl Value {
             }
             (Value::Array(a), Value::Array(b)) | (Value::Set(a), Value::Set(b)) => list_eq(a, b),
             (Value::Object(a), Value::Object(b)) => pairs_eq(a, b),
+            (
+                Value::SparseArray {
+                    length: la,
+                    entries: a,
+                },
+                Value::SparseArray {
+                    length: lb,
+                    entries: b,
+                },
+            ) => {
+                la == lb
+                    && a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|(x, y)| x.0 == y.0 && x.1.wire_eq(&y.1))
+            }
             (Value::Map(a), Value::Map(b)) => {
                 a.len() == b.len()
                     && a.iter()
@@ -553,6 +579,14 @@ impl fmt::Debug for Value {
             },
             Value::Local(id) => write!(f, "<local {id}>"),
             Value::Hole => f.write_str("<hole>"),
+            Value::SparseArray { length, entries } => {
+                write!(f, "SparseArray({length}) ")?;
+                let mut m = f.debug_map();
+                for (i, v) in entries {
+                    m.entry(i, v);
+                }
+                m.finish()
+            }
             Value::Transferred { buffer, view } => match view {
                 None => write!(f, "<transferred #{buffer}>"),
                 Some(v) => {

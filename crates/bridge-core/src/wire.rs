@@ -22,6 +22,11 @@ use thiserror::Error;
 /// The deepest container nesting the protocol allows.
 pub const MAX_DEPTH: usize = 512;
 
+/// Encoders write an array that has this many holes in a row (or more) as a
+/// [`Value::SparseArray`], any other as a [`Value::Array`] (docs/protocol.md
+/// §2 "Sparse arrays").
+pub const HOLE_RUN: u32 = 16;
+
 /// A protocol rule that a value or message breaks; found by the encoder and
 /// by the decoder alike.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -50,6 +55,12 @@ pub enum Invalid {
     BackRefOutOfRange { index: u32, count: u32 },
     #[error("unknown well-known symbol {0} (known symbols are 0..=14)")]
     UnknownSymbol(u8),
+    #[error("sparse array index {index} (previous {previous:?}, length {length}): indices must increase and stay below the length")]
+    SparseIndex {
+        index: u32,
+        previous: Option<u32>,
+        length: u32,
+    },
     #[error("transferred {kind} at byte offset {offset} of {len} bytes: offset and length must be multiples of its element size {size}")]
     TransferredViewAlignment {
         kind: &'static str,
@@ -283,7 +294,12 @@ fn check_value(
         *count = count.saturating_add(1);
         if matches!(
             v,
-            Value::Error(_) | Value::Array(_) | Value::Object(_) | Value::Map(_) | Value::Set(_)
+            Value::Error(_)
+                | Value::Array(_)
+                | Value::Object(_)
+                | Value::Map(_)
+                | Value::Set(_)
+                | Value::SparseArray { .. }
         ) && level >= MAX_DEPTH
         {
             return Err(Invalid::TooDeep.into());
@@ -331,6 +347,16 @@ fn check_value(
             check_pairs(&e.props, inner, count)
         }
         Value::Array(items) => check_list(items, inner, true, count),
+        Value::SparseArray { length, entries } => {
+            check_len(entries.len())?;
+            let mut previous = None;
+            for (index, v) in entries {
+                check_sparse_index(*index, previous, *length)?;
+                previous = Some(*index);
+                check_value(v, inner, false, count)?;
+            }
+            Ok(())
+        }
         Value::Set(items) => check_list(items, inner, false, count),
         Value::Object(pairs) => check_pairs(pairs, inner, count),
         Value::Map(pairs) => {
@@ -363,6 +389,18 @@ fn check_value(
             Some(v) => check_transferred_view(v).map_err(Into::into),
         },
     }
+}
+
+/// A sparse array's indices increase strictly and stay below its length.
+fn check_sparse_index(index: u32, previous: Option<u32>, length: u32) -> Result<(), Invalid> {
+    if index >= length || previous.is_some_and(|p| index <= p) {
+        return Err(Invalid::SparseIndex {
+            index,
+            previous,
+            length,
+        });
+    }
+    Ok(())
 }
 
 fn check_transferred_view(v: &TransferredView) -> Result<(), Invalid> {
@@ -412,6 +450,13 @@ enum Frame {
         left: usize,
         key: JsString,
     },
+    /// `index` is the index of the entry whose value comes next.
+    Sparse {
+        length: u32,
+        entries: Vec<(u32, Value)>,
+        left: usize,
+        index: u32,
+    },
     /// `key` is `Some` while the entry's value comes next.
     Map {
         entries: Vec<(Value, Value)>,
@@ -438,6 +483,9 @@ fn close(frame: Frame) -> Value {
         Frame::Set { items, .. } => Value::Set(items),
         Frame::Object { entries, .. } => Value::Object(entries),
         Frame::Map { entries, .. } => Value::Map(entries),
+        Frame::Sparse {
+            length, entries, ..
+        } => Value::SparseArray { length, entries },
         Frame::Error { err, .. } => Value::Error(err),
     }
 }
@@ -773,6 +821,21 @@ impl<'a> Reader<'a> {
                     false
                 }
             }
+            Frame::Sparse {
+                length,
+                entries,
+                left,
+                index,
+            } => {
+                entries.push((*index, v));
+                *left -= 1;
+                if *left == 0 {
+                    true
+                } else {
+                    *index = self.sparse_index(Some(*index), *length)?;
+                    false
+                }
+            }
             Frame::Map { entries, left, key } => match key.take() {
                 None => {
                     *key = Some(v);
@@ -816,6 +879,16 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// Reads a sparse array's next index: above `previous`, below `length`.
+    fn sparse_index(&mut self, previous: Option<u32>, length: u32) -> DResult<u32> {
+        let at = self.pos;
+        let index = self.u32()?;
+        if let Err(why) = check_sparse_index(index, previous, length) {
+            return self.invalid(at, why);
+        }
+        Ok(index)
+    }
+
     /// Reads an error's props count and first key.
     fn error_props(&mut self, mut err: Box<ErrorValue>) -> DResult<Start> {
         let n = self.len()?;
@@ -836,9 +909,9 @@ impl<'a> Reader<'a> {
     /// the number of open containers around it.
     fn value_start(&mut self, depth: usize, in_array: bool) -> DResult<Start> {
         let at = self.pos;
-        let tag = self.tag("Value", 20)?;
-        if matches!(tag, 7..=15 | 20) {
-            if (11..=15).contains(&tag) && depth >= MAX_DEPTH {
+        let tag = self.tag("Value", 21)?;
+        if matches!(tag, 7..=15 | 20 | 21) {
+            if matches!(tag, 11..=15 | 21) && depth >= MAX_DEPTH {
                 return self.invalid(at, Invalid::TooDeep);
             }
             self.objects = self.objects.saturating_add(1);
@@ -975,6 +1048,25 @@ impl<'a> Reader<'a> {
                     return self.invalid(at, Invalid::HoleOutsideArray);
                 }
                 Value::Hole
+            }
+            21 => {
+                let length = self.u32()?;
+                let n = self.len()?;
+                if n == 0 {
+                    Value::SparseArray {
+                        length,
+                        entries: Vec::new(),
+                    }
+                } else {
+                    let index = self.sparse_index(None, length)?;
+                    return Ok(Start::Open(Frame::Sparse {
+                        length,
+                        // Each entry takes at least two bytes.
+                        entries: Vec::with_capacity(n / 2),
+                        left: n,
+                        index,
+                    }));
+                }
             }
             _ => {
                 let buffer = self.u32()?;

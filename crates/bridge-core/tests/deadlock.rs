@@ -174,6 +174,107 @@ fn three_party_cycle_through_strict_workers() {
 }
 
 #[test]
+fn cycle_closed_by_calls_made_after_a_timer_is_refused_when_checked_again() {
+    // Strict A and B block in main_a / main_b; each handler awaits a timer
+    // (its context is lost) and then calls the other worker. Each call is
+    // assumed to be awaited by the calls main serves for the other workers:
+    // not refused at once, but the check made a while later finds the
+    // cycle, in either order, instead of a hang.
+    for second_first in [false, true] {
+        let mut t = WaitForTracker::new(false);
+        t.begin_serving(A, 10, "proxy.main_a()").unwrap();
+        t.begin_serving(B, 20, "proxy.main_b()").unwrap();
+        let (first, second) = if second_first {
+            ((A, "proxy.a_task()"), (B, "proxy.b_task()"))
+        } else {
+            ((B, "proxy.b_task()"), (A, "proxy.a_task()"))
+        };
+        assert_eq!(
+            t.call_worker(first.0, 1, first.1, None),
+            Ok(Deliver::Direct)
+        );
+        assert_eq!(t.suspected_cycle(first.0, 1), None, "no cycle yet");
+        assert_eq!(
+            t.call_worker(second.0, 1, second.1, None),
+            Ok(Deliver::Direct)
+        );
+        let err = t.suspected_cycle(second.0, 1).expect("the cycle");
+        let DeadlockReason::Cycle(links) = &err.reason else {
+            panic!("expected a cycle, got {err:?}");
+        };
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].worker, second.0);
+        assert_eq!(links[0].awaits, first.1);
+        assert_eq!(links[1].awaits, second.1);
+        assert_eq!(links[1].next, second.0);
+        assert!(err.to_string().starts_with(&format!(
+            "Possible deadlock: {} was awaited while the worker is blocked in",
+            second.1
+        )));
+        // Once one handler settles the cycle is gone: nothing to refuse.
+        let served = if first.0 == A { (B, 20) } else { (A, 10) };
+        assert!(t.finish_serving(served.0, served.1));
+        assert_eq!(t.suspected_cycle(second.0, 1), None);
+        assert!(t.call_finished(second.0, 1));
+        assert_eq!(t.suspected_cycle(second.0, 1), None, "answered");
+    }
+}
+
+#[test]
+fn unknown_context_waits_only_for_calls_served_when_it_was_made() {
+    let mut t = WaitForTracker::new(false);
+    t.begin_serving(A, 10, "proxy.main_a()").unwrap();
+    t.begin_serving(B, 20, "proxy.main_b()").unwrap();
+    // Made while main_a was served: may be main_a's.
+    assert_eq!(
+        t.call_worker(B, 1, "proxy.b_task()", None),
+        Ok(Deliver::Direct)
+    );
+    // main_a returns; A blocks again in a new call, which cannot be
+    // awaiting b_task (it did not exist when b_task was made).
+    assert!(t.finish_serving(A, 10));
+    t.begin_serving(A, 11, "proxy.main_a2()").unwrap();
+    assert_eq!(
+        t.call_worker(A, 1, "proxy.a_task()", None),
+        Ok(Deliver::Direct)
+    );
+    assert_eq!(t.suspected_cycle(A, 1), None);
+    // A strict worker's own served calls are never candidates: calls to A
+    // from elsewhere while only A is blocked are queued, never suspected.
+    let mut t = WaitForTracker::new(false);
+    t.begin_serving(A, 10, "proxy.main_a()").unwrap();
+    assert_eq!(
+        t.call_worker(A, 1, "proxy.a_task()", None),
+        Ok(Deliver::Direct)
+    );
+    assert_eq!(t.suspected_cycle(A, 1), None);
+    // A known context closing a cycle only through an assumed edge is not
+    // refused at once either, but suspected.
+    let mut t = WaitForTracker::new(false);
+    t.begin_serving(A, 10, "proxy.main_a()").unwrap();
+    t.begin_serving(B, 20, "proxy.main_b()").unwrap();
+    assert_eq!(
+        t.call_worker(B, 1, "proxy.b_task()", None),
+        Ok(Deliver::Direct)
+    );
+    assert_eq!(
+        t.call_worker(A, 1, "proxy.a_task()", ctx(B, 20)),
+        Ok(Deliver::Direct)
+    );
+    assert!(matches!(
+        t.suspected_cycle(A, 1).map(|e| e.reason),
+        Some(DeadlockReason::Cycle(_))
+    ));
+    // Re-entrant workers are never suspected.
+    let mut t = WaitForTracker::new(true);
+    t.begin_serving(A, 10, "proxy.main_a()").unwrap();
+    t.begin_serving(B, 20, "proxy.main_b()").unwrap();
+    t.call_worker(B, 1, "proxy.b_task()", None).unwrap();
+    t.call_worker(A, 1, "proxy.a_task()", None).unwrap();
+    assert_eq!(t.suspected_cycle(A, 1), None);
+}
+
+#[test]
 fn cycle_links_name_every_hop() {
     let mut t = WaitForTracker::new(false);
     t.begin_serving(A, 10, "proxy.main_a()").unwrap();

@@ -480,7 +480,7 @@ fn trailing_bytes_are_refused() {
 #[test]
 fn unknown_variants_are_refused() {
     let unknown = |what, tag| DecodeErrorKind::UnknownVariant { what, tag };
-    assert_eq!(kind_of(decode_value(&[21])), unknown("Value", 21));
+    assert_eq!(kind_of(decode_value(&[22])), unknown("Value", 22));
     assert_eq!(
         kind_of(decode_value(&[0xff, 0xff, 0xff, 0xff, 0x0f])),
         unknown("Value", u32::MAX)
@@ -497,6 +497,32 @@ fn unknown_variants_are_refused() {
 #[test]
 fn invalid_values_are_refused_with_the_rule_they_break() {
     let cases: Vec<(&str, Vec<u8>, DecodeErrorKind, usize)> = vec![
+        (
+            "sparse array index not below the length",
+            vec![21, 5, 1, 5, 0],
+            invalid(Invalid::SparseIndex {
+                index: 5,
+                previous: None,
+                length: 5,
+            }),
+            3,
+        ),
+        (
+            "sparse array indices not increasing",
+            vec![21, 9, 2, 4, 0, 4, 0],
+            invalid(Invalid::SparseIndex {
+                index: 4,
+                previous: Some(4),
+                length: 9,
+            }),
+            5,
+        ),
+        (
+            "hole in a sparse array",
+            vec![21, 9, 1, 0, 19],
+            invalid(Invalid::HoleOutsideArray),
+            4,
+        ),
         (
             "typed array kind 13",
             vec![8, 13, 0],
@@ -668,6 +694,38 @@ fn invalid_values_are_refused_with_the_rule_they_break() {
 fn the_encoder_refuses_what_the_decoder_refuses() {
     let bad: Vec<(&str, Value, Invalid)> = vec![
         ("hole", Value::Hole, Invalid::HoleOutsideArray),
+        (
+            "hole in a sparse array",
+            Value::SparseArray {
+                length: 3,
+                entries: vec![(1, Value::Hole)],
+            },
+            Invalid::HoleOutsideArray,
+        ),
+        (
+            "sparse index past the length",
+            Value::SparseArray {
+                length: 3,
+                entries: vec![(3, Value::Null)],
+            },
+            Invalid::SparseIndex {
+                index: 3,
+                previous: None,
+                length: 3,
+            },
+        ),
+        (
+            "sparse indices out of order",
+            Value::SparseArray {
+                length: 9,
+                entries: vec![(4, Value::Null), (2, Value::Null)],
+            },
+            Invalid::SparseIndex {
+                index: 2,
+                previous: Some(4),
+                length: 9,
+            },
+        ),
         (
             "hole in set",
             Value::Set(vec![Value::Hole]),

@@ -257,6 +257,44 @@ fn abort_frame_drops_partial_message() {
 }
 
 #[test]
+fn declared_length_is_not_reserved_up_front() {
+    // One byte that declares a 255 MiB message (allowed by max_message)
+    // must reserve about one byte, not 255 MiB: the buffer grows with the
+    // bytes that arrive (docs/protocol.md §4).
+    let cfg = config(64, 256 << 20);
+    let mem = common::channel(&cfg);
+    let layout = Layout::to_worker(64);
+    let mut rx = Consumer::new(mem.clone(), layout, &cfg);
+    let frame = |data: &[u8], msg_len: i32, flags: i32| {
+        let w = mem.load(layout.slot(slot::WRITTEN));
+        assert_eq!(mem.load(layout.slot(slot::READ)), w);
+        mem.write_bytes(layout.data(), data);
+        mem.store(layout.slot(slot::FRAME_LEN), data.len() as i32);
+        mem.store(layout.slot(slot::MSG_LEN), msg_len);
+        mem.store(layout.slot(slot::FLAGS), flags);
+        mem.store(layout.slot(slot::WRITTEN), w + 1);
+    };
+    frame(b"x", 255 << 20, flag::FIRST);
+    assert_eq!(rx.try_recv(), Ok(None));
+    assert!(rx.in_message());
+    let reserved = rx.assembly_capacity();
+    assert!((1..=64).contains(&reserved), "reserved {reserved} bytes");
+    // An honest multi-frame message still arrives whole, its buffer
+    // exactly its length at the end.
+    frame(b"", 0, flag::ABORT);
+    let mut tx = Producer::new(mem.clone(), layout, &cfg);
+    let big = pattern(1000, 7);
+    let sender = {
+        let big = big.clone();
+        thread::spawn(move || tx.send(&big, Deadline::NEVER).unwrap())
+    };
+    let got = rx.recv(Deadline::NEVER).unwrap();
+    sender.join().unwrap();
+    assert_eq!(got, big);
+    assert_eq!(got.capacity(), big.len());
+}
+
+#[test]
 fn corrupt_headers_are_errors_not_panics() {
     let cfg = config(8, 1000);
     let mem = common::channel(&cfg);

@@ -249,6 +249,49 @@ fn values() -> Vec<(&'static str, Value)> {
                 Value::BackRef(1),
             ]),
         ),
+        // Sparse arrays (docs/protocol.md §2): a run of 15 holes stays an
+        // Array, 16 make a SparseArray, whatever the length.
+        (
+            "array with a run of 15 holes (still dense)",
+            Value::Array(
+                std::iter::once(Value::Int(1))
+                    .chain(std::iter::repeat(Value::Hole).take(15))
+                    .chain(std::iter::once(Value::Int(2)))
+                    .collect(),
+            ),
+        ),
+        (
+            "sparse array: a run of 16 holes",
+            Value::SparseArray {
+                length: 18,
+                entries: vec![(0, Value::Int(1)), (17, Value::Int(2))],
+            },
+        ),
+        (
+            "sparse array: new Array(20), holes only",
+            Value::SparseArray {
+                length: 20,
+                entries: vec![],
+            },
+        ),
+        (
+            "sparse array: one element in a length of 1e8",
+            Value::SparseArray {
+                length: 100_000_000,
+                entries: vec![(50_000_000, Value::Int(7))],
+            },
+        ),
+        (
+            "sparse array of length 2^32-1: an object, itself and the object again",
+            Value::SparseArray {
+                length: u32::MAX,
+                entries: vec![
+                    (0, obj(vec![("a", Value::Int(1))])),
+                    (1000, Value::BackRef(0)),
+                    (4_294_967_294, Value::BackRef(1)),
+                ],
+            },
+        ),
     ]);
     v
 }
@@ -544,6 +587,11 @@ fn desc(v: &Value) -> Json {
         }
         Value::Local(id) => json!({"t": "local", "id": id}),
         Value::Hole => json!({"t": "hole"}),
+        Value::SparseArray { length, entries } => json!({
+            "t": "sparse",
+            "length": length,
+            "entries": entries.iter().map(|(i, v)| json!([i, desc(v)])).collect::<Vec<_>>(),
+        }),
         Value::Transferred { buffer, view } => json!({
             "t": "transferred",
             "buffer": buffer,
@@ -721,12 +769,13 @@ fn messages_match_the_golden_file() {
 
 #[test]
 fn the_lists_cover_every_variant() {
-    let mut tags = [false; 21];
-    fn walk(v: &Value, tags: &mut [bool; 21]) {
+    let mut tags = [false; 22];
+    fn walk(v: &Value, tags: &mut [bool; 22]) {
         tags[v.tag() as usize] = true;
         match v {
             Value::Array(x) | Value::Set(x) => x.iter().for_each(|v| walk(v, tags)),
             Value::Object(p) => p.iter().for_each(|(_, v)| walk(v, tags)),
+            Value::SparseArray { entries, .. } => entries.iter().for_each(|(_, v)| walk(v, tags)),
             Value::Map(p) => p.iter().for_each(|(k, v)| {
                 walk(k, tags);
                 walk(v, tags)

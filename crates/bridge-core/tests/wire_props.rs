@@ -110,6 +110,18 @@ fn arb_value_raw() -> impl Strategy<Value = Value> {
             pairs.clone().prop_map(Value::Object),
             prop::collection::vec((inner.clone(), inner.clone()), 0..4).prop_map(Value::Map),
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Set),
+            // Sparse arrays: increasing indices below the length.
+            (
+                any::<u32>(),
+                prop::collection::btree_map(any::<u32>(), inner.clone(), 0..4)
+            )
+                .prop_map(|(extra, entries)| {
+                    let top = entries.keys().next_back().map_or(0, |&i| u64::from(i) + 1);
+                    let length = (top + u64::from(extra % 1000)).min(u64::from(u32::MAX)) as u32;
+                    let entries: Vec<(u32, Value)> =
+                        entries.into_iter().filter(|(i, _)| *i < length).collect();
+                    Value::SparseArray { length, entries }
+                }),
             (
                 arb_js_string(),
                 arb_js_string(),
@@ -149,6 +161,9 @@ fn fix_refs(v: &mut Value, in_array: bool, count: &mut u32) {
         Value::Hole if !in_array => *v = Value::Undefined,
         Value::Array(items) => items.iter_mut().for_each(|x| fix_refs(x, true, count)),
         Value::Set(items) => items.iter_mut().for_each(|x| fix_refs(x, false, count)),
+        Value::SparseArray { entries, .. } => entries
+            .iter_mut()
+            .for_each(|(_, x)| fix_refs(x, false, count)),
         Value::Object(pairs) => pairs
             .iter_mut()
             .for_each(|(_, x)| fix_refs(x, false, count)),
@@ -312,6 +327,14 @@ fn value_len(v: &Value) -> usize {
         }
         Value::Array(items) | Value::Set(items) => list_len(items),
         Value::Object(p) => pairs_len(p),
+        Value::SparseArray { length, entries } => {
+            varint_len(u64::from(*length))
+                + varint_len(entries.len() as u64)
+                + entries
+                    .iter()
+                    .map(|(i, v)| varint_len(u64::from(*i)) + value_len(v))
+                    .sum::<usize>()
+        }
         Value::Map(p) => {
             varint_len(p.len() as u64)
                 + p.iter()

@@ -260,6 +260,20 @@ impl Encoder {
         Self::enter(depth)?;
         let a: &Array = v.unchecked_ref();
         let n = a.length();
+        // docs/protocol.md §2 "Sparse arrays": a run of HOLE_RUN holes makes
+        // it a SparseArray, whose cost is its elements, not its length.
+        let has = |i: u32| Reflect::has(v, &JsValue::from(i)).map_err(js_err);
+        let mut run = 0;
+        for i in 0..n {
+            if has(i)? {
+                run = 0;
+            } else {
+                run += 1;
+                if run == wire::HOLE_RUN {
+                    return self.sparse(v, n, depth);
+                }
+            }
+        }
         let mut items = Vec::with_capacity(n as usize);
         for i in 0..n {
             let x = a.get(i);
@@ -270,6 +284,25 @@ impl Encoder {
             }
         }
         Ok(Value::Array(items))
+    }
+
+    /// An array with a run of holes, by its own index properties.
+    fn sparse(&mut self, v: &JsValue, length: u32, depth: usize) -> Result<Value, String> {
+        let mut indices: Vec<u32> = Object::get_own_property_names(v.unchecked_ref::<Object>())
+            .iter()
+            .filter_map(|k| {
+                let s = k.as_string()?;
+                let i: u32 = s.parse().ok()?;
+                (i < length && i.to_string() == s).then_some(i)
+            })
+            .collect();
+        indices.sort_unstable();
+        let mut entries = Vec::with_capacity(indices.len());
+        for i in indices {
+            let x = Reflect::get(v, &JsValue::from(i)).map_err(js_err)?;
+            entries.push((i, self.value(&x, depth + 1, false)?));
+        }
+        Ok(Value::SparseArray { length, entries })
     }
 
     fn plain(&mut self, v: &JsValue, depth: usize) -> Result<Value, String> {
@@ -449,6 +482,16 @@ impl Decoder {
                         a.push(&x);
                     }
                 }
+                a.into()
+            }
+            Value::SparseArray { length, entries } => {
+                let a = Array::new();
+                self.objs.push(a.clone().into());
+                for (i, x) in entries {
+                    let x = self.value(x)?;
+                    a.set(*i, x);
+                }
+                a.set_length(*length);
                 a.into()
             }
             Value::Object(entries) => {

@@ -385,6 +385,7 @@ fn import_all(values: &[Value]) -> Vec<JsHandle> {
         match v {
             Value::Remote { kind, id } => out.push(import(*kind, *id)),
             Value::Array(items) | Value::Set(items) => items.iter().for_each(|x| walk(x, out)),
+            Value::SparseArray { entries, .. } => entries.iter().for_each(|(_, x)| walk(x, out)),
             Value::Object(entries) => entries.iter().for_each(|(_, x)| walk(x, out)),
             Value::Map(entries) => entries.iter().for_each(|(k, x)| {
                 walk(k, out);

@@ -159,6 +159,20 @@ const cases = {
     return out;
   },
 
+  // The worker dies without BridgeWorker.terminate(): main notices through
+  // the worker's lifetime Web Lock. `how`: "terminate" (its Worker object)
+  // or "close" (self.close() past the bridge's wrapper).
+  async unseenTerminate(ctx) {
+    return unseen(ctx, (w) => w.worker.terminate());
+  },
+  async unseenClose(ctx) {
+    return unseen(ctx, (w) => w.sync.closeUnseen());
+  },
+  // Terminated while blocked in Atomics.wait (a sync call main is serving).
+  async unseenBlocked(ctx) {
+    return unseen(ctx, (w) => w.worker.terminate(), true);
+  },
+
   async crash({ BridgeWorker }) {
     const w = new BridgeWorker("/tests/e2e/workers/deadlock-crash.js", { type: "module" });
     // Keep the (expected) uncaught error from also being reported on the page.
@@ -173,6 +187,31 @@ const cases = {
     return { pending: await Promise.all(pending), ready };
   },
 };
+
+// Never-hang bound of the unseen-death cases: far above the detection time.
+const UNSEEN_LIMIT_MS = 20_000;
+
+async function unseen({ BridgeWorker }, kill, blocked = false) {
+  const w = new BridgeWorker(WORKER, { type: "module" });
+  await w.ready;
+  await until(() => w._unwatch !== null); // main queues for the worker's lifetime lock
+  let pending;
+  if (blocked) {
+    w.sync.hang = () => new Promise(() => {});
+    pending = [w.sync.run("hang"), w.sync.never()].map(caught);
+    await until(() => servingOf(w).length === 1);
+  } else {
+    pending = [w.sync.never(), w.sync.never()].map(caught);
+  }
+  const t0 = performance.now();
+  kill(w);
+  const limit = new Promise((r) => setTimeout(() => r("hung"), UNSEEN_LIMIT_MS));
+  const settled = await Promise.race([Promise.all(pending), limit]);
+  const detectMs = performance.now() - t0;
+  const out = { pending: settled, detectMs, afterwards: settled === "hung" ? null : await caught(w.sync.add(1, 2)) };
+  w.terminate();
+  return out;
+}
 
 export default async function main(ctx) {
   if (!Object.hasOwn(cases, caseName)) throw new Error(`no case "${caseName}" in pages/main/deadlock.js`);
