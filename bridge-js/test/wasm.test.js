@@ -294,7 +294,7 @@ if (!isMainThread && workerData.mode === "port") {
     const msg = t.callWorker(1, 1, "proxy.a_task()", 2, 20);
     assert.equal(typeof msg, "string");
     assert.match(msg, /^Possible deadlock: proxy\.a_task\(\) was awaited while the worker is blocked in proxy\.main_a\(\)/);
-    for (const part of ["proxy.main_b()", "proxy.b_task()", "worker 1", "worker 2", "cycle"]) {
+    for (const part of ["proxy.main_b()", "proxy.b_task()", "worker #1", "worker #2", "cycle"]) {
       assert.ok(msg.includes(part), `${part} missing in: ${msg}`);
     }
   });

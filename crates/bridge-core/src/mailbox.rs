@@ -33,10 +33,7 @@ use crate::shm::SharedMemory;
 
 /// Bytes of the header in front of each mailbox's data.
 pub const HEADER_BYTES: usize = 32;
-/// Data bytes per mailbox unless configured otherwise (1 MiB).
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
-/// Largest message accepted unless configured otherwise (64 MiB).
-pub const DEFAULT_MAX_MESSAGE: usize = 64 << 20;
+pub use crate::protocol::constants::{DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE};
 /// Largest `capacity` / `max_message`: lengths travel in i32 slots, which JS
 /// reads as signed numbers.
 pub const MAX_LEN: usize = i32::MAX as usize;
@@ -191,6 +188,11 @@ pub struct Deadline(Option<Duration>);
 impl Deadline {
     /// Wait without limit.
     pub const NEVER: Deadline = Deadline(None);
+
+    /// The point `at` on the memory's clock (`None`: never).
+    pub fn at(at: Option<Duration>) -> Self {
+        Deadline(at)
+    }
 
     /// `timeout` from now; `None` is [`Deadline::NEVER`].
     pub fn after<M: SharedMemory + ?Sized>(mem: &M, timeout: Option<Duration>) -> Self {
