@@ -25,8 +25,9 @@
 
 import { DeadlockError } from "./errors.js";
 
-/** How many nested requests may be in progress in one worker at once. */
-export const DEFAULT_MAX_NESTING = 64;
+import { DEFAULT_MAX_NESTING } from "./protocol.js";
+
+export { DEFAULT_MAX_NESTING };
 
 const workers = new Map(); // id -> state
 let nextId = 1;
