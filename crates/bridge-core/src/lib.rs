@@ -40,15 +40,25 @@
 //! The byte-level format is specified in `docs/protocol.md`; the golden
 //! vectors in `tests/vectors/` are checked by these tests and by the JS codec.
 
+// Without the `std` feature only the protocol's decisions and their types
+// build (`protocol`, `deadlock`, `refs`, `message`, `value`): what a raw
+// wasm module needs (crates/bridge-core-wasm), with no std in it.
+#![cfg_attr(not(feature = "std"), no_std)]
+
 extern crate alloc;
 
+#[cfg(feature = "std")]
 pub mod channel;
 pub mod deadlock;
+#[cfg(feature = "std")]
 pub mod mailbox;
 pub mod message;
 pub mod protocol;
 pub mod refs;
+#[cfg(feature = "std")]
 pub mod serde_value;
+#[cfg(feature = "std")]
 pub mod shm;
 pub mod value;
+#[cfg(feature = "std")]
 pub mod wire;
