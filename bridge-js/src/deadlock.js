@@ -1,6 +1,7 @@
-// The main thread's wait-for tracker, one for all BridgeWorkers of a page: a
-// port of the rule in crates/bridge-core/src/deadlock.rs (its module doc has
-// the reasoning; docs/deadlocks.md the user's view).
+// The main thread's wait-for tracker, one for all BridgeWorkers of a page:
+// the JS twin of crates/bridge-core/src/deadlock.rs, the same rule and the
+// same message texts (both sides' tests check them word for word; its module
+// doc has the reasoning; docs/deadlocks.md the user's view).
 //
 // What main observes:
 // - served calls: a worker call (worker, seq) main read and has not answered;

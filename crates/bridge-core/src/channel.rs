@@ -263,7 +263,7 @@ impl<M: SharedMemory> WorkerSide<M> {
         if let Err(e) = sent {
             self.core.abandon_call(seq);
             if let Message::Request(r) = request {
-                self.core.restore_releases(r.releases);
+                self.core.releases().restore(r.releases);
             }
             return Err(e);
         }
@@ -312,7 +312,8 @@ impl<M: SharedMemory> WorkerSide<M> {
         let step = match message {
             Message::Reply(mut reply) => {
                 self.core
-                    .received_releases(std::mem::take(&mut reply.releases));
+                    .releases()
+                    .receive(std::mem::take(&mut reply.releases));
                 self.core.on_message(Incoming::Reply {
                     seq: reply.seq,
                     body: reply,
@@ -320,7 +321,8 @@ impl<M: SharedMemory> WorkerSide<M> {
             }
             Message::Request(mut req) => {
                 self.core
-                    .received_releases(std::mem::take(&mut req.releases));
+                    .releases()
+                    .receive(std::mem::take(&mut req.releases));
                 self.core.on_message(Incoming::Request {
                     seq: req.seq,
                     nested_in: req.nested_in,
@@ -329,7 +331,7 @@ impl<M: SharedMemory> WorkerSide<M> {
             }
             Message::Cancel { seq } => self.core.on_message(Incoming::Cancel { seq }),
             Message::Release(releases) => {
-                self.core.received_releases(releases);
+                self.core.releases().receive(releases);
                 Step::Nothing
             }
         };
@@ -399,12 +401,12 @@ impl<M: SharedMemory> WorkerSide<M> {
 
     /// Adds a release to piggyback on the next message.
     pub fn queue_release(&mut self, release: Release) {
-        self.core.queue_release(release);
+        self.core.releases().queue(release);
     }
 
     /// Releases received from the main thread since the last call.
     pub fn take_releases(&mut self) -> Vec<Release> {
-        self.core.take_received_releases()
+        self.core.releases().take_received()
     }
 
     /// What happened so far.
@@ -542,7 +544,8 @@ impl<M: SharedMemory + Clone> MainSide<M> {
             let step = match wire::decode(&bytes)? {
                 Message::Request(mut req) => {
                     self.core
-                        .received_releases(std::mem::take(&mut req.releases));
+                        .releases()
+                        .receive(std::mem::take(&mut req.releases));
                     if let Some((shared, worker)) = &self.tracker {
                         let label = request_label(&req);
                         let mut t = shared.lock().unwrap_or_else(|e| e.into_inner());
@@ -559,7 +562,8 @@ impl<M: SharedMemory + Clone> MainSide<M> {
                 }
                 Message::Reply(mut reply) => {
                     self.core
-                        .received_releases(std::mem::take(&mut reply.releases));
+                        .releases()
+                        .receive(std::mem::take(&mut reply.releases));
                     let msg = Incoming::Reply {
                         seq: reply.seq,
                         body: reply,
@@ -571,7 +575,7 @@ impl<M: SharedMemory + Clone> MainSide<M> {
                         .on_message::<Request, Reply>(Incoming::Cancel { seq }, t))
                 }
                 Message::Release(releases) => {
-                    self.core.received_releases(releases);
+                    self.core.releases().receive(releases);
                     MainStep::Nothing
                 }
             };
@@ -704,12 +708,12 @@ impl<M: SharedMemory + Clone> MainSide<M> {
 
     /// Adds a release to piggyback on the next message.
     pub fn queue_release(&mut self, release: Release) {
-        self.core.queue_release(release);
+        self.core.releases().queue(release);
     }
 
     /// Releases received from the worker since the last call.
     pub fn take_releases(&mut self) -> Vec<Release> {
-        self.core.take_received_releases()
+        self.core.releases().take_received()
     }
 
     /// What happened so far.

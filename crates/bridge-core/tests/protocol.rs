@@ -116,16 +116,16 @@ fn requests_not_nested_wait_in_the_queue_and_cancel_drops_them() {
 #[test]
 fn releases_ride_on_the_next_message_merged_per_id_and_come_back_if_unsent() {
     let mut w = W::new();
-    w.queue_release(Release { id: 3, count: 1 });
-    w.queue_release(Release { id: 4, count: 2 });
-    w.queue_release(Release { id: 3, count: 5 });
+    w.releases().queue(Release { id: 3, count: 1 });
+    w.releases().queue(Release { id: 4, count: 2 });
+    w.releases().queue(Release { id: 3, count: 5 });
     let start = w.begin_call(ms(0), None);
     assert_eq!(
         start.releases,
         vec![Release { id: 3, count: 6 }, Release { id: 4, count: 2 }]
     );
     w.abandon_call(start.seq);
-    w.restore_releases(start.releases);
+    w.releases().restore(start.releases);
     let again = w.begin_call(ms(0), None);
     assert_eq!(again.releases.len(), 2);
 }
@@ -291,7 +291,7 @@ proptest! {
                 Ev::Serve => { let _ = w.next_queued(); }
                 Ev::Finish(s) => { let _ = w.finish_serve(s.into()); }
                 Ev::Tick(d) => now += ms(d.into()),
-                Ev::Release(id, c) => w.queue_release(Release { id: id.into(), count: c.into() }),
+                Ev::Release(id, c) => w.releases().queue(Release { id: id.into(), count: c.into() }),
             }
             let blocked: Vec<u32> = w.blocked().collect();
             prop_assert_eq!(&blocked, &open, "the frame stack is the calls not ended");
@@ -324,7 +324,7 @@ proptest! {
                     for seq in m.expire(now, None) { prop_assert!(!m.is_pending(seq)); }
                 }
                 Ev::Poll | Ev::Serve => { let _ = m.interrupt(None); }
-                Ev::Release(id, c) => m.queue_release(Release { id: id.into(), count: c.into() }),
+                Ev::Release(id, c) => m.releases().queue(Release { id: id.into(), count: c.into() }),
             }
         }
     }

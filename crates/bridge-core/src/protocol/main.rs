@@ -10,11 +10,12 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use super::releases::ReleaseBatch;
 use super::seq::SeqCounter;
+use super::serving::{Finished, Serving};
 use super::{deadline_after, Answer, CallStart, Incoming, ServeError, Stats};
 use crate::deadlock::{CallRef, DeadlockError, Deliver, WaitForTracker};
 use crate::message::Release;
-use crate::refs::PendingReleases;
 
 /// The page's wait-for tracker and this channel's worker in it, for the
 /// operations that keep it up to date. Every channel of a page shares one
@@ -66,35 +67,18 @@ struct Pending {
     deadline: Option<Duration>,
 }
 
-/// The main thread's protocol state for one channel (`Q`, `R` as in
-/// [`super::WorkerCore`]).
-#[derive(Debug)]
+/// The main thread's protocol state for one channel. Its
+/// [`on_message`](Self::on_message) takes bodies of any type (`Q` for
+/// requests, `R` for replies, as in [`super::WorkerCore`]).
+#[derive(Debug, Default)]
 pub struct MainCore {
     seq: SeqCounter,
     pending: Vec<Pending>,
     /// Worker requests being served, innermost last.
-    serving: Vec<u32>,
-    /// Served requests whose answer is dropped (cancelled, interrupted).
-    cancelled: Vec<u32>,
+    serving: Serving,
     owed_cancels: Vec<u32>,
-    releases_out: PendingReleases,
-    releases_in: Vec<Release>,
+    releases: ReleaseBatch,
     stats: Stats,
-}
-
-impl Default for MainCore {
-    fn default() -> Self {
-        MainCore {
-            seq: SeqCounter::default(),
-            pending: Vec::new(),
-            serving: Vec::new(),
-            cancelled: Vec::new(),
-            owed_cancels: Vec::new(),
-            releases_out: PendingReleases::new(),
-            releases_in: Vec::new(),
-            stats: Stats::default(),
-        }
-    }
 }
 
 impl MainCore {
@@ -123,7 +107,7 @@ impl MainCore {
                 Deliver::Direct => 0,
                 Deliver::Nested { into_seq } => into_seq,
             },
-            None => self.serving.last().copied().unwrap_or(0),
+            None => self.serving.stack().last().copied().unwrap_or(0),
         };
         self.seq.next();
         self.stats.calls += 1;
@@ -134,7 +118,7 @@ impl MainCore {
         Ok(CallStart {
             seq,
             nested_in,
-            releases: self.releases_out.take(),
+            releases: self.releases.take(),
         })
     }
 
@@ -149,11 +133,11 @@ impl MainCore {
         if let Some(t) = tracked {
             t.tracker.call_finished(t.worker, seq);
         }
-        self.restore_releases(releases);
+        self.releases.restore(releases);
     }
 
     /// Decides what a message from the worker means. Releases it carried go
-    /// to [`received_releases`](Self::received_releases) first.
+    /// to [`releases`](Self::releases) first.
     pub fn on_message<Q, R>(
         &mut self,
         msg: Incoming<Q, R>,
@@ -161,7 +145,7 @@ impl MainCore {
     ) -> MainStep<Q, R> {
         match msg {
             Incoming::Request { seq, body, .. } => {
-                self.serving.push(seq);
+                self.serving.begin(seq);
                 MainStep::Serve { seq, body }
             }
             Incoming::Reply { seq, body } => match self.pending.iter().position(|p| p.seq == seq) {
@@ -177,17 +161,15 @@ impl MainCore {
                     MainStep::Late(body)
                 }
             },
-            Incoming::Cancel { seq } => match self.serving.iter().rposition(|s| *s == seq) {
-                Some(i) => {
-                    self.serving.remove(i);
-                    if let Some(t) = tracked {
-                        t.tracker.finish_serving(t.worker, seq);
-                    }
-                    self.cancelled.push(seq);
-                    MainStep::Cancelled { seq }
+            Incoming::Cancel { seq } => {
+                if !self.serving.cancel(seq) {
+                    return MainStep::Nothing;
                 }
-                None => MainStep::Nothing,
-            },
+                if let Some(t) = tracked {
+                    t.tracker.finish_serving(t.worker, seq);
+                }
+                MainStep::Cancelled { seq }
+            }
         }
     }
 
@@ -199,37 +181,24 @@ impl MainCore {
         seq: u32,
         tracked: Option<Tracked<'_>>,
     ) -> Result<Answer, ServeError> {
-        if let Some(c) = self.cancelled.iter().position(|s| *s == seq) {
-            self.cancelled.remove(c);
-            self.stats.served += 1;
-            self.stats.answers_dropped += 1;
-            return Ok(Answer::Drop);
+        let finished = self.serving.finish(seq)?;
+        if finished == Finished::Send {
+            if let Some(t) = tracked {
+                t.tracker.finish_serving(t.worker, seq);
+            }
         }
-        let i = self
-            .serving
-            .iter()
-            .rposition(|s| *s == seq)
-            .ok_or(ServeError::NotServing { seq })?;
-        self.serving.remove(i);
-        if let Some(t) = tracked {
-            t.tracker.finish_serving(t.worker, seq);
-        }
-        self.stats.served += 1;
-        Ok(Answer::Send {
-            releases: self.releases_out.take(),
-        })
+        Ok(super::answer(finished, &mut self.stats, &mut self.releases))
     }
 
     /// Answers the innermost request being served now instead of its
     /// handler (`BridgeWorker.interrupt()`): returns its seq and the
     /// releases for the reply; the handler's answer is dropped later.
     pub fn interrupt(&mut self, tracked: Option<Tracked<'_>>) -> Option<(u32, Vec<Release>)> {
-        let seq = self.serving.pop()?;
+        let seq = self.serving.cancel_innermost()?;
         if let Some(t) = tracked {
             t.tracker.finish_serving(t.worker, seq);
         }
-        self.cancelled.push(seq);
-        Some((seq, self.releases_out.take()))
+        Some((seq, self.releases.take()))
     }
 
     /// Gives up on our call `seq` (a time-out or abort above this layer): a
@@ -285,9 +254,8 @@ impl MainCore {
             t.tracker.remove_worker(t.worker);
         }
         self.serving.clear();
-        self.cancelled.clear();
         self.owed_cancels.clear();
-        self.releases_out.take();
+        self.releases.take();
         self.pending.drain(..).map(|p| p.seq).collect()
     }
 
@@ -309,39 +277,13 @@ impl MainCore {
     /// Worker requests being served (the worker is blocked in each),
     /// innermost last.
     pub fn serving(&self) -> &[u32] {
-        &self.serving
+        self.serving.stack()
     }
 
-    /// Queues a release to ride on the next request or reply.
-    pub fn queue_release(&mut self, release: Release) {
-        self.releases_out.push(release);
-    }
-
-    /// Puts back releases taken for a message that was not sent.
-    pub fn restore_releases(&mut self, releases: Vec<Release>) {
-        for r in releases {
-            self.releases_out.push(r);
-        }
-    }
-
-    /// Takes the queued releases for a lone `Release` message.
-    pub fn take_releases(&mut self) -> Vec<Release> {
-        self.releases_out.take()
-    }
-
-    /// True if releases wait for a message to ride on.
-    pub fn has_releases(&self) -> bool {
-        !self.releases_out.is_empty()
-    }
-
-    /// Releases the worker sent (apply them to the export table).
-    pub fn received_releases(&mut self, releases: impl IntoIterator<Item = Release>) {
-        self.releases_in.extend(releases);
-    }
-
-    /// Takes the releases received since the last take.
-    pub fn take_received_releases(&mut self) -> Vec<Release> {
-        core::mem::take(&mut self.releases_in)
+    /// The release batch: what rides on the next message, what the peer
+    /// sent.
+    pub fn releases(&mut self) -> &mut ReleaseBatch {
+        &mut self.releases
     }
 
     /// What happened so far.

@@ -27,8 +27,8 @@
 //!   as the page's wait-for tracker ([`crate::deadlock`]) decides, cancels
 //!   and interrupts whose answers are then dropped;
 //! - on both: the batch of releases that rides on the next request or reply
-//!   ([`crate::refs::PendingReleases`], merged per id), put back when a
-//!   message is not sent; the export and import counts themselves live in
+//!   ([`ReleaseBatch`], merged per id), put back when a message is not
+//!   sent; the export and import counts themselves live in
 //!   [`crate::refs`], whose tables the host keeps beside its objects.
 //!
 //! [`constants`] is the one table of wire tags, op codes and defaults.
@@ -40,13 +40,16 @@
 
 pub mod constants;
 mod main;
+mod releases;
 mod seq;
+mod serving;
 mod worker;
 
 use alloc::vec::Vec;
 use core::time::Duration;
 
 pub use main::{MainCore, MainStep, Tracked};
+pub use releases::ReleaseBatch;
 pub use seq::SeqCounter;
 pub use worker::{CallState, PollError, Step, WorkerCore};
 
@@ -72,7 +75,7 @@ pub enum Incoming<Q, R> {
         body: R,
     },
     /// The sender gave up on its request `seq` (tag 3). (Tag 2, a lone
-    /// `Release`, carries only releases: see `received_releases`.)
+    /// `Release`, carries only releases: see `ReleaseBatch::receive`.)
     Cancel {
         /// The sender's seq.
         seq: u32,
@@ -134,4 +137,19 @@ pub struct Stats {
 /// `now + timeout` (saturating), or no deadline when no time-out is given.
 fn deadline_after(now: Duration, timeout: Option<Duration>) -> Option<Duration> {
     timeout.map(|t| now.saturating_add(t))
+}
+
+/// The answer to a served request, counted: send it with the release batch,
+/// or drop it.
+fn answer(finished: serving::Finished, stats: &mut Stats, releases: &mut ReleaseBatch) -> Answer {
+    stats.served += 1;
+    match finished {
+        serving::Finished::Send => Answer::Send {
+            releases: releases.take(),
+        },
+        serving::Finished::Drop => {
+            stats.answers_dropped += 1;
+            Answer::Drop
+        }
+    }
 }

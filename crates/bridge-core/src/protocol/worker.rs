@@ -22,10 +22,10 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+use super::releases::ReleaseBatch;
 use super::seq::SeqCounter;
+use super::serving::Serving;
 use super::{deadline_after, Answer, CallStart, Incoming, ServeError, Stats};
-use crate::message::Release;
-use crate::refs::PendingReleases;
 
 #[derive(Debug)]
 struct Frame<R> {
@@ -113,12 +113,9 @@ pub struct WorkerCore<Q, R> {
     /// Requests not nested into a blocked call, by arrival.
     queued: VecDeque<(u32, Q)>,
     /// Requests being served now, innermost last.
-    serving: Vec<u32>,
-    /// Requests being served that main cancelled: their reply is dropped.
-    cancelled: Vec<u32>,
+    serving: Serving,
     owed_cancels: VecDeque<u32>,
-    releases_out: PendingReleases,
-    releases_in: Vec<Release>,
+    releases: ReleaseBatch,
     stats: Stats,
 }
 
@@ -128,11 +125,9 @@ impl<Q, R> Default for WorkerCore<Q, R> {
             seq: SeqCounter::default(),
             frames: Vec::new(),
             queued: VecDeque::new(),
-            serving: Vec::new(),
-            cancelled: Vec::new(),
+            serving: Serving::default(),
             owed_cancels: VecDeque::new(),
-            releases_out: PendingReleases::new(),
-            releases_in: Vec::new(),
+            releases: ReleaseBatch::default(),
             stats: Stats::default(),
         }
     }
@@ -148,7 +143,7 @@ impl<Q, R> WorkerCore<Q, R> {
     /// numbers it, pushes its frame and takes the releases that ride on it.
     /// Send the request, then block and [`poll_call`](Self::poll_call);
     /// if it cannot be sent, [`abandon_call`](Self::abandon_call) and
-    /// [`restore_releases`](Self::restore_releases).
+    /// put its releases back ([`ReleaseBatch::restore`]).
     pub fn begin_call(&mut self, now: Duration, timeout: Option<Duration>) -> CallStart {
         let seq = self.seq.next();
         self.stats.calls += 1;
@@ -161,7 +156,7 @@ impl<Q, R> WorkerCore<Q, R> {
         CallStart {
             seq,
             nested_in: 0,
-            releases: self.releases_out.take(),
+            releases: self.releases.take(),
         }
     }
 
@@ -230,7 +225,7 @@ impl<Q, R> WorkerCore<Q, R> {
     }
 
     /// Decides what a message from the main thread means. Releases it
-    /// carried go to [`received_releases`](Self::received_releases) first.
+    /// carried go to [`releases`](Self::releases) first.
     pub fn on_message(&mut self, msg: Incoming<Q, R>) -> Step<Q, R> {
         match msg {
             Incoming::Reply { seq, body } => {
@@ -253,7 +248,7 @@ impl<Q, R> WorkerCore<Q, R> {
                 body,
             } => {
                 if nested_in != 0 && self.frames.iter().any(|f| f.seq == nested_in) {
-                    self.serving.push(seq);
+                    self.serving.begin(seq);
                     Step::Serve { seq, body }
                 } else {
                     self.queued.push_back((seq, body));
@@ -265,9 +260,7 @@ impl<Q, R> WorkerCore<Q, R> {
                     let (_, body) = self.queued.remove(i).expect("index from position");
                     return Step::Dropped(body);
                 }
-                if self.serving.contains(&seq) && !self.cancelled.contains(&seq) {
-                    self.cancelled.push(seq);
-                }
+                self.serving.cancel(seq);
                 Step::Nothing
             }
         }
@@ -278,7 +271,7 @@ impl<Q, R> WorkerCore<Q, R> {
     /// [`finish_serve`](Self::finish_serve).
     pub fn next_queued(&mut self) -> Option<(u32, Q)> {
         let (seq, body) = self.queued.pop_front()?;
-        self.serving.push(seq);
+        self.serving.begin(seq);
         Some((seq, body))
     }
 
@@ -290,21 +283,8 @@ impl<Q, R> WorkerCore<Q, R> {
     /// The request `seq` was served: whether to send its reply (with the
     /// releases that ride on it) or drop it (main cancelled it meanwhile).
     pub fn finish_serve(&mut self, seq: u32) -> Result<Answer, ServeError> {
-        let i = self
-            .serving
-            .iter()
-            .rposition(|s| *s == seq)
-            .ok_or(ServeError::NotServing { seq })?;
-        self.serving.remove(i);
-        self.stats.served += 1;
-        if let Some(c) = self.cancelled.iter().position(|s| *s == seq) {
-            self.cancelled.remove(c);
-            self.stats.answers_dropped += 1;
-            return Ok(Answer::Drop);
-        }
-        Ok(Answer::Send {
-            releases: self.releases_out.take(),
-        })
+        let finished = self.serving.finish(seq)?;
+        Ok(super::answer(finished, &mut self.stats, &mut self.releases))
     }
 
     fn owe_cancel(&mut self, seq: u32) {
@@ -326,31 +306,10 @@ impl<Q, R> WorkerCore<Q, R> {
         }
     }
 
-    /// Queues a release to ride on the next request or reply.
-    pub fn queue_release(&mut self, release: Release) {
-        self.releases_out.push(release);
-    }
-
-    /// Puts back releases taken for a message that was not sent.
-    pub fn restore_releases(&mut self, releases: Vec<Release>) {
-        for r in releases {
-            self.releases_out.push(r);
-        }
-    }
-
-    /// Takes the queued releases for a lone `Release` message.
-    pub fn take_releases(&mut self) -> Vec<Release> {
-        self.releases_out.take()
-    }
-
-    /// Releases the main thread sent (apply them to the export table).
-    pub fn received_releases(&mut self, releases: impl IntoIterator<Item = Release>) {
-        self.releases_in.extend(releases);
-    }
-
-    /// Takes the releases received since the last take.
-    pub fn take_received_releases(&mut self) -> Vec<Release> {
-        core::mem::take(&mut self.releases_in)
+    /// The release batch: what rides on the next message, what the peer
+    /// sent.
+    pub fn releases(&mut self) -> &mut ReleaseBatch {
+        &mut self.releases
     }
 
     /// Seqs of our blocked calls, innermost last.
