@@ -1,6 +1,7 @@
-// The main thread's wait-for tracker, one for all BridgeWorkers of a page: a
-// port of the rule in crates/bridge-core/src/deadlock.rs (its module doc has
-// the reasoning; docs/deadlocks.md the user's view).
+// The main thread's wait-for tracker, one for all BridgeWorkers of a page:
+// the JS twin of crates/bridge-core/src/deadlock.rs, the same rule and the
+// same message texts (both sides' tests check them word for word; its module
+// doc has the reasoning; docs/deadlocks.md the user's view).
 //
 // What main observes:
 // - served calls: a worker call (worker, seq) main read and has not answered;
@@ -30,14 +31,15 @@
 
 import { DeadlockError } from "./errors.js";
 
+import { DEFAULT_MAX_NESTING } from "./protocol.js";
+
+export { DEFAULT_MAX_NESTING };
+
 /**
  * How long after sending a call to a blocked strict worker main checks it
  * again for a wait cycle through calls of unknown context (suspectedCycle).
  */
 export const SUSPECT_CHECK_MS = 1000;
-
-/** How many nested requests may be in progress in one worker at once. */
-export const DEFAULT_MAX_NESTING = 64;
 
 const workers = new Map(); // id -> state
 let nextId = 1;

@@ -817,7 +817,7 @@ export class Endpoint {
           const depth = this.frameSeq.lastIndexOf(msg.nestedIn);
           const blocked = frameName(this.frameWhat[depth]);
           const err = new DeadlockError(deadlockMessage(opLabel(msg), blocked) +
-            `: ${opLabel(msg)} returned a Promise, which the blocked worker cannot await. ` +
+            `: proxy.${opLabel(msg)}() returned a Promise, which the blocked worker cannot await. ` +
             "Make that worker function synchronous, or call it from the main thread only when the worker is not blocked.");
           this.frameAbort[depth] = err;
           ok = false;

@@ -13,7 +13,7 @@ export const HEADER_BYTES = 32;
 const WRITTEN = 0, READ = 1, FRAME_LEN = 2, MSG_LEN = 3, FLAGS = 4, CLOSED = 5;
 const FIRST = 1, LAST = 2, ABORT = 4;
 
-const DEFAULT_MAX_MESSAGE = 64 << 20;
+import { DEFAULT_MAX_MESSAGE } from "./protocol.js";
 const MAX_MSG_LEN = 0x7fffffff; // MSG_LEN is an i32 slot
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";

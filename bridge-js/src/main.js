@@ -23,8 +23,7 @@ export { transfer } from "./transfer.js";
 
 useWaitFor(waitFor);
 
-const DEFAULT_CAPACITY = 1 << 20;
-const DEFAULT_MAX_MESSAGE = 256 << 20;
+import { DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE } from "./protocol.js";
 // Read once at import: tests delete Atomics.waitAsync before importing to
 // exercise the doorbell path.
 const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync === "function";

@@ -73,7 +73,12 @@ test("FAQ with an async worker_task: DeadlockError on both sides, at once", T, a
     assert.equal(seen.error.name, "DeadlockError");
     assert.ok(seen.error.message.startsWith(
       "Possible deadlock: proxy.worker_async_task() was awaited while the worker is blocked in proxy.main_task()"), seen.error.message);
-    assert.match(seen.error.message, /returned a Promise/);
+    // Word for word the text of bridge-core's DeadlockReason::PendingResult
+    // (crates/bridge-core/tests/deadlock.rs checks the same sentence).
+    assert.equal(seen.error.message,
+      "Possible deadlock: proxy.worker_async_task() was awaited while the worker is blocked in proxy.main_task(): " +
+      "proxy.worker_async_task() returned a Promise, which the blocked worker cannot await. " +
+      "Make that worker function synchronous, or call it from the main thread only when the worker is not blocked.");
     assert.ok(seen.ms < AT_ONCE_MS, `main's await rejected after ${seen.ms} ms`);
     // The worker's blocked call throws the same error.
     assert.equal(r.error.deadlock, true);

@@ -14,19 +14,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bridge_core::channel::{thrown, CallError, MainEvent, MainSide, WorkerSide};
-use bridge_core::deadlock::{CallRef, Deliver, WaitForTracker};
+use bridge_core::deadlock::{CallRef, WaitForTracker, WorkerOptions};
 use bridge_core::mailbox::Config;
 use bridge_core::message::{Op, Outcome, Request};
 use bridge_core::shm::SharedMemory;
 use bridge_core::value::{JsString, Value};
 use common::NativeShm;
-
-const WORKER: u32 = 1;
 
 fn call(name: &str, args: Vec<Value>) -> Op {
     Op::Call {
@@ -145,8 +143,14 @@ fn worker(mem: Arc<NativeShm>, cfg: Config) -> Result<(), CallError> {
 
 /// The main thread: never blocks; polls, answers, calls back, times out.
 fn main_thread(mem: Arc<NativeShm>, cfg: Config) {
-    let mut side = MainSide::new(mem.clone(), &cfg).expect("valid config");
-    let mut tracker = WaitForTracker::new(true);
+    // The page's wait-for tracker: the channel's machine keeps it up to date
+    // (requests served, calls made and answered) and asks it before every
+    // call into the worker.
+    let tracker = Arc::new(Mutex::new(WaitForTracker::new(true)));
+    let mut side =
+        MainSide::with_tracker(mem.clone(), &cfg, tracker.clone(), WorkerOptions::default())
+            .expect("valid config");
+    let worker_id = side.worker_id();
     // main's nested call seq -> the worker request it serves
     let mut nested: HashMap<u32, u32> = HashMap::new();
     let mut late: Vec<(u32, Instant)> = Vec::new();
@@ -188,10 +192,7 @@ fn main_thread(mem: Arc<NativeShm>, cfg: Config) {
         };
         let busy = !events.is_empty() || !todo.is_empty();
         for (seq, name) in todo {
-            let label = format!("{name}()");
-            tracker
-                .begin_serving(WORKER, seq, &label)
-                .expect("fresh seq");
+            let label = format!("proxy.{name}()");
             match name.as_str() {
                 "slow" => {
                     println!("main:   slow() will answer in 500 ms");
@@ -200,27 +201,33 @@ fn main_thread(mem: Arc<NativeShm>, cfg: Config) {
                 _ => {
                     // Both call the blocked worker's worker_task(); for
                     // strict_task the worker counts as reentrant: false.
-                    tracker.set_reentrant(WORKER, name == "main_task");
+                    tracker
+                        .lock()
+                        .unwrap()
+                        .set_reentrant(worker_id, name == "main_task");
                     let ctx = CallRef {
-                        worker: WORKER,
+                        worker: worker_id,
                         seq,
                     };
-                    let call_seq = side.peek_seq();
-                    match tracker.call_worker(WORKER, call_seq, "worker_task()", Some(ctx)) {
-                        Ok(Deliver::Nested { into_seq }) => {
-                            println!("main:   {label} calls worker_task() nested into worker call {into_seq}");
-                            let s = side
-                                .start_call(0, call("worker_task", vec![]), into_seq)
-                                .unwrap();
-                            nested.insert(s, seq);
+                    match side.start_call(
+                        0,
+                        call("worker_task", vec![]),
+                        "proxy.worker_task()",
+                        Some(ctx),
+                    ) {
+                        Ok(started) => {
+                            println!(
+                                "main:   {label} calls worker_task() nested into worker call {}",
+                                started.nested_in
+                            );
+                            nested.insert(started.seq, seq);
                         }
-                        Ok(Deliver::Direct) => unreachable!("the worker is blocked in {label}"),
-                        Err(deadlock) => {
+                        Err(CallError::Deadlock(deadlock)) => {
                             println!("main:   {label} refused at once: {deadlock}");
-                            tracker.finish_serving(WORKER, seq);
                             side.reply(seq, thrown("DeadlockError", &deadlock.to_string()))
                                 .unwrap();
                         }
+                        Err(e) => panic!("main: {e}"),
                     }
                 }
             }
@@ -228,10 +235,8 @@ fn main_thread(mem: Arc<NativeShm>, cfg: Config) {
         for event in events {
             match event {
                 MainEvent::Reply { seq, outcome } => {
-                    tracker.call_finished(WORKER, seq);
                     let served = nested.remove(&seq).expect("reply to our nested call");
                     println!("main:   worker_task() returned {}", show(&outcome));
-                    tracker.finish_serving(WORKER, served);
                     side.reply(served, outcome).unwrap();
                 }
                 MainEvent::Cancelled { seq } => {
@@ -241,8 +246,7 @@ fn main_thread(mem: Arc<NativeShm>, cfg: Config) {
         }
         let now = Instant::now();
         for (seq, _) in late.iter().filter(|l| l.1 <= now) {
-            println!("main:   answering slow() now, too late");
-            tracker.finish_serving(WORKER, *seq);
+            println!("main:   answering slow() now, too late (dropped: the worker cancelled it)");
             side.reply(*seq, Outcome::Ok(Value::string("late")))
                 .unwrap();
         }

@@ -1,56 +1,37 @@
-//! The call layer over one channel's two mailboxes (docs/protocol.md §3, §6).
+//! A host of the protocol's state machines ([`crate::protocol`]) over one
+//! channel's two mailboxes (docs/protocol.md §3, §6).
 //!
 //! [`WorkerSide`] may block: [`WorkerSide::call`] sends a request and waits
-//! on its inbound mailbox for the reply with the same seq, serving nested
-//! requests from the main thread while it waits, dropping late replies of
-//! calls that timed out. [`MainSide`] never blocks: [`MainSide::poll`]
-//! drains every complete message, answers requests through a handler and
-//! writes replies with the non-blocking frame writer; a handler may defer
-//! its answer ([`MainSide::reply`] later), which is also how the main thread
-//! makes a nested call into a blocked worker before it answers.
+//! on its inbound mailbox until the worker machine says the call is over,
+//! serving nested requests meanwhile. [`MainSide`] never blocks:
+//! [`MainSide::poll`] drains every complete message, answers requests
+//! through a handler and writes replies with the non-blocking frame writer;
+//! a handler may defer its answer ([`MainSide::reply`] later), which is also
+//! how the main thread makes a nested call into a blocked worker before it
+//! answers. Every decision (numbering, which reply belongs to which call,
+//! what is late, what is nested, deadlines, cancels, releases) is the
+//! machine's; this module encodes, sends, receives and blocks.
 //!
-//! The browser bridge has the same shape in JS (`endpoint.js`); this is the
-//! reference, driven natively by the tests and `examples/native_bridge.rs`.
+//! bridge-js's `endpoint.js` is a JS host with the same shape; the Rust
+//! embedding (bridge-wasm) and the native tests and examples use this one.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::deadlock::{CallRef, DeadlockError, WaitForTracker, WorkerOptions};
 use crate::mailbox::{
     close_channel, Config, ConfigError, Consumer, Deadline, Layout, OutgoingMessage, Producer,
     Progress, RecvError, SendError, TryRecvError,
 };
-use crate::message::{Message, Op, Outcome, Release, Reply, Request};
+use crate::message::{Key, Message, Op, Outcome, Release, Reply, Request};
+use crate::protocol::{
+    Answer, CallState, Incoming, MainCore, MainStep, ServeError, Step, Tracked, WorkerCore,
+};
+pub use crate::protocol::{SeqCounter, Stats};
 use crate::shm::SharedMemory;
 use crate::value::{ErrorValue, Value};
 use crate::wire;
-
-/// Request numbers: 1, 2, 3 ... wrapping past `u32::MAX` to 1 (0 means
-/// "not nested" in `Request::nested_in`, so it is never a seq).
-#[derive(Clone, Debug, Default)]
-pub struct SeqCounter(u32);
-
-impl SeqCounter {
-    /// A counter whose next seq is `last + 1` (skipping 0).
-    pub fn after(last: u32) -> Self {
-        SeqCounter(last)
-    }
-
-    /// The seq the next [`next`](Self::next) returns.
-    pub fn peek(&self) -> u32 {
-        self.clone().next()
-    }
-
-    /// The next seq.
-    #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_add(1);
-        if self.0 == 0 {
-            self.0 = 1;
-        }
-        self.0
-    }
-}
 
 /// Why a call (or serving a request) failed. The channel stays usable after
 /// every error except `Closed` and `Corrupt`.
@@ -91,6 +72,18 @@ pub enum CallError {
     /// A blocking call on a thread that may not block.
     #[error("this thread may not block (a browser main thread): synchronous calls work only from a worker")]
     WouldBlock,
+    /// The page's wait-for tracker refused a main->worker call: it could
+    /// never finish ("Possible deadlock ...").
+    #[error(transparent)]
+    Deadlock(#[from] DeadlockError),
+    /// A request nested into this call could not finish, so neither can
+    /// this call.
+    #[error("Possible deadlock: a request nested into this call could not finish (its handler returned a pending result), so this call fails too")]
+    NestedAborted,
+    /// An answer to a request that is not being served (a bookkeeping bug
+    /// of the caller: answered twice, or a seq never handed out).
+    #[error(transparent)]
+    Serve(#[from] ServeError),
 }
 
 impl From<SendError> for CallError {
@@ -122,22 +115,45 @@ impl From<TryRecvError> for CallError {
     }
 }
 
-/// Counters a side keeps, so tests and `stats()` can see what happened.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Calls this side made.
-    pub calls: u64,
-    /// Requests of the other side this side answered.
-    pub served: u64,
-    /// Replies that matched no waiting call (late replies) and were dropped.
-    pub late_replies_dropped: u64,
-    /// `Cancel`s sent for calls that timed out.
-    pub cancels_sent: u64,
-}
-
 /// An `Outcome` that throws an Error with `name` and `message`.
 pub fn thrown(name: &str, message: &str) -> Outcome {
     Outcome::Thrown(Value::Error(Box::new(ErrorValue::new(name, message))))
+}
+
+/// A served request's name in deadlock messages, as bridge-js names it:
+/// `proxy.main_task()` for a sync function, `window.x (set)` and the like
+/// for a proxy operation.
+pub fn request_label(req: &Request) -> String {
+    let base = if req.target == 0 {
+        String::from("window")
+    } else {
+        format!("<object #{}>", req.target)
+    };
+    let key = |k: &Key| match k {
+        Key::String(s) => format!(".{}", s.to_string_lossy()),
+        Key::Symbol(n) => format!(
+            "[Symbol.{}]",
+            crate::message::WELL_KNOWN_SYMBOLS
+                .get(*n as usize)
+                .copied()
+                .unwrap_or("?")
+        ),
+    };
+    match &req.op {
+        Op::Call { name, .. } => format!("proxy.{}()", name.to_string_lossy()),
+        Op::Get { key: k } => format!("{base}{}", key(k)),
+        Op::Set { key: k, .. } => format!("{base}{} (set)", key(k)),
+        Op::Has { key: k } => format!("{base}{} (has)", key(k)),
+        Op::Delete { key: k } => format!("{base}{} (delete)", key(k)),
+        Op::GetOwnPropertyDescriptor { key: k } => {
+            format!("{base}{} (get_own_property_descriptor)", key(k))
+        }
+        Op::DefineProperty { key: k, .. } => format!("{base}{} (define_property)", key(k)),
+        Op::OwnKeys => format!("{base} (own_keys)"),
+        Op::GetPrototypeOf => format!("{base} (get_prototype_of)"),
+        Op::SetPrototypeOf { .. } => format!("{base} (set_prototype_of)"),
+        Op::Apply { .. } | Op::Construct { .. } => base,
+    }
 }
 
 /// Encodes a reply. A value that cannot be encoded, or a reply over
@@ -174,22 +190,15 @@ fn encode_reply(seq: u32, outcome: Outcome, releases: Vec<Release>, max_message:
 /// it is `Fn` because such a call may run it again, re-entrantly.
 pub type WorkerHandler<M> = Arc<dyn Fn(Request, &mut WorkerSide<M>) -> Outcome + Send + Sync>;
 
-/// The worker's end of a channel: it may block.
+/// The worker's end of a channel: it may block. A host of
+/// [`WorkerCore`]: the machine decides, this sends, receives and blocks.
 pub struct WorkerSide<M: SharedMemory> {
     tx: Producer<M>,
     rx: Consumer<M>,
     capacity: usize,
     max_message: usize,
-    seq: SeqCounter,
-    /// Seqs of our calls that are waiting for a reply, innermost last.
-    blocked: Vec<u32>,
-    /// Requests not nested in a blocked call, for `serve_pending`.
-    queued: VecDeque<Request>,
+    core: WorkerCore<Request, Reply>,
     handler: WorkerHandler<M>,
-    owed_cancels: Vec<u32>,
-    releases_out: Vec<Release>,
-    releases_in: Vec<Release>,
-    stats: Stats,
 }
 
 impl<M: SharedMemory> WorkerSide<M> {
@@ -204,16 +213,10 @@ impl<M: SharedMemory> WorkerSide<M> {
             rx: Consumer::new(mem, Layout::to_worker(config.capacity), config),
             capacity: config.capacity,
             max_message: config.max_message,
-            seq: SeqCounter::default(),
-            blocked: Vec::new(),
-            queued: VecDeque::new(),
+            core: WorkerCore::new(),
             handler: Arc::new(|req, _| {
                 thrown("Error", &format!("the worker exposes nothing: request {} has no handler; set one with WorkerSide::set_handler", req.seq))
             }),
-            owed_cancels: Vec::new(),
-            releases_out: Vec::new(),
-            releases_in: Vec::new(),
-            stats: Stats::default(),
         })
     }
 
@@ -226,11 +229,16 @@ impl<M: SharedMemory> WorkerSide<M> {
         self.handler = Arc::new(handler);
     }
 
+    fn now(&self) -> Duration {
+        self.tx.memory().now()
+    }
+
     /// Calls `op` on `target` of the main thread and waits for the reply.
     ///
-    /// While waiting it serves requests nested in this call and drops
-    /// replies to other seqs. On time-out it sends `Cancel { seq }` (or
-    /// queues it for the next call when the mailbox is busy).
+    /// While waiting it serves requests nested in this call, keeps replies
+    /// of outer calls for them and drops late replies. On time-out it sends
+    /// `Cancel { seq }` (or queues it for the next call when the mailbox is
+    /// busy).
     pub fn call(
         &mut self,
         target: u32,
@@ -239,87 +247,125 @@ impl<M: SharedMemory> WorkerSide<M> {
     ) -> Result<Outcome, CallError> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
         self.send_owed_cancels(deadline)?;
-        let seq = self.seq.next();
-        self.stats.calls += 1;
+        let start = self.core.begin_call(self.now(), timeout);
+        let seq = start.seq;
         let request = Message::Request(Request {
             seq,
             nested_in: 0,
             target,
             op,
-            releases: std::mem::take(&mut self.releases_out),
+            releases: start.releases,
         });
-        let bytes = wire::encode(&request)?;
-        self.tx.send(&bytes, deadline)?;
-        self.blocked.push(seq);
-        let result = self.wait_reply(seq, deadline);
-        self.blocked.pop();
-        if let Err(CallError::Timeout) = result {
-            self.cancel(seq);
+        let sent = match wire::encode(&request) {
+            Ok(bytes) => self.tx.send(&bytes, deadline).map_err(CallError::from),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = sent {
+            self.core.abandon_call(seq);
+            if let Message::Request(r) = request {
+                self.core.releases().restore(r.releases);
+            }
+            return Err(e);
+        }
+        let result = self.wait_reply(seq);
+        if result.is_err() {
+            // Timed out, aborted: the machine ended the frame already;
+            // anything else (closed, corrupt): end it here.
+            self.core.abandon_call(seq);
         }
         result
     }
 
-    fn wait_reply(&mut self, seq: u32, deadline: Deadline) -> Result<Outcome, CallError> {
+    fn wait_reply(&mut self, seq: u32) -> Result<Outcome, CallError> {
         loop {
-            let bytes = self.rx.recv(deadline)?;
-            match wire::decode(&bytes)? {
-                Message::Reply(reply) if reply.seq == seq => {
-                    self.releases_in.extend(reply.releases);
-                    return Ok(reply.outcome);
+            let until = match self
+                .core
+                .poll_call(seq, self.now())
+                .map_err(|_| CallError::Corrupt("a blocked call lost its frame"))?
+            {
+                CallState::Replied(reply) => return Ok(reply.outcome),
+                CallState::TimedOut => {
+                    self.try_send_cancels();
+                    return Err(CallError::Timeout);
                 }
-                message => self.dispatch(message, deadline)?,
-            }
+                CallState::Aborted => {
+                    self.try_send_cancels();
+                    return Err(CallError::NestedAborted);
+                }
+                CallState::Waiting { until } => Deadline::at(until),
+            };
+            let bytes = match self.rx.recv(until) {
+                Ok(bytes) => bytes,
+                Err(RecvError::Timeout) => {
+                    self.core.time_out(seq);
+                    self.try_send_cancels();
+                    return Err(CallError::Timeout);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            self.dispatch(wire::decode(&bytes)?, until)?;
         }
     }
 
-    /// Handles a message that is not the awaited reply.
+    /// Feeds a message to the machine and does what it says.
     fn dispatch(&mut self, message: Message, deadline: Deadline) -> Result<(), CallError> {
-        match message {
-            Message::Reply(reply) => {
-                self.releases_in.extend(reply.releases);
-                self.stats.late_replies_dropped += 1;
+        let step = match message {
+            Message::Reply(mut reply) => {
+                self.core
+                    .releases()
+                    .receive(std::mem::take(&mut reply.releases));
+                self.core.on_message(Incoming::Reply {
+                    seq: reply.seq,
+                    body: reply,
+                })
             }
-            Message::Request(req)
-                if req.nested_in != 0 && self.blocked.contains(&req.nested_in) =>
-            {
-                self.serve(req, deadline)?;
+            Message::Request(mut req) => {
+                self.core
+                    .releases()
+                    .receive(std::mem::take(&mut req.releases));
+                self.core.on_message(Incoming::Request {
+                    seq: req.seq,
+                    nested_in: req.nested_in,
+                    body: req,
+                })
             }
-            Message::Request(req) => self.queued.push_back(req),
-            Message::Cancel { seq } => self.queued.retain(|r| r.seq != seq),
-            Message::Release(releases) => self.releases_in.extend(releases),
+            Message::Cancel { seq } => self.core.on_message(Incoming::Cancel { seq }),
+            Message::Release(releases) => {
+                self.core.releases().receive(releases);
+                Step::Nothing
+            }
+        };
+        if let Step::Serve { seq, body } = step {
+            self.serve(seq, body, deadline)?;
         }
         Ok(())
     }
 
-    fn serve(&mut self, mut req: Request, deadline: Deadline) -> Result<(), CallError> {
-        self.releases_in.append(&mut req.releases);
-        let seq = req.seq;
+    fn serve(&mut self, seq: u32, req: Request, deadline: Deadline) -> Result<(), CallError> {
         let handler = self.handler.clone();
         let outcome = handler(req, self);
-        self.stats.served += 1;
-        let bytes = encode_reply(
-            seq,
-            outcome,
-            std::mem::take(&mut self.releases_out),
-            self.max_message,
-        );
-        self.tx.send(&bytes, deadline)?;
+        match self.core.finish_serve(seq)? {
+            Answer::Send { releases } => {
+                let bytes = encode_reply(seq, outcome, releases, self.max_message);
+                self.tx.send(&bytes, deadline)?;
+            }
+            Answer::Drop => {}
+        }
         Ok(())
     }
 
-    /// Sends `Cancel` now if the slot is free, else on the next call.
-    fn cancel(&mut self, seq: u32) {
-        self.stats.cancels_sent += 1;
-        self.owed_cancels.push(seq);
+    /// Sends owed cancels now if the slot is free; the rest go before the
+    /// next call.
+    fn try_send_cancels(&mut self) {
         let now = Deadline::after(self.tx.memory(), Some(Duration::ZERO));
         let _ = self.send_owed_cancels(now);
     }
 
     fn send_owed_cancels(&mut self, deadline: Deadline) -> Result<(), CallError> {
-        while let Some(&seq) = self.owed_cancels.first() {
+        while let Some(seq) = self.core.owed_cancel() {
             let bytes = wire::encode(&Message::Cancel { seq })?;
             self.tx.send(&bytes, deadline)?;
-            self.owed_cancels.remove(0);
+            self.core.cancel_sent(seq);
         }
         Ok(())
     }
@@ -330,8 +376,8 @@ impl<M: SharedMemory> WorkerSide<M> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
         let mut served = 0;
         loop {
-            if let Some(req) = self.queued.pop_front() {
-                self.serve(req, deadline)?;
+            if let Some((seq, req)) = self.core.next_queued() {
+                self.serve(seq, req, deadline)?;
                 served += 1;
                 continue;
             }
@@ -345,27 +391,27 @@ impl<M: SharedMemory> WorkerSide<M> {
     /// Waits until a request arrives (or the time-out) and serves it.
     pub fn serve_one(&mut self, timeout: Option<Duration>) -> Result<(), CallError> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
-        while self.queued.is_empty() {
+        while !self.core.has_queued() {
             let bytes = self.rx.recv(deadline)?;
             self.dispatch(wire::decode(&bytes)?, deadline)?;
         }
-        let req = self.queued.pop_front().expect("checked non-empty");
-        self.serve(req, deadline)
+        let (seq, req) = self.core.next_queued().expect("checked non-empty");
+        self.serve(seq, req, deadline)
     }
 
     /// Adds a release to piggyback on the next message.
     pub fn queue_release(&mut self, release: Release) {
-        self.releases_out.push(release);
+        self.core.releases().queue(release);
     }
 
     /// Releases received from the main thread since the last call.
     pub fn take_releases(&mut self) -> Vec<Release> {
-        std::mem::take(&mut self.releases_in)
+        self.core.releases().take_received()
     }
 
     /// What happened so far.
     pub fn stats(&self) -> Stats {
-        self.stats
+        self.core.stats()
     }
 
     /// Closes the channel: every waiter on either side fails with `Closed`.
@@ -385,35 +431,66 @@ pub enum MainEvent {
         outcome: Outcome,
     },
     /// The worker gave up on its request `seq` that we deferred; a later
-    /// [`MainSide::reply`] is still allowed (the worker drops it).
+    /// [`MainSide::reply`] to it is dropped.
     Cancelled {
         /// The worker's seq.
         seq: u32,
     },
 }
 
-/// The main thread's end of a channel: it never blocks.
+/// A call [`MainSide::start_call`] sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Started {
+    /// Its seq (its reply comes as [`MainEvent::Reply`] with this seq).
+    pub seq: u32,
+    /// 0, or the worker's blocked call it was nested into.
+    pub nested_in: u32,
+}
+
+/// The page's wait-for tracker, shared by every [`MainSide`] of a thread.
+pub type SharedTracker = Arc<Mutex<WaitForTracker>>;
+
+/// The main thread's end of a channel: it never blocks. A host of
+/// [`MainCore`].
 pub struct MainSide<M: SharedMemory + Clone> {
     tx: Producer<M>,
     rx: Consumer<M>,
     capacity: usize,
     max_message: usize,
     outbox: VecDeque<OutgoingMessage<M>>,
-    seq: SeqCounter,
-    /// Our calls into the worker that have no reply yet.
-    pending: HashSet<u32>,
-    /// Worker requests whose handler deferred the answer: the worker is
-    /// blocked in each of them (input for the deadlock tracker).
-    deferred: HashSet<u32>,
-    releases_out: Vec<Release>,
-    releases_in: Vec<Release>,
+    core: MainCore,
+    /// The page's tracker and this worker's id in it.
+    tracker: Option<(SharedTracker, u32)>,
     /// Events of a poll that ended in an error, returned by the next one.
     events: Vec<MainEvent>,
-    stats: Stats,
+}
+
+/// Runs `f` with the machine and, when there is one, the locked tracker.
+macro_rules! tracked {
+    ($self:ident, |$core:ident, $t:ident| $body:expr) => {{
+        match &$self.tracker {
+            Some((shared, worker)) => {
+                let mut guard = shared.lock().unwrap_or_else(|e| e.into_inner());
+                let $t = Some(Tracked {
+                    tracker: &mut guard,
+                    worker: *worker,
+                });
+                let $core = &mut $self.core;
+                $body
+            }
+            None => {
+                let $t: Option<Tracked<'_>> = None;
+                let $core = &mut $self.core;
+                $body
+            }
+        }
+    }};
 }
 
 impl<M: SharedMemory + Clone> MainSide<M> {
     /// The main thread's end: sends on `to_worker`, receives on `to_main`.
+    /// Without a tracker, a call made while a worker request is deferred is
+    /// nested into it.
     pub fn new(mem: M, config: &Config) -> Result<Self, ConfigError> {
         config.validate(mem.byte_len())?;
         Ok(MainSide {
@@ -422,14 +499,33 @@ impl<M: SharedMemory + Clone> MainSide<M> {
             capacity: config.capacity,
             max_message: config.max_message,
             outbox: VecDeque::new(),
-            seq: SeqCounter::default(),
-            pending: HashSet::new(),
-            deferred: HashSet::new(),
-            releases_out: Vec::new(),
-            releases_in: Vec::new(),
+            core: MainCore::new(),
+            tracker: None,
             events: Vec::new(),
-            stats: Stats::default(),
         })
+    }
+
+    /// [`new`](Self::new), with the worker added to the page's wait-for
+    /// tracker: deferred requests are tracked as calls the worker is blocked
+    /// in, and the tracker decides (or refuses) every call into the worker.
+    pub fn with_tracker(
+        mem: M,
+        config: &Config,
+        tracker: SharedTracker,
+        options: WorkerOptions<'_>,
+    ) -> Result<Self, ConfigError> {
+        let mut side = Self::new(mem, config)?;
+        let id = tracker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add_worker(options);
+        side.tracker = Some((tracker, id));
+        Ok(side)
+    }
+
+    /// This worker's id in the tracker (0 without one).
+    pub fn worker_id(&self) -> u32 {
+        self.tracker.as_ref().map_or(0, |(_, id)| *id)
     }
 
     /// Drains every complete message: requests go to `handler`, which
@@ -445,82 +541,126 @@ impl<M: SharedMemory + Clone> MainSide<M> {
     {
         self.flush()?;
         while let Some(bytes) = self.rx.try_recv()? {
-            match wire::decode(&bytes)? {
+            let step = match wire::decode(&bytes)? {
                 Message::Request(mut req) => {
-                    self.releases_in.append(&mut req.releases);
-                    let seq = req.seq;
-                    match handler(req) {
-                        Some(outcome) => self.reply(seq, outcome)?,
-                        None => {
-                            self.deferred.insert(seq);
-                        }
+                    self.core
+                        .releases()
+                        .receive(std::mem::take(&mut req.releases));
+                    if let Some((shared, worker)) = &self.tracker {
+                        let label = request_label(&req);
+                        let mut t = shared.lock().unwrap_or_else(|e| e.into_inner());
+                        // A seq served twice is the worker's bookkeeping bug;
+                        // the tracker keeps the first.
+                        let _ = t.begin_serving(*worker, req.seq, &label);
                     }
+                    let msg = Incoming::Request {
+                        seq: req.seq,
+                        nested_in: req.nested_in,
+                        body: req,
+                    };
+                    tracked!(self, |core, t| core.on_message(msg, t))
                 }
-                Message::Reply(reply) => {
-                    self.releases_in.extend(reply.releases);
-                    if self.pending.remove(&reply.seq) {
-                        self.events.push(MainEvent::Reply {
-                            seq: reply.seq,
-                            outcome: reply.outcome,
-                        });
-                    } else {
-                        self.stats.late_replies_dropped += 1;
-                    }
+                Message::Reply(mut reply) => {
+                    self.core
+                        .releases()
+                        .receive(std::mem::take(&mut reply.releases));
+                    let msg = Incoming::Reply {
+                        seq: reply.seq,
+                        body: reply,
+                    };
+                    tracked!(self, |core, t| core.on_message(msg, t))
                 }
                 Message::Cancel { seq } => {
-                    if self.deferred.contains(&seq) {
-                        self.events.push(MainEvent::Cancelled { seq });
+                    tracked!(self, |core, t| core
+                        .on_message::<Request, Reply>(Incoming::Cancel { seq }, t))
+                }
+                Message::Release(releases) => {
+                    self.core.releases().receive(releases);
+                    MainStep::Nothing
+                }
+            };
+            match step {
+                MainStep::Serve { seq, body } => {
+                    if let Some(outcome) = handler(body) {
+                        self.reply(seq, outcome)?;
                     }
                 }
-                Message::Release(releases) => self.releases_in.extend(releases),
+                MainStep::Replied { seq, body, .. } => self.events.push(MainEvent::Reply {
+                    seq,
+                    outcome: body.outcome,
+                }),
+                MainStep::Cancelled { seq } => self.events.push(MainEvent::Cancelled { seq }),
+                MainStep::Late(_) | MainStep::Nothing => {}
             }
         }
         self.flush()?;
         Ok(std::mem::take(&mut self.events))
     }
 
-    /// Answers the worker's request `seq` (now, or after deferring it).
+    /// Answers the worker's request `seq` (now, or after deferring it). An
+    /// answer to a request the worker cancelled is dropped.
     pub fn reply(&mut self, seq: u32, outcome: Outcome) -> Result<(), CallError> {
-        self.deferred.remove(&seq);
-        self.stats.served += 1;
-        let bytes = encode_reply(
-            seq,
-            outcome,
-            std::mem::take(&mut self.releases_out),
-            self.max_message,
-        );
-        self.enqueue(bytes)
+        match tracked!(self, |core, t| core.finish_serve(seq, t))? {
+            Answer::Send { releases } => {
+                let bytes = encode_reply(seq, outcome, releases, self.max_message);
+                self.enqueue(bytes)
+            }
+            Answer::Drop => Ok(()),
+        }
     }
 
     /// Starts a call into the worker; its reply comes from a later
-    /// [`poll`](Self::poll) as [`MainEvent::Reply`]. `nested_in` is the
-    /// seq of the worker's blocked call this one nests into, or 0.
-    pub fn start_call(&mut self, target: u32, op: Op, nested_in: u32) -> Result<u32, CallError> {
-        let seq = self.seq.next();
+    /// [`poll`](Self::poll) as [`MainEvent::Reply`]. The machine (and the
+    /// tracker, when there is one) decides whether it is nested into a
+    /// deferred request; `label` names it in deadlock messages (e.g.
+    /// `proxy.worker_task()`), `context` is the deferred worker request
+    /// whose handling makes it, when known. A refused call fails with
+    /// [`CallError::Deadlock`] and sends nothing.
+    pub fn start_call(
+        &mut self,
+        target: u32,
+        op: Op,
+        label: &str,
+        context: Option<CallRef>,
+    ) -> Result<Started, CallError> {
+        let now = self.tx.memory().now();
+        let start = tracked!(self, |core, t| core
+            .start_call(now, None, t, label, context))?;
         let request = Message::Request(Request {
-            seq,
-            nested_in,
+            seq: start.seq,
+            nested_in: start.nested_in,
             target,
             op,
-            releases: std::mem::take(&mut self.releases_out),
+            releases: start.releases,
         });
-        self.enqueue(wire::encode(&request)?)?;
-        self.pending.insert(seq);
-        self.stats.calls += 1;
-        Ok(seq)
+        match wire::encode(&request)
+            .map_err(CallError::from)
+            .and_then(|b| self.enqueue(b))
+        {
+            Ok(()) => Ok(Started {
+                seq: start.seq,
+                nested_in: start.nested_in,
+            }),
+            Err(e) => {
+                let Message::Request(r) = request else {
+                    unreachable!("built as a request above")
+                };
+                tracked!(self, |core, t| core.call_not_sent(start.seq, r.releases, t));
+                Err(e)
+            }
+        }
     }
 
-    /// The seq the next [`start_call`](Self::start_call) will use, so a
-    /// deadlock tracker can record the call before it is sent.
+    /// The seq the next [`start_call`](Self::start_call) will use.
     pub fn peek_seq(&self) -> u32 {
-        self.seq.peek()
+        self.core.peek_seq()
     }
 
     /// Gives up on our call `seq` (a time-out above this layer): tells the
     /// worker, and drops its reply if it still comes.
     pub fn cancel_call(&mut self, seq: u32) -> Result<(), CallError> {
-        if self.pending.remove(&seq) {
-            self.stats.cancels_sent += 1;
+        tracked!(self, |core, t| core.cancel_call(seq, t));
+        for seq in self.core.take_cancels() {
             self.enqueue(wire::encode(&Message::Cancel { seq })?)?;
         }
         Ok(())
@@ -561,24 +701,24 @@ impl<M: SharedMemory + Clone> MainSide<M> {
     }
 
     /// Worker requests deferred and not answered yet (the worker is blocked
-    /// in each one).
+    /// in each one), innermost last.
     pub fn deferred(&self) -> impl Iterator<Item = u32> + '_ {
-        self.deferred.iter().copied()
+        self.core.serving().iter().copied()
     }
 
     /// Adds a release to piggyback on the next message.
     pub fn queue_release(&mut self, release: Release) {
-        self.releases_out.push(release);
+        self.core.releases().queue(release);
     }
 
     /// Releases received from the worker since the last call.
     pub fn take_releases(&mut self) -> Vec<Release> {
-        std::mem::take(&mut self.releases_in)
+        self.core.releases().take_received()
     }
 
     /// What happened so far.
     pub fn stats(&self) -> Stats {
-        self.stats
+        self.core.stats()
     }
 
     /// Closes the channel: every waiter on either side fails with `Closed`.

@@ -89,10 +89,11 @@ use core::fmt;
 /// The main thread's endpoint id; workers are 1, 2, ...
 pub const MAIN: u32 = 0;
 
-/// How many nested requests may be in progress in one worker at once. Each
-/// one is a frame of the worker's stack (plus the handlers in between); 64 is
-/// far beyond any legitimate back-and-forth and well inside a browser's stack.
-pub const DEFAULT_MAX_NESTING: usize = 64;
+/// How many nested requests may be in progress in one worker at once, unless
+/// the worker is added with another limit. Each one is a frame of the
+/// worker's stack (plus the handlers in between); 64 is far beyond any
+/// legitimate back-and-forth and well inside a browser's stack.
+pub use crate::protocol::constants::DEFAULT_MAX_NESTING;
 
 /// A worker->main call that main is serving: the worker is blocked in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,6 +124,10 @@ pub enum Deliver {
 pub struct CycleLink {
     /// The blocked worker.
     pub worker: u32,
+    /// Its name in messages: `worker "name"`, or `worker #id`.
+    pub worker_name: String,
+    /// The name of `next`, the same way.
+    pub next_name: String,
     /// The label of the call it is blocked in.
     pub blocked: String,
     /// The label of the call that call's handler awaits.
@@ -142,7 +147,7 @@ pub enum DeadlockReason {
     Cycle(Vec<CycleLink>),
     /// Nested requests in the worker are already this deep.
     TooDeep {
-        /// The nesting limit of the tracker.
+        /// The worker's nesting limit.
         limit: usize,
     },
     /// The worker's handler for the nested request returned a pending
@@ -198,8 +203,8 @@ impl fmt::Display for DeadlockError {
                     let sep = if i == 0 { " " } else { ", and " };
                     write!(
                         f,
-                        "{sep}worker {} is blocked in {}, whose handler awaits {} on worker {}",
-                        link.worker, link.blocked, link.awaits, link.next
+                        "{sep}{} is blocked in {}, whose handler awaits {} on {}",
+                        link.worker_name, link.blocked, link.awaits, link.next_name
                     )?;
                 }
                 f.write_str(
@@ -210,12 +215,14 @@ impl fmt::Display for DeadlockError {
             DeadlockReason::TooDeep { limit } => write!(
                 f,
                 " (calls between the main thread and this worker are nested {limit} deep, \
-                 the limit; they probably recurse without end)"
+                 the limit (the maxNesting option); they probably recurse without end)"
             ),
-            DeadlockReason::PendingResult => f.write_str(
-                " (the worker's handler returned a pending promise, which cannot settle while \
-                 the worker is blocked; make the handler synchronous, or do not await it from \
-                 the handler of the worker's call)",
+            DeadlockReason::PendingResult => write!(
+                f,
+                ": {} returned a Promise, which the blocked worker cannot await. Make that \
+                 worker function synchronous, or call it from the main thread only when the \
+                 worker is not blocked.",
+                self.awaited
             ),
         }
     }
@@ -269,6 +276,10 @@ impl Outgoing {
 #[derive(Clone, Debug, Default)]
 struct WorkerState {
     reentrant: Option<bool>,
+    /// The worker's own nesting limit (else the tracker's).
+    max_nesting: Option<usize>,
+    /// `worker "name"` in messages (else `worker #id`).
+    name: Option<String>,
     /// Calls the worker is blocked in, oldest first.
     blocked: Vec<Blocked>,
     /// main->worker calls without a reply, by main's seq.
@@ -370,6 +381,28 @@ pub struct WaitForTracker {
     default_reentrant: bool,
     max_nesting: usize,
     workers: SmallMap<WorkerState>,
+    next_id: u32,
+}
+
+/// How a worker added with [`WaitForTracker::add_worker`] behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerOptions<'a> {
+    /// Serves nested requests while it is blocked (`reentrant`).
+    pub reentrant: bool,
+    /// Its nesting limit (`maxNesting`; at least 1).
+    pub max_nesting: usize,
+    /// Its name in messages (`name`): `worker "name"`; else `worker #id`.
+    pub name: Option<&'a str>,
+}
+
+impl Default for WorkerOptions<'_> {
+    fn default() -> Self {
+        WorkerOptions {
+            reentrant: true,
+            max_nesting: DEFAULT_MAX_NESTING,
+            name: None,
+        }
+    }
 }
 
 impl Default for WaitForTracker {
@@ -387,18 +420,52 @@ impl WaitForTracker {
             default_reentrant,
             max_nesting: DEFAULT_MAX_NESTING,
             workers: SmallMap::default(),
+            next_id: 1,
         }
     }
 
-    /// Changes the nesting limit (at least 1).
+    /// Registers a worker with its own options and returns its id (1, 2,
+    /// ...; ids already in use are skipped). A worker id used without being
+    /// added gets the tracker's defaults.
+    pub fn add_worker(&mut self, options: WorkerOptions<'_>) -> u32 {
+        let mut id = self.next_id;
+        while id == MAIN || self.workers.get(&id).is_some() {
+            id = id.wrapping_add(1);
+        }
+        self.next_id = id.wrapping_add(1);
+        let state = self.workers.get_or_default(id);
+        state.reentrant = Some(options.reentrant);
+        state.max_nesting = Some(options.max_nesting.max(1));
+        state.name = options.name.filter(|n| !n.is_empty()).map(String::from);
+        id
+    }
+
+    /// How messages name `worker`: `worker "name"`, or `worker #id`.
+    pub fn name_of(&self, worker: u32) -> String {
+        match self.workers.get(&worker).and_then(|w| w.name.as_deref()) {
+            Some(name) => alloc::format!("worker \"{name}\""),
+            None => alloc::format!("worker #{worker}"),
+        }
+    }
+
+    /// Changes the default nesting limit (at least 1) of workers not added
+    /// with a limit of their own.
     pub fn with_max_nesting(mut self, limit: usize) -> Self {
         self.max_nesting = limit.max(1);
         self
     }
 
-    /// The nesting limit.
+    /// The default nesting limit.
     pub fn max_nesting(&self) -> usize {
         self.max_nesting
+    }
+
+    /// The nesting limit of `worker`.
+    pub fn max_nesting_of(&self, worker: u32) -> usize {
+        self.workers
+            .get(&worker)
+            .and_then(|w| w.max_nesting)
+            .unwrap_or(self.max_nesting)
     }
 
     /// Whether `worker` serves nested requests while it is blocked.
@@ -459,7 +526,10 @@ impl WaitForTracker {
         context: Option<CallRef>,
     ) -> Result<Deliver, DeadlockError> {
         let reentrant = self.is_reentrant(worker);
-        let max_nesting = self.max_nesting;
+        let max_nesting = self.max_nesting_of(worker);
+        // A context that is no longer served (answered, cancelled) issues
+        // nothing any more: the call is made as if from top-level code.
+        let context = context.filter(|c| self.label_of(*c).is_some());
         let deliver = match self.workers.get(&worker) {
             None => Deliver::Direct,
             Some(state) => match state.blocked.last() {
@@ -535,9 +605,17 @@ impl WaitForTracker {
     /// The reply to main's call `seq` arrived (or it timed out, was
     /// cancelled): forget it. Returns false if it was not outstanding.
     pub fn call_finished(&mut self, worker: u32, seq: u32) -> bool {
+        self.take_call(worker, seq).is_some()
+    }
+
+    /// [`call_finished`](Self::call_finished), returning the call's context
+    /// (`None` if it was not outstanding; `Some(None)` if it had none), so
+    /// a host can carry the context across the `await` of the call.
+    pub fn take_call(&mut self, worker: u32, seq: u32) -> Option<Option<CallRef>> {
         self.workers
             .get_mut(&worker)
-            .is_some_and(|w| w.outgoing.remove(&seq).is_some())
+            .and_then(|w| w.outgoing.remove(&seq))
+            .map(|c| c.context)
     }
 
     /// The worker reported that its handler for main's nested call `seq`
@@ -638,6 +716,8 @@ impl WaitForTracker {
                     // Close the cycle: the caller's own call awaits this one.
                     path.push(CycleLink {
                         worker: ctx.worker,
+                        worker_name: self.name_of(ctx.worker),
+                        next_name: self.name_of(target),
                         blocked: self.label_of(ctx).unwrap_or_default().into(),
                         awaits: label.into(),
                         next: target,
@@ -681,6 +761,8 @@ impl WaitForTracker {
                 for b in next_state.waited_by(call) {
                     path.push(CycleLink {
                         worker: node.worker,
+                        worker_name: self.name_of(node.worker),
+                        next_name: self.name_of(next_worker),
                         blocked: node_label.into(),
                         awaits: call.label.clone(),
                         next: next_worker,

@@ -21,9 +21,16 @@
 //!   Counters only grow, so no slot value means two things; the producer
 //!   refuses a message over `max_message` before writing anything; a closed
 //!   channel wakes every waiter within one park slice.
-//! * [`channel`] is the call layer: sequence numbers, blocking calls that
-//!   serve nested requests while they wait, time-outs that leave the channel
-//!   usable (late replies are dropped by seq), a main side that never blocks.
+//! * [`protocol`] is the protocol's decisions, once, as a sans-IO state
+//!   machine per side (events and the host's `now` in, actions out; no I/O,
+//!   no clock): request numbering, the frame stack of nested calls, early
+//!   outer replies, late replies, cancels, deadlines, release batching.
+//!   [`protocol::constants`] is the one table of tags, op codes and
+//!   defaults.
+//! * [`channel`] is a host of those machines over the two mailboxes:
+//!   blocking calls that serve nested requests while they wait, a main side
+//!   that never blocks. The Rust embedding (bridge-wasm) and the native
+//!   tests drive it.
 //! * [`refs`] counts references across the boundary (the exporter counts
 //!   sends, the importer releases what it received, so a release never races a
 //!   new send). [`deadlock`] decides, for a main->worker call, whether it can be
@@ -33,12 +40,25 @@
 //! The byte-level format is specified in `docs/protocol.md`; the golden
 //! vectors in `tests/vectors/` are checked by these tests and by the JS codec.
 
+// Without the `std` feature only the protocol's decisions and their types
+// build (`protocol`, `deadlock`, `refs`, `message`, `value`): what a raw
+// wasm module needs (crates/bridge-core-wasm), with no std in it.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+#[cfg(feature = "std")]
 pub mod channel;
 pub mod deadlock;
+#[cfg(feature = "std")]
 pub mod mailbox;
 pub mod message;
+pub mod protocol;
 pub mod refs;
+#[cfg(feature = "std")]
 pub mod serde_value;
+#[cfg(feature = "std")]
 pub mod shm;
 pub mod value;
+#[cfg(feature = "std")]
 pub mod wire;

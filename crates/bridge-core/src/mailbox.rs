@@ -31,41 +31,9 @@ use std::time::Duration;
 
 use crate::shm::SharedMemory;
 
-/// Bytes of the header in front of each mailbox's data.
-pub const HEADER_BYTES: usize = 32;
-/// Data bytes per mailbox unless configured otherwise (1 MiB).
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
-/// Largest message accepted unless configured otherwise (64 MiB).
-pub const DEFAULT_MAX_MESSAGE: usize = 64 << 20;
-/// Largest `capacity` / `max_message`: lengths travel in i32 slots, which JS
-/// reads as signed numbers.
-pub const MAX_LEN: usize = i32::MAX as usize;
-
-/// i32 slot numbers inside one mailbox header.
-pub mod slot {
-    /// Frames written so far (wrapping counter, starts at 0).
-    pub const WRITTEN: usize = 0;
-    /// Frames consumed so far.
-    pub const READ: usize = 1;
-    /// Payload bytes in the current frame, `0..=capacity`.
-    pub const FRAME_LEN: usize = 2;
-    /// Total bytes of the message the frame belongs to.
-    pub const MSG_LEN: usize = 3;
-    /// [`super::flag`] bits.
-    pub const FLAGS: usize = 4;
-    /// Non-zero once either side closed the channel.
-    pub const CLOSED: usize = 5;
-}
-
-/// Bits of the `FLAGS` slot.
-pub mod flag {
-    /// The frame starts a message.
-    pub const FIRST: i32 = 1;
-    /// The frame ends a message.
-    pub const LAST: i32 = 2;
-    /// The producer gave up on the message in progress; drop it.
-    pub const ABORT: i32 = 4;
-}
+pub use crate::protocol::constants::{
+    flag, slot, DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, HEADER_BYTES, MAX_LEN,
+};
 
 /// Byte length of a channel's region: both mailboxes.
 pub fn channel_bytes(capacity: usize) -> usize {
@@ -191,6 +159,11 @@ pub struct Deadline(Option<Duration>);
 impl Deadline {
     /// Wait without limit.
     pub const NEVER: Deadline = Deadline(None);
+
+    /// The point `at` on the memory's clock (`None`: never).
+    pub fn at(at: Option<Duration>) -> Self {
+        Deadline(at)
+    }
 
     /// `timeout` from now; `None` is [`Deadline::NEVER`].
     pub fn after<M: SharedMemory + ?Sized>(mem: &M, timeout: Option<Duration>) -> Self {

@@ -5,6 +5,7 @@
 //! [`crate::wire::decode`], which enforces the protocol's limits.
 
 use crate::value::{JsString, Value};
+use alloc::vec::Vec;
 use serde::Serialize;
 
 /// One message on a mailbox.

@@ -13,9 +13,27 @@
 //! A send that was in flight while the importer released is not part of the
 //! released count, so the entry survives until that receipt is released too.
 //!
+//! Around that rule, what a blocking side needs (the same as
+//! `bridge-js/src/refs.js`):
+//!
+//! - **encode journal**: the sends an encoding counted are noted
+//!   ([`ExportTable::begin_encode`]); if the message is then not sent, they
+//!   are taken back ([`ExportTable::rollback_encode`]);
+//! - **decode journal and holds**: a worker blocked in a call may decode a
+//!   request it serves only later (or the reply of an outer call, kept for
+//!   it). Until then that message keeps alive what it names: the imports it
+//!   delivered are *held* ([`ImportTable::begin_journal`],
+//!   [`ImportTable::hold_journal`]) and its target export gets one extra
+//!   count ([`ExportTable::hold`]);
+//! - **deferred releases**: releasing a held import makes it unusable at
+//!   once but sends nothing yet; when the message is delivered the import is
+//!   usable again (as if decoded only then), and if it is dropped the release
+//!   goes out ([`ImportTable::unhold`]);
+//! - **batches merged per id** ([`PendingReleases`]).
+//!
 //! The tables are generic over the handle types: the JS side keeps JS objects
-//! and `Proxy`s (and mirrors this rule in `bridge-js/src/refs.js`); the Rust
-//! embedding and the tests use whatever handle they like.
+//! and `Proxy`s; the Rust embedding and the tests use whatever handle they
+//! like.
 
 extern crate alloc;
 
@@ -25,7 +43,7 @@ use alloc::vec::Vec;
 pub use crate::message::Release;
 
 /// Id 0 names the receiver's global object; tables never hand it out.
-pub const GLOBAL_ID: u32 = 0;
+pub use crate::protocol::constants::GLOBAL_ID;
 
 /// What [`ExportTable::release`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +121,8 @@ pub struct ExportTable<T> {
     by_id: BTreeMap<u32, ExportEntry<T>>,
     by_object: BTreeMap<T, u32>,
     next_id: u32,
+    /// Ids counted by the message being encoded (see `begin_encode`).
+    sent: Vec<u32>,
 }
 
 impl<T> Default for ExportTable<T> {
@@ -111,6 +131,7 @@ impl<T> Default for ExportTable<T> {
             by_id: BTreeMap::new(),
             by_object: BTreeMap::new(),
             next_id: 1,
+            sent: Vec::new(),
         }
     }
 }
@@ -131,6 +152,7 @@ impl<T: Ord + Clone> ExportTable<T> {
         if let Some(&id) = self.by_object.get(object) {
             if let Some(entry) = self.by_id.get_mut(&id) {
                 entry.count += 1;
+                self.sent.push(id);
                 return id;
             }
         }
@@ -143,7 +165,80 @@ impl<T: Ord + Clone> ExportTable<T> {
             },
         );
         self.by_object.insert(object.clone(), id);
+        self.sent.push(id);
         id
+    }
+
+    /// A message is about to be encoded: note the sends it counts from now
+    /// on, so [`rollback_encode`](Self::rollback_encode) can take them back.
+    pub fn begin_encode(&mut self) {
+        self.sent.clear();
+    }
+
+    /// The encoded message went out: its counts stand.
+    pub fn sent(&mut self) {
+        self.sent.clear();
+    }
+
+    /// The encoded message was not sent (it could not be encoded, was too
+    /// large, the channel closed): the peer never saw those ids, so their
+    /// counts are taken back; entries that reach 0 are freed and returned.
+    pub fn rollback_encode(&mut self) -> Vec<T> {
+        let ids = core::mem::take(&mut self.sent);
+        ids.into_iter().filter_map(|id| self.take_one(id)).collect()
+    }
+
+    /// One extra count on `id`, so a release from the peer cannot free it
+    /// while a decoded request that targets it waits to be served. False if
+    /// `id` is not exported (0 included).
+    pub fn hold(&mut self, id: u32) -> bool {
+        match self.by_id.get_mut(&id) {
+            Some(e) => {
+                e.count += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends a [`hold`](Self::hold): the request was served or dropped.
+    /// Returns the object if that freed its entry.
+    pub fn unhold(&mut self, id: u32) -> Option<T> {
+        self.take_one(id)
+    }
+
+    fn take_one(&mut self, id: u32) -> Option<T> {
+        let e = self.by_id.get_mut(&id)?;
+        e.count = e.count.saturating_sub(1);
+        if e.count > 0 {
+            return None;
+        }
+        let entry = self.by_id.remove(&id)?;
+        self.by_object.remove(&entry.object);
+        Some(entry.object)
+    }
+
+    /// Applies a batch of the peer's releases as a host does on every
+    /// incoming message: a release of an id that is not exported (a release
+    /// that raced the channel's close, or a stale id) is skipped, a count
+    /// larger than what is outstanding frees the entry; the freed objects are
+    /// returned. [`release`](Self::release) is the strict form that reports
+    /// each of those as an error.
+    pub fn apply_releases(&mut self, releases: &[Release]) -> Vec<T> {
+        let mut freed = Vec::new();
+        for r in releases {
+            let Some(e) = self.by_id.get_mut(&r.id) else {
+                continue;
+            };
+            e.count = e.count.saturating_sub(u64::from(r.count));
+            if e.count == 0 {
+                if let Some(entry) = self.by_id.remove(&r.id) {
+                    self.by_object.remove(&entry.object);
+                    freed.push(entry.object);
+                }
+            }
+        }
+        freed
     }
 
     /// Moves the id counter (0 is taken as 1): for resuming a numbering and
@@ -241,6 +336,7 @@ impl<T: Ord + Clone> ExportTable<T> {
 
     /// Forgets everything (the channel closed) and hands back the objects.
     pub fn clear(&mut self) -> Vec<T> {
+        self.sent.clear();
         self.by_object.clear();
         core::mem::take(&mut self.by_id)
             .into_values()
@@ -253,6 +349,18 @@ impl<T: Ord + Clone> ExportTable<T> {
 struct ImportEntry<P> {
     proxy: P,
     count: u32,
+    /// Decoded messages not delivered yet that deliver this import.
+    holds: u32,
+    /// Released while held: unusable, its release waits for the holds.
+    deferred: bool,
+}
+
+/// The imports a decoded message delivered, held until it is delivered or
+/// dropped ([`ImportTable::hold_journal`], [`ImportTable::unhold`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+#[must_use = "a hold keeps imports alive until it is given to ImportTable::unhold"]
+pub struct Hold {
+    ids: Vec<u32>,
 }
 
 /// What [`ImportTable::import_with`] returns.
@@ -279,6 +387,8 @@ pub struct ImportTable<P> {
     by_id: BTreeMap<u32, ImportEntry<P>>,
     pending: PendingReleases,
     count_limit: u32,
+    /// Ids imported since `begin_journal`, while a message is decoded.
+    journal: Option<Vec<u32>>,
 }
 
 impl<P> Default for ImportTable<P> {
@@ -287,6 +397,7 @@ impl<P> Default for ImportTable<P> {
             by_id: BTreeMap::new(),
             pending: PendingReleases::new(),
             count_limit: u32::MAX,
+            journal: None,
         }
     }
 }
@@ -314,9 +425,14 @@ impl<P> ImportTable<P> {
     /// with [`ReleaseError::GlobalId`]).
     pub fn import_with(&mut self, id: u32, make: impl FnOnce() -> P) -> Imported<'_, P> {
         use alloc::collections::btree_map::Entry;
+        if let Some(journal) = &mut self.journal {
+            journal.push(id);
+        }
         match self.by_id.entry(id) {
             Entry::Occupied(slot) => {
                 let entry = slot.into_mut();
+                // Received anew: usable again, as a fresh receipt is.
+                entry.deferred = false;
                 if entry.count >= self.count_limit {
                     self.pending.push(Release {
                         id,
@@ -335,6 +451,8 @@ impl<P> ImportTable<P> {
                 let entry = slot.insert(ImportEntry {
                     proxy: make(),
                     count: 1,
+                    holds: 0,
+                    deferred: false,
                 });
                 Imported {
                     proxy: &entry.proxy,
@@ -357,11 +475,74 @@ impl<P> ImportTable<P> {
 
     /// Forgets `id` and returns the release to send: the whole count
     /// received. `None` if the id is not imported (already released), so
-    /// releasing twice (dispose, then FinalizationRegistry) is harmless.
+    /// releasing twice (dispose, then FinalizationRegistry) is harmless; and
+    /// `None` if a decoded message not delivered yet holds it: then the
+    /// import is only marked released ([`is_deferred`](Self::is_deferred))
+    /// and its release waits for [`unhold`](Self::unhold).
     pub fn release(&mut self, id: u32) -> Option<Release> {
+        let e = self.by_id.get_mut(&id)?;
+        if e.deferred {
+            return None;
+        }
+        if e.holds > 0 {
+            e.deferred = true;
+            return None;
+        }
         self.by_id
             .remove(&id)
             .map(|e| Release { id, count: e.count })
+    }
+
+    /// True if `id` was released while held: unusable until the message that
+    /// holds it is delivered.
+    pub fn is_deferred(&self, id: u32) -> bool {
+        self.by_id.get(&id).is_some_and(|e| e.deferred)
+    }
+
+    /// A message is about to be decoded: note the imports it delivers.
+    pub fn begin_journal(&mut self) {
+        self.journal = Some(Vec::new());
+    }
+
+    /// The message was decoded and is delivered now: forget the journal.
+    pub fn end_journal(&mut self) {
+        self.journal = None;
+    }
+
+    /// The message decoded since [`begin_journal`](Self::begin_journal) is
+    /// delivered later (a queued request, an outer call's reply): hold the
+    /// imports it delivered until [`unhold`](Self::unhold). Ends the journal.
+    pub fn hold_journal(&mut self) -> Hold {
+        let ids = self.journal.take().unwrap_or_default();
+        for id in &ids {
+            if let Some(e) = self.by_id.get_mut(id) {
+                e.holds += 1;
+            }
+        }
+        Hold { ids }
+    }
+
+    /// Ends a hold. `delivered`: the message is delivered now, so imports
+    /// released meanwhile are usable again (delivered anew); otherwise (it
+    /// was dropped: cancelled, the channel closed) the releases deferred for
+    /// it go into the pending batch once nothing holds them.
+    pub fn unhold(&mut self, hold: Hold, delivered: bool) {
+        for id in hold.ids {
+            let Some(e) = self.by_id.get_mut(&id) else {
+                continue;
+            };
+            e.holds = e.holds.saturating_sub(1);
+            if !e.deferred {
+                continue;
+            }
+            if delivered {
+                e.deferred = false;
+            } else if e.holds == 0 {
+                if let Some(e) = self.by_id.remove(&id) {
+                    self.pending.push(Release { id, count: e.count });
+                }
+            }
+        }
     }
 
     /// [`release`](Self::release), queued into the pending batch. Returns

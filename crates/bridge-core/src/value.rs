@@ -6,8 +6,12 @@
 //! `Deserialize` on purpose: a derived one has no depth limit and would not
 //! enforce the protocol's validation; decode with [`crate::wire`] instead.
 
+use alloc::borrow::ToOwned;
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 use serde::{Serialize, Serializer};
-use std::fmt;
 
 /// The one NaN bit pattern the wire carries (quiet NaN, no payload).
 pub const CANONICAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
@@ -348,8 +352,10 @@ impl Value {
     /// The wire form of a JS number: `Int` when it is an integer with
     /// `-2^31 <= n < 2^31` and not -0, `Float` otherwise (docs/protocol.md §2).
     pub fn number(n: f64) -> Value {
-        if n.fract() == 0.0
-            && (-2147483648.0..2147483648.0).contains(&n)
+        // In range first, so the cast is exact exactly for integers (and
+        // this needs no `f64::fract`, which core lacks).
+        if (-2147483648.0..2147483648.0).contains(&n)
+            && f64::from(n as i32) == n
             && !(n == 0.0 && n.is_sign_negative())
         {
             Value::Int(n as i32)

@@ -288,12 +288,16 @@ fn cycle_links_name_every_hop() {
         DeadlockReason::Cycle(vec![
             CycleLink {
                 worker: A,
+                worker_name: "worker #1".into(),
+                next_name: "worker #2".into(),
                 blocked: "proxy.main_a()".into(),
                 awaits: "proxy.b_task()".into(),
                 next: B,
             },
             CycleLink {
                 worker: B,
+                worker_name: "worker #2".into(),
+                next_name: "worker #1".into(),
                 blocked: "proxy.main_b()".into(),
                 awaits: "proxy.a_task()".into(),
                 next: A,
@@ -419,7 +423,14 @@ fn nested_handler_returning_a_pending_promise_is_a_deadlock_for_both_sides() {
         ),
         "{msg}"
     );
-    assert!(msg.contains("pending promise"), "{msg}");
+    // The text bridge-js's worker replies with (endpoint.js), word for word.
+    assert_eq!(
+        msg,
+        "Possible deadlock: proxy.worker_task() was awaited while the worker is blocked in \
+         proxy.main_task(): proxy.worker_task() returned a Promise, which the blocked worker \
+         cannot await. Make that worker function synchronous, or call it from the main thread \
+         only when the worker is not blocked."
+    );
     assert_eq!(t.outstanding(A), 0, "the call is over");
     assert_eq!(t.nested_pending(A, 3), None);
 }
@@ -455,4 +466,38 @@ fn removing_a_worker_hands_back_its_outstanding_calls() {
     assert!(!t.is_blocked(A));
     assert_eq!(t.outstanding(A), 0);
     assert!(t.remove_worker(A).is_empty());
+}
+
+/// The three-party cycle of bridge-js/test/deadlock.test.js, named workers
+/// and all: the same sentence, word for word.
+#[test]
+fn cycle_text_is_the_one_bridge_js_writes() {
+    use bridge_core::deadlock::WorkerOptions;
+    let mut t = WaitForTracker::new(true);
+    let strict = |name| WorkerOptions {
+        reentrant: false,
+        name: Some(name),
+        ..WorkerOptions::default()
+    };
+    let a = t.add_worker(strict("A"));
+    let b = t.add_worker(strict("B"));
+    t.begin_serving(a, 1, "proxy.run()").unwrap();
+    t.begin_serving(a, 2, "proxy.a()").unwrap();
+    t.finish_serving(a, 1);
+    // a's handler awaits B.run(); B blocks in b(); b's handler awaits A.worker_task().
+    assert_eq!(
+        t.call_worker(b, 1, "proxy.run()", ctx(a, 2)),
+        Ok(Deliver::Direct)
+    );
+    t.begin_serving(b, 7, "proxy.b()").unwrap();
+    let err = t
+        .call_worker(a, 2, "proxy.worker_task()", ctx(b, 7))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Possible deadlock: proxy.worker_task() was awaited while the worker is blocked in proxy.a() \
+         (a wait cycle through several workers: worker \"A\" is blocked in proxy.a(), whose handler awaits proxy.run() on worker \"B\", \
+         and worker \"B\" is blocked in proxy.b(), whose handler awaits proxy.worker_task() on worker \"A\"; \
+         a worker created with reentrant: false cannot serve calls while it is blocked: make the workers re-entrant or break the cycle)"
+    );
 }

@@ -726,10 +726,12 @@ fn nested_request_whose_handler_calls_main_again() {
                 })
                 .unwrap();
             for (seq, n) in outers {
+                // The machine nests it into the deferred request.
                 let s = main
-                    .start_call(0, op("inner", vec![Value::Int(n)]), seq)
+                    .start_call(0, op("inner", vec![Value::Int(n)]), "proxy.inner()", None)
                     .unwrap();
-                outer_of.insert(s, seq);
+                assert_eq!(s.nested_in, seq);
+                outer_of.insert(s.seq, seq);
             }
             for event in events {
                 let MainEvent::Reply { seq, outcome } = event else {
@@ -766,4 +768,88 @@ fn nested_request_whose_handler_calls_main_again() {
     );
     stop.store(true, SeqCst);
     main.join().unwrap();
+}
+
+/// The main thread answers the worker's outer call while the worker is
+/// blocked in an inner call (made by the handler of a request nested into
+/// the outer one): the outer reply arrives first. It belongs to the outer
+/// frame and must be returned there once the inner call unwinds, not
+/// dropped as late (which left the outer call waiting until its time-out).
+#[test]
+fn reply_to_an_outer_call_that_comes_first_is_kept_for_it() {
+    use bridge_core::channel::MainEvent;
+    let cfg = config(1024, 1 << 20);
+    let mem = common::channel(&cfg);
+    let mut worker = WorkerSide::new(mem.clone(), &cfg).unwrap();
+    worker.set_handler(|req, side| {
+        assert_ne!(req.nested_in, 0, "inner is nested into outer");
+        let leaf = side.call(0, op("leaf", vec![]), Some(Duration::from_secs(10)));
+        let Ok(Outcome::Ok(Value::Int(x))) = leaf else {
+            panic!("leaf failed: {leaf:?}")
+        };
+        Outcome::Ok(Value::Int(x + 1))
+    });
+    let main = thread::spawn(move || {
+        let mut main = MainSide::new(mem, &cfg).unwrap();
+        let mut outer = None;
+        let mut inner = None;
+        loop {
+            let mut leaf = None;
+            let events = main
+                .poll(|req| {
+                    let Op::Call { name, .. } = &req.op else {
+                        panic!("unexpected op")
+                    };
+                    match name.to_string_lossy().as_str() {
+                        "outer" => outer = Some(req.seq),
+                        "leaf" => leaf = Some(req.seq),
+                        other => panic!("unexpected call {other}"),
+                    }
+                    None
+                })
+                .unwrap();
+            if let (Some(_), None) = (outer, inner) {
+                inner = Some(
+                    main.start_call(0, op("inner", vec![]), "proxy.inner()", None)
+                        .unwrap(),
+                );
+            }
+            if let Some(leaf) = leaf {
+                // The outer reply goes first, then the leaf's.
+                main.reply(outer.unwrap(), Outcome::Ok(Value::Int(1000)))
+                    .unwrap();
+                main.reply(leaf, Outcome::Ok(Value::Int(41))).unwrap();
+            }
+            if let Some(event) = events.into_iter().next() {
+                let MainEvent::Reply { seq, outcome } = event else {
+                    panic!("{event:?}")
+                };
+                assert_eq!(Some(seq), inner.map(|s| s.seq));
+                assert_eq!(outcome, Outcome::Ok(Value::Int(42)));
+                return main.stats();
+            }
+            thread::yield_now();
+        }
+    });
+    let started = Instant::now();
+    let r = worker.call(0, op("outer", vec![]), Some(Duration::from_secs(20)));
+    assert_eq!(
+        r.unwrap(),
+        Outcome::Ok(Value::Int(1000)),
+        "the outer call got its own reply (after {:?})",
+        started.elapsed()
+    );
+    let stats = worker.stats();
+    assert_eq!(
+        (
+            stats.calls,
+            stats.served,
+            stats.late_replies_dropped,
+            stats.cancels_sent
+        ),
+        (2, 1, 0, 0),
+        "nothing was dropped and nothing timed out"
+    );
+    let main_stats = main.join().unwrap();
+    assert_eq!(main_stats.late_replies_dropped, 0);
 }

@@ -411,3 +411,83 @@ proptest! {
         world.finish()?;
     }
 }
+
+#[test]
+fn a_held_import_released_meanwhile_is_deferred_then_revived_or_released() {
+    let mut t: ImportTable<&str> = ImportTable::new();
+    // A queued request delivered proxy 5 (received twice): held.
+    t.begin_journal();
+    t.import_with(5, || "p5");
+    t.import_with(5, || "p5");
+    let hold = t.hold_journal();
+    // The user releases it while the request waits: nothing goes out yet.
+    assert_eq!(t.release(5), None);
+    assert!(t.is_deferred(5));
+    assert!(t.take_pending().is_empty());
+    // The request is served: the proxy is delivered anew, usable again.
+    t.unhold(hold, true);
+    assert!(!t.is_deferred(5));
+    assert_eq!(t.release(5), Some(Release { id: 5, count: 2 }));
+
+    // Same, but the request is dropped (cancelled): the release goes out.
+    t.begin_journal();
+    t.import_with(6, || "p6");
+    let hold = t.hold_journal();
+    assert_eq!(t.release(6), None);
+    t.unhold(hold, false);
+    assert_eq!(t.take_pending(), vec![Release { id: 6, count: 1 }]);
+    assert_eq!(t.len(), 0);
+}
+
+#[test]
+fn held_export_survives_a_release_until_the_request_is_served() {
+    let mut t: ExportTable<&str> = ExportTable::new();
+    let id = t.export(&"target");
+    assert!(t.hold(id));
+    // The peer releases everything it received while the request waits.
+    assert!(t.apply_releases(&[Release { id, count: 1 }]).is_empty());
+    assert_eq!(
+        t.get(id),
+        Some(&"target"),
+        "the waiting request can still reach it"
+    );
+    assert_eq!(t.unhold(id), Some("target"), "freed once served");
+    assert_eq!(t.len(), 0);
+}
+
+#[test]
+fn apply_releases_skips_unknown_ids_as_the_js_side_does() {
+    let mut t: ExportTable<&str> = ExportTable::new();
+    let a = t.export(&"a");
+    let freed = t.apply_releases(&[Release { id: 99, count: 1 }, Release { id: a, count: 3 }]);
+    assert_eq!(
+        freed,
+        vec!["a"],
+        "unknown 99 skipped, an over-release frees"
+    );
+    assert!(t.is_empty());
+}
+
+#[test]
+fn a_message_not_sent_takes_its_export_counts_back() {
+    let mut t: ExportTable<&str> = ExportTable::new();
+    let kept = t.export(&"kept");
+    t.begin_encode();
+    assert_eq!(t.export(&"kept"), kept);
+    let fresh = t.export(&"fresh");
+    assert_eq!(
+        t.rollback_encode(),
+        vec!["fresh"],
+        "only this message named it"
+    );
+    assert_eq!(t.count(kept), 1);
+    assert_eq!(t.get(fresh), None);
+    t.begin_encode();
+    t.export(&"kept");
+    t.sent();
+    assert!(
+        t.rollback_encode().is_empty(),
+        "a sent message's counts stand"
+    );
+    assert_eq!(t.count(kept), 2);
+}

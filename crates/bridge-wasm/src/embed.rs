@@ -75,6 +75,9 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
+// The channel host of bridge-core's protocol machine: numbering, the frame
+// stack (an outer call's reply that arrives during a nested call is kept for
+// it), late replies, cancels and deadlines are all decided there.
 use bridge_core::channel::{CallError, WorkerSide};
 use bridge_core::mailbox::Config;
 use bridge_core::message::{Key, Op, Outcome, Request};

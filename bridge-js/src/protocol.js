@@ -1,0 +1,38 @@
+// The protocol's numbers in one table, the JS twin of bridge-core's
+// `protocol::constants` (docs/protocol.md). tests/vectors/mailbox.json pins
+// both: bridge-js/test/mailbox-vectors.test.js checks this file against it.
+
+/** Message tags: the first byte of every message. */
+export const TAG_REQUEST = 0;
+export const TAG_REPLY = 1;
+export const TAG_RELEASE = 2;
+export const TAG_CANCEL = 3;
+
+/** Request op codes, by the `op.t` names the codec uses. */
+export const OP = Object.freeze({
+  get: 0,
+  set: 1,
+  has: 2,
+  delete: 3,
+  own_keys: 4,
+  get_own_property_descriptor: 5,
+  define_property: 6,
+  get_prototype_of: 7,
+  set_prototype_of: 8,
+  apply: 9,
+  construct: 10,
+  call: 11,
+});
+
+/** Data bytes per mailbox unless configured otherwise (1 MiB). */
+export const DEFAULT_CAPACITY = 1 << 20;
+
+/**
+ * The largest message either side sends or accepts unless configured
+ * otherwise: 256 MiB, the same on every host (the reasons are in
+ * bridge-core's `protocol::constants::DEFAULT_MAX_MESSAGE`).
+ */
+export const DEFAULT_MAX_MESSAGE = 256 << 20;
+
+/** Nested requests in progress in one worker at once, unless `maxNesting` says otherwise. */
+export const DEFAULT_MAX_NESTING = 64;
