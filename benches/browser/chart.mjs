@@ -8,13 +8,14 @@ const COLORS = {
   ours: "#d9480f",
   "ours+wasm": "#ff922b",
   "ours-bundled": "#ff922b",
+  "ours-dist": "#e8590c",
   coincident: "#1c7ed6",
   "coincident-sw": "#1c7ed6",
   comlink: "#37b24d",
   atomics: "#868e96",
   postmessage: "#adb5bd",
 };
-const ORDER = ["ours", "ours-bundled", "ours+wasm", "coincident", "coincident-sw", "comlink", "atomics", "postmessage"];
+const ORDER = ["ours", "ours-dist", "ours-bundled", "ours+wasm", "coincident", "coincident-sw", "comlink", "atomics", "postmessage"];
 
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 const num = (v) => {

@@ -96,6 +96,9 @@ const CASES = {
   async str64k(c) { return workerLoop("str64k", c.n, c.warm); },
   async f64(c) { return workerLoop("f64", c.n, c.warm); },
   async title(c) { return workerLoop("title", c.n, c.warm); },
+  // bundle-variants.mjs only: the best 64-op window, us per op (common.worker.js)
+  async smallBest(c) { return bestLoop("smallBest", c); },
+  async titleBest(c) { return bestLoop("titleBest", c); },
   async dom(c) {
     const w = await start();
     try {
@@ -174,6 +177,15 @@ async function workerLoop(name, n, warm) {
     await w.run(name, warm);
     const { d, profile } = await profiled(w, () => w.run(name, n));
     return { value: d.ms / n, ops: n, profile };
+  } finally { w.close(); }
+}
+
+async function bestLoop(name, c) {
+  const w = await start();
+  try {
+    await w.run(name, c.warm);
+    const d = await w.run(name, c.n);
+    return { value: d.check / 1000, ops: c.n };
   } finally { w.close(); }
 }
 

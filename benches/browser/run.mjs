@@ -37,6 +37,7 @@ const BUSY = busyArg(argv);
 
 export const LIBS = {
   ours: "worker-bridge",
+  "ours-dist": "worker-bridge, bridge-js/dist",
   coincident: "coincident 4.1.1",
   comlink: "comlink 4.4.2 (async)",
   atomics: "floor: Atomics",
@@ -50,7 +51,7 @@ export const LIBS = {
   "ours-bundled": "worker-bridge, bundled",
   "ours-profile": "worker-bridge, instrumented",
 };
-const ALL = ["ours", "coincident", "comlink", "atomics", "postmessage"];
+const ALL = ["ours", "ours-dist", "coincident", "comlink", "atomics", "postmessage"];
 
 // value: what page.js returns; `per` converts it to the unit shown.
 const CASES = [
@@ -82,7 +83,7 @@ const CASES = [
     id: "dom", title: "DOM loop from the worker: create, fill, style, append 1,000 <div>s",
     unit: "ms/1000 el", conv: (r) => (r.value * 1000) / r.ops, better: "lower",
     full: { n: 1000, warm: 100 }, smoke: { n: 20, warm: 5 },
-    libs: ["ours", "coincident", "atomics", "postmessage", ...(flag("--profile") ? ["ours-profile"] : [])],
+    libs: ["ours", "ours-dist", "coincident", "atomics", "postmessage", ...(flag("--profile") ? ["ours-profile"] : [])],
     target: null,
   },
   {
@@ -104,7 +105,7 @@ const CASES = [
     id: "startup", title: "new Worker to first sync call done (median of 10 starts)",
     unit: "ms", conv: (r) => r.value, better: "lower",
     full: { n: 10 }, smoke: { n: 2 },
-    libs: ["ours", "ours-bundled", "coincident", "comlink", "atomics", "postmessage"],
+    libs: ["ours", "ours-dist", "ours-bundled", "coincident", "comlink", "atomics", "postmessage"],
     target: { text: "<= 1.0x coincident", check: (o, c) => o <= 1.0 * c.coincident },
   },
   {
