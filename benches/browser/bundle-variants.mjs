@@ -39,7 +39,7 @@ const CASES = {
 const ONLY = opt("--only", "small,title").split(",");
 
 const base = { bundle: true, format: "esm", platform: "browser", target: "es2022", splitting: true, logLevel: "silent" };
-// name -> esbuild options over `base` (null: not built here)
+// name -> esbuild options over `base` (null, or `from: "src"`: not built here)
 export const VARIANTS = {
   src: null,
   dist: null,
@@ -55,6 +55,15 @@ export const VARIANTS = {
   // Rollup keeps top-level const/let/class as they are (esbuild's bundler
   // turns them into var); -min minifies each chunk with esbuild's transform,
   // which keeps them too.
+  // The sources with BridgeWorker options (the spin/park policy, issue 17
+  // item 2): `spin: 0` turns off the endpoint's polling on both sides (main
+  // after serving and after a main->worker call, the worker's idle loop).
+  "src-spin0": { from: "src", options: { spin: 0 } },
+  // ... and the worker's blocking wait parks at once (Mailbox.spinMicros, 50 by default)
+  "src-nospin": { from: "src", options: { spin: 0 }, workerSpinMicros: 0 },
+  // the worker's spin stops, and the next waits park at once, after a spin
+  // burst that took far longer than its cost (micro/preempt-patch.js)
+  "src-preempt": { from: "src", workerPatch: "/benches/browser/micro/preempt-patch.js" },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
 };
@@ -69,7 +78,7 @@ async function prepare(name) {
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
   let from;
-  if (name === "src") from = "/bridge-js/src";
+  if (name === "src" || VARIANTS[name]?.from === "src") from = "/bridge-js/src";
   else if (name === "dist") from = "/bridge-js/dist";
   else if (VARIANTS[name].rollup) {
     await buildRollup(dir, VARIANTS[name].minify);
@@ -83,10 +92,16 @@ async function prepare(name) {
     from = `/benches/browser/.build/variants/${name}`;
   }
   for (const side of ["main", "worker"]) {
-    const js = readFileSync(join(libs, `ours.${side}.js`), "utf8")
+    const micros = side === "worker" ? VARIANTS[name]?.workerSpinMicros : undefined;
+    const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
+    let pre = micros === undefined && patch === undefined ? "" : `import { Mailbox } from "${from}/mailbox.js";\n`;
+    if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
+    if (patch !== undefined) pre += `import { install } from "${patch}";\ninstall(Mailbox);\n`;
+    const js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
       .replaceAll("/bridge-js/src/", `${from}/`)
       .replaceAll("../common.worker.js", "/benches/browser/common.worker.js")
-      .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js");
+      .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
+      .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
     writeFileSync(join(dir, `ours.${side}.js`), js);
   }
   return `../.build/variants/${name}/ours`; // page.js loads ./libs/<lib>.main.js
@@ -127,7 +142,7 @@ const med = (xs) => {
 
 const MICRO = join(REPO_ROOT, "benches", "browser", "micro", "codec-entry.js");
 async function prepareMicro(name) {
-  if (name === "src" || name === "dist") return "/benches/browser/micro/codec-entry.js";
+  if (name === "src" || name === "dist" || VARIANTS[name].from) return "/benches/browser/micro/codec-entry.js";
   const dir = join(OUT, name, "micro");
   mkdirSync(dir, { recursive: true });
   if (VARIANTS[name].rollup) await buildRollup(dir, VARIANTS[name].minify, [MICRO]);
