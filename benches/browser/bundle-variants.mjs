@@ -35,6 +35,7 @@ const CASES = {
   m2w: { n: 5000, warm: 500, unit: "us/call" },
   smallBest: { n: 20000, warm: 2000, unit: "us/call, best 64-call window" },
   titleBest: { n: 10000, warm: 1000, unit: "us/read, best 64-read window" },
+  m2wBest: { n: 5000, warm: 500, unit: "us/call, best 64-call window" },
 };
 const ONLY = opt("--only", "small,title").split(",");
 
