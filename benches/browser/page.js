@@ -96,6 +96,22 @@ const CASES = {
   async str64k(c) { return workerLoop("str64k", c.n, c.warm); },
   async f64(c) { return workerLoop("f64", c.n, c.warm); },
   async title(c) { return workerLoop("title", c.n, c.warm); },
+  // bundle-variants.mjs only: the best 64-op window, us per op (common.worker.js)
+  async smallBest(c) { return bestLoop("smallBest", c); },
+  async titleBest(c) { return bestLoop("titleBest", c); },
+  async m2wBest(c) {
+    const w = await start();
+    try {
+      let best = Infinity;
+      for (let k = 0; k < c.warm; k++) await w.h.callWorker(k, 1);
+      for (let i = 0; i < c.n; i += 64) {
+        const t0 = performance.now();
+        for (let j = i; j < i + 64; j++) if ((await w.h.callWorker(j, 1)) !== j + 1) throw new Error(`m2wBest: wrong result at ${j}`);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return { value: best / 64, ops: c.n };
+    } finally { w.close(); }
+  },
   async dom(c) {
     const w = await start();
     try {
@@ -174,6 +190,15 @@ async function workerLoop(name, n, warm) {
     await w.run(name, warm);
     const { d, profile } = await profiled(w, () => w.run(name, n));
     return { value: d.ms / n, ops: n, profile };
+  } finally { w.close(); }
+}
+
+async function bestLoop(name, c) {
+  const w = await start();
+  try {
+    await w.run(name, c.warm);
+    const d = await w.run(name, c.n);
+    return { value: d.check / 1000, ops: c.n };
   } finally { w.close(); }
 }
 

@@ -1,7 +1,12 @@
 // The browser benchmark: worker-bridge vs coincident 4.1.1 vs comlink 4.4.2 vs
 // hand-written floors, in one headless Chromium run.
 //
-//   node benches/browser/run.mjs [--smoke] [--reps N] [--only case[,case]] [--libs lib[,lib]]
+//   node benches/browser/run.mjs [--smoke] [--reps N] [--only case[,case]] [--libs lib[,lib]] [--busy N]
+//
+// `--busy N` runs N CPU-bound processes beside the whole run (benches/busy.mjs;
+// started before the first page, stopped when the run ends), so the tables
+// show what users with a loaded machine get; it writes last-busy.json and
+// docs/benchmarks-busy.svg instead of last.json and docs/benchmarks.svg.
 //
 // Every measurement opens a fresh page; libraries are interleaved within each
 // repetition (A B C ..., then reversed), so drift on a shared machine hits them
@@ -15,6 +20,7 @@ import { join } from "node:path";
 import { startServer, REPO_ROOT } from "../../tests/server.mjs";
 import { measureSizes } from "./size.mjs";
 import { renderChart } from "./chart.mjs";
+import { startBusy, busyArg } from "../busy.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -27,9 +33,11 @@ const REPS = Number(opt("--reps", SMOKE ? 1 : 5));
 const ONLY = opt("--only", null)?.split(",");
 const LIBS_ONLY = opt("--libs", null)?.split(",");
 const CHART = !SMOKE || flag("--chart");
+const BUSY = busyArg(argv);
 
 export const LIBS = {
   ours: "worker-bridge",
+  "ours-dist": "worker-bridge, bridge-js/dist",
   coincident: "coincident 4.1.1",
   comlink: "comlink 4.4.2 (async)",
   atomics: "floor: Atomics",
@@ -43,7 +51,7 @@ export const LIBS = {
   "ours-bundled": "worker-bridge, bundled",
   "ours-profile": "worker-bridge, instrumented",
 };
-const ALL = ["ours", "coincident", "comlink", "atomics", "postmessage"];
+const ALL = ["ours", "ours-dist", "coincident", "comlink", "atomics", "postmessage"];
 
 // value: what page.js returns; `per` converts it to the unit shown.
 const CASES = [
@@ -75,7 +83,7 @@ const CASES = [
     id: "dom", title: "DOM loop from the worker: create, fill, style, append 1,000 <div>s",
     unit: "ms/1000 el", conv: (r) => (r.value * 1000) / r.ops, better: "lower",
     full: { n: 1000, warm: 100 }, smoke: { n: 20, warm: 5 },
-    libs: ["ours", "coincident", "atomics", "postmessage", ...(flag("--profile") ? ["ours-profile"] : [])],
+    libs: ["ours", "ours-dist", "coincident", "atomics", "postmessage", ...(flag("--profile") ? ["ours-profile"] : [])],
     target: null,
   },
   {
@@ -97,7 +105,7 @@ const CASES = [
     id: "startup", title: "new Worker to first sync call done (median of 10 starts)",
     unit: "ms", conv: (r) => r.value, better: "lower",
     full: { n: 10 }, smoke: { n: 2 },
-    libs: ["ours", "ours-bundled", "coincident", "comlink", "atomics", "postmessage"],
+    libs: ["ours", "ours-dist", "ours-bundled", "coincident", "comlink", "atomics", "postmessage"],
     target: { text: "<= 1.0x coincident", check: (o, c) => o <= 1.0 * c.coincident },
   },
   {
@@ -176,6 +184,7 @@ async function buildBundles() {
 async function main() {
   const started = new Date();
   await buildBundles().catch((e) => console.log(`bundling bridge-js failed: ${e.message}`));
+  const stopBusy = BUSY ? startBusy(BUSY) : () => {};
   const servers = {
     true: await startServer({ isolated: true, quiet: !flag("--verbose") }),
     false: await startServer({ isolated: false, quiet: !flag("--verbose") }),
@@ -192,9 +201,10 @@ async function main() {
     nproc: cpus().length,
     cpu: cpus()[0]?.model ?? "unknown",
     loadavgAtStart: loadavg().map((x) => x.toFixed(2)).join(" "),
+    busy: BUSY,
   };
   console.log(`worker-bridge browser benchmark${SMOKE ? " (smoke)" : ""}: ${started.toISOString()}`);
-  console.log(`Chromium ${machine.chromium}, node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), load ${machine.loadavgAtStart}, ${REPS} rep(s)\n`);
+  console.log(`Chromium ${machine.chromium}, node ${machine.node}, ${machine.nproc} cores (${machine.cpu}), load ${machine.loadavgAtStart}, ${REPS} rep(s)${BUSY ? `, busy: ${BUSY} CPU-bound process(es) beside the run` : ""}\n`);
 
   const contexts = {};
   // One context per service-worker library: both register a service worker
@@ -310,6 +320,7 @@ async function main() {
   out.finished = new Date().toISOString();
   out.seconds = (Date.now() - started.getTime()) / 1000;
   await browser.close();
+  stopBusy();
   await servers.true.close();
   await servers.false.close();
 
@@ -317,11 +328,13 @@ async function main() {
   mkdirSync(resDir, { recursive: true });
   // last.json is the last complete run; --only/--libs/--profile runs go to partial.json
   const partial = ONLY || LIBS_ONLY || flag("--profile");
-  const file = SMOKE ? "smoke.json" : partial ? "partial.json" : "last.json";
+  const busy = BUSY ? "-busy" : "";
+  const file = (SMOKE ? "smoke" : partial ? "partial" : "last") + busy + ".json";
   writeFileSync(join(resDir, file), JSON.stringify(out, null, 2) + "\n");
   if (CHART && !partial) {
-    writeFileSync(join(REPO_ROOT, "docs", "benchmarks.svg"), renderChart(out, LIBS));
-    console.log("wrote docs/benchmarks.svg");
+    const svg = `benchmarks${busy}.svg`;
+    writeFileSync(join(REPO_ROOT, "docs", svg), renderChart(out, LIBS));
+    console.log(`wrote docs/${svg}`);
   }
   console.log(`wrote benches/.results/${file}; ${out.seconds.toFixed(0)} s total; ${failures} failure(s)`);
   process.exitCode = failures ? 1 : 0;

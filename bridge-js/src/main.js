@@ -180,7 +180,7 @@ export class BridgeWorker {
       // Node: worker_threads, loaded on demand so browsers never see it.
       this._outbox.push([init, undefined]);
       const spec = "node:worker_threads";
-      import(spec).then(({ Worker }) => {
+      import(/* webpackIgnore: true */ spec).then(({ Worker }) => {
         if (this._ep.closed) return;
         const target = typeof url === "string" && url.startsWith("file:") ? new URL(url) : url;
         this._attach(new Worker(target, name === undefined ? {} : { name }), true);

@@ -75,7 +75,7 @@ if (typeof globalThis.WorkerGlobalScope === "function" && globalThis instanceof 
 } else if (typeof process === "object" && process.versions != null && process.versions.node) {
   // A variable specifier keeps bundlers from resolving this for browsers.
   const spec = "node:worker_threads";
-  const { parentPort } = await import(spec);
+  const { parentPort } = await import(/* webpackIgnore: true */ spec);
   if (parentPort !== null) {
     port = parentPort;
     parentPort.on("message", onMessage);

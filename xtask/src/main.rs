@@ -197,6 +197,31 @@ fn test_steps() -> Vec<Step> {
             )
             .map(drop)
         }),
+        step("bundlers", || {
+            // The package as users build it (tests/bundlers): the TypeScript
+            // examples against bridge-js/types with `tsc --strict`, then Vite
+            // and webpack production builds of one app, run in Chromium.
+            require("tests/types/tsconfig.json")?;
+            require("tests/bundlers/bundlers.test.mjs")?;
+            run_limited(
+                cmd(
+                    "node",
+                    &[
+                        "node_modules/typescript/bin/tsc",
+                        "--noEmit",
+                        "--strict",
+                        "-p",
+                        "tests/types/tsconfig.json",
+                    ],
+                ),
+                limit(3),
+            )?;
+            run_limited(
+                cmd("node", &["--test", "tests/bundlers/bundlers.test.mjs"]),
+                limit(10),
+            )
+            .map(drop)
+        }),
         step("bench-smoke", || {
             require("benches/browser/run.mjs")?;
             run_limited(

@@ -3,6 +3,7 @@ import { BridgeWorker } from "/bridge-js/src/main.js";
 import { Endpoint } from "/bridge-js/src/endpoint.js";
 import { Mailbox } from "/bridge-js/src/mailbox.js";
 import { hook, reset } from "./profile-hooks.js";
+import { startOurs } from "./ours-api.js";
 
 const counters = {};
 hook(Endpoint.prototype, "pump", counters, "main: pump (drain + poll), per wake-up");
@@ -26,14 +27,8 @@ Atomics.notify = function (...args) {
 };
 
 export function start(url, api) {
-  const w = new BridgeWorker(url, { type: "module" });
-  w.sync.add = api.add;
-  w.sync.echoStr = api.echoStr;
-  w.sync.echoF64 = api.echoF64;
   return {
-    worker: w,
-    callWorker: (a, b) => w.sync.wadd(a, b),
-    terminate: () => w.terminate(),
+    ...startOurs(BridgeWorker, url, api),
     stats: () => JSON.parse(JSON.stringify(counters)),
     resetStats: () => reset(counters),
   };

@@ -1,14 +1,5 @@
-// worker-bridge (this project), main side.
+// worker-bridge (this project), main side, from bridge-js/src (ours-api.js).
 import { BridgeWorker } from "/bridge-js/src/main.js";
+import { startOurs } from "./ours-api.js";
 
-export function start(url, api, options = {}) {
-  const w = new BridgeWorker(url, { type: "module", ...options });
-  w.sync.add = api.add;
-  w.sync.echoStr = api.echoStr;
-  w.sync.echoF64 = api.echoF64;
-  return {
-    worker: w,
-    callWorker: (a, b) => w.sync.wadd(a, b),
-    terminate: () => w.terminate(),
-  };
-}
+export const start = (url, api, options) => startOurs(BridgeWorker, url, api, options);

@@ -1,0 +1,225 @@
+// Why do calls through an esbuild bundle of bridge-js run slower in V8 than
+// through the unbundled modules? (issue 17, item 4; docs/benchmarks.md,
+// "Bundled or unbundled"). Builds bridge-js's main and worker entries with
+// several esbuild settings into benches/browser/.build/variants/<name>/, and
+// times the same cases for each, interleaved in one Chromium run (A B C ...,
+// then reversed), with the benchmark's own page and worker adapters.
+//
+//   node benches/browser/bundle-variants.mjs [--reps 5] [--only small,title]
+//        [--variants src,dist,...] [--busy N]
+//   node benches/browser/bundle-variants.mjs --micro [--reps 5] [--variants ...]
+//
+// --micro times micro/codec-entry.js instead: one thread, no wake-ups, the
+// codec and mailbox work of a small call (encode, send, receive, decode,
+// both ways), bundled each way; minimum over trials per page, median over
+// pages. CPU-bound, so it measures code speed even on a busy machine.
+//
+// `src` is bridge-js/src as it is, `dist` bridge-js/dist as `cargo xtask
+// build` wrote it; the others are built here (see VARIANTS).
+import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { startServer, REPO_ROOT } from "../../tests/server.mjs";
+import { startBusy, busyArg } from "../busy.mjs";
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const REPS = Number(opt("--reps", 5));
+const CASES = {
+  small: { n: 20000, warm: 2000, unit: "us/call" },
+  title: { n: 10000, warm: 1000, unit: "us/read" },
+  m2w: { n: 5000, warm: 500, unit: "us/call" },
+  smallBest: { n: 20000, warm: 2000, unit: "us/call, best 64-call window" },
+  titleBest: { n: 10000, warm: 1000, unit: "us/read, best 64-read window" },
+  m2wBest: { n: 5000, warm: 500, unit: "us/call, best 64-call window" },
+};
+const ONLY = opt("--only", "small,title").split(",");
+
+const base = { bundle: true, format: "esm", platform: "browser", target: "es2022", splitting: true, logLevel: "silent" };
+// name -> esbuild options over `base` (null, or `from: "src"`: not built here)
+export const VARIANTS = {
+  src: null,
+  dist: null,
+  "split-min": { minify: true },
+  "split-nomin": {},
+  "split-min-ws": { minifyWhitespace: true },
+  "split-min-syntax": { minifySyntax: true },
+  "split-min-ids": { minifyIdentifiers: true },
+  "one-nomin": { splitting: false },
+  "one-min": { splitting: false, minify: true },
+  "split-min-keepnames": { minify: true, keepNames: true },
+  "split-min-esnext": { minify: true, target: "esnext" },
+  // Rollup keeps top-level const/let/class as they are (esbuild's bundler
+  // turns them into var); -min minifies each chunk with esbuild's transform,
+  // which keeps them too.
+  // The sources with BridgeWorker options (the spin/park policy, issue 17
+  // item 2): `spin: 0` turns off the endpoint's polling on both sides (main
+  // after serving and after a main->worker call, the worker's idle loop).
+  "src-spin0": { from: "src", options: { spin: 0 } },
+  // ... and the worker's blocking wait parks at once (Mailbox.spinMicros, 50 by default)
+  "src-nospin": { from: "src", options: { spin: 0 }, workerSpinMicros: 0 },
+  // the worker's spin stops, and the next waits park at once, after a spin
+  // burst that took far longer than its cost (micro/preempt-patch.js)
+  "src-preempt": { from: "src", workerPatch: "/benches/browser/micro/preempt-patch.js" },
+  rollup: { rollup: true },
+  "rollup-min": { rollup: true, minify: true },
+};
+const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
+for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(" ")}`);
+
+const OUT = join(REPO_ROOT, "benches", "browser", ".build", "variants");
+const libs = join(REPO_ROOT, "benches", "browser", "libs");
+
+// The `ours` adapters, pointed at one variant's files.
+async function prepare(name) {
+  const dir = join(OUT, name);
+  mkdirSync(dir, { recursive: true });
+  let from;
+  if (name === "src" || VARIANTS[name]?.from === "src") from = "/bridge-js/src";
+  else if (name === "dist") from = "/bridge-js/dist";
+  else if (VARIANTS[name].rollup) {
+    await buildRollup(dir, VARIANTS[name].minify);
+    from = `/benches/browser/.build/variants/${name}`;
+  } else {
+    await build({
+      ...base, ...VARIANTS[name],
+      entryPoints: ["main.js", "worker.js"].map((e) => join(REPO_ROOT, "bridge-js", "src", e)),
+      outdir: dir, chunkNames: "chunk-[hash]",
+    });
+    from = `/benches/browser/.build/variants/${name}`;
+  }
+  for (const side of ["main", "worker"]) {
+    const micros = side === "worker" ? VARIANTS[name]?.workerSpinMicros : undefined;
+    const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
+    let pre = micros === undefined && patch === undefined ? "" : `import { Mailbox } from "${from}/mailbox.js";\n`;
+    if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
+    if (patch !== undefined) pre += `import { install } from "${patch}";\ninstall(Mailbox);\n`;
+    const js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
+      .replaceAll("/bridge-js/src/", `${from}/`)
+      .replaceAll("../common.worker.js", "/benches/browser/common.worker.js")
+      .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
+      .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
+    writeFileSync(join(dir, `ours.${side}.js`), js);
+  }
+  return `../.build/variants/${name}/ours`; // page.js loads ./libs/<lib>.main.js
+}
+
+async function buildRollup(dir, minify, input = ["main.js", "worker.js"].map((e) => join(REPO_ROOT, "bridge-js", "src", e))) {
+  const { rollup } = await import("rollup");
+  const { transform } = await import("esbuild");
+  const bundle = await rollup({
+    input,
+    onwarn: () => {},
+  });
+  const plugins = minify
+    ? [{ name: "esbuild-minify", renderChunk: async (code) => ({ code: (await transform(code, { minify: true, format: "esm", target: "es2022" })).code, map: null }) }]
+    : [];
+  await bundle.write({ dir, format: "es", chunkFileNames: "chunk-[hash].js", plugins });
+  await bundle.close();
+}
+
+async function measure(ctx, url, lib, c, counts) {
+  const page = await ctx.newPage();
+  try {
+    await page.goto(`${url}/benches/browser/index.html?lib=${encodeURIComponent(lib)}`);
+    const ready = await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 }).then((h) => h.jsonValue());
+    if (!ready.ok) throw new Error(ready.error);
+    const r = await page.evaluate(([n, cnt]) => window.bench(n, cnt), [c, counts]);
+    if (!r.ok) throw new Error(r.error);
+    return r.value * 1000;
+  } finally {
+    await page.close();
+  }
+}
+
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const MICRO = join(REPO_ROOT, "benches", "browser", "micro", "codec-entry.js");
+async function prepareMicro(name) {
+  if (name === "src" || name === "dist" || VARIANTS[name].from) return "/benches/browser/micro/codec-entry.js";
+  const dir = join(OUT, name, "micro");
+  mkdirSync(dir, { recursive: true });
+  if (VARIANTS[name].rollup) await buildRollup(dir, VARIANTS[name].minify, [MICRO]);
+  else await build({ ...base, ...VARIANTS[name], entryPoints: [MICRO], outdir: dir });
+  return `/benches/browser/.build/variants/${name}/micro/codec-entry.js`;
+}
+
+async function micro() {
+  const urls = {};
+  for (const n of names) urls[n] = await prepareMicro(n);
+  const busy = busyArg(argv);
+  const stopBusy = busy ? startBusy(busy) : () => {};
+  const server = await startServer({ isolated: true });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  const ctx = await browser.newContext();
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  try {
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const n of rep % 2 ? [...names].reverse() : names) {
+        const page = await ctx.newPage();
+        await page.goto(`${server.url}/benches/browser/micro/index.html`);
+        await page.waitForFunction(() => window.ready);
+        const xs = await page.evaluate(([u]) => window.micro(u, 20000, 8), [urls[n]]);
+        samples[n].push(Math.min(...xs.slice(2))); // the first trials warm up
+        await page.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    stopBusy();
+  }
+  const m0 = med(samples[names[0]]);
+  console.log(`micro (codec + mailbox, one thread), ns per round trip of work, ${REPS} pages each; ratio vs ${names[0]}`);
+  for (const n of names) {
+    const s = samples[n];
+    console.log(`${n.padEnd(22)} median ${med(s).toFixed(0).padStart(6)}  min ${Math.min(...s).toFixed(0).padStart(6)}  max ${Math.max(...s).toFixed(0).padStart(6)}  ${(med(s) / m0).toFixed(2)}x`);
+  }
+}
+
+async function main() {
+  if (argv.includes("--micro")) return micro();
+  const libOf = {};
+  for (const n of names) libOf[n] = await prepare(n);
+  const busy = busyArg(argv);
+  const stopBusy = busy ? startBusy(busy) : () => {};
+  const server = await startServer({ isolated: true });
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium", headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
+  const ctx = await browser.newContext();
+  console.log(`bundle variants, ${REPS} reps${busy ? `, busy ${busy}` : ""}, Chromium ${browser.version()}`);
+  try {
+    for (const c of ONLY) {
+      const samples = Object.fromEntries(names.map((n) => [n, []]));
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const n of rep % 2 ? [...names].reverse() : names) {
+          samples[n].push(await measure(ctx, server.url, libOf[n], c, CASES[c]));
+        }
+      }
+      const m0 = med(samples[names[0]]);
+      console.log(`\n## ${c} (${CASES[c].unit}; ratio vs ${names[0]})`);
+      for (const n of names) {
+        const s = samples[n];
+        console.log(`${n.padEnd(22)} median ${med(s).toFixed(2).padStart(7)}  min ${Math.min(...s).toFixed(2).padStart(7)}  max ${Math.max(...s).toFixed(2).padStart(7)}  ${(med(s) / m0).toFixed(2)}x`);
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    stopBusy();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

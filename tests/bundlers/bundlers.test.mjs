@@ -1,0 +1,106 @@
+// The shipped package in the tools users build with (issue 17, item 5): a
+// Vite and a webpack production build of the same small app
+// (tests/bundlers/app: `new BridgeWorker(new URL("./worker.js",
+// import.meta.url), { type: "module" })`, a synchronous call, `document`
+// from the worker, a main->worker call, the service worker beside
+// index.html), each opened in Chromium on the atomics transport (COOP/COEP)
+// and on the service-worker transport (no headers). The builds import
+// `worker-bridge` by its package name and use the configs docs/api.md
+// ("Bundlers") shows. Output: tests/bundlers/.build/ (git-ignored).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { build as viteBuild } from "vite";
+import webpack from "webpack";
+import { startServer } from "../server.mjs";
+import { launchBrowser } from "../e2e/harness.mjs";
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+
+async function buildVite() {
+  await viteBuild({ configFile: here("./vite.config.mjs") });
+  return here("./.build/vite");
+}
+
+async function buildWebpack() {
+  const { default: config } = await import("./webpack.config.mjs");
+  const stats = await new Promise((resolve, reject) =>
+    webpack(config, (err, s) => (err ? reject(err) : resolve(s))));
+  const info = stats.toJson({ all: false, errors: true, warnings: true });
+  // A warning here is one every user of the package would see.
+  assert.deepEqual([...info.errors, ...info.warnings].map((e) => e.message), [], "webpack errors or warnings");
+  return here("./.build/webpack");
+}
+
+let browser;
+const builds = {};
+before(async () => {
+  browser = await launchBrowser();
+  // One after the other: both bundlers use every core they get.
+  builds.vite = await buildVite();
+  builds.webpack = await buildWebpack();
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function openApp(root, { isolated, sw }) {
+  const server = await startServer({ root, isolated });
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`); });
+  try {
+    // With the service worker the page reloads once when it first installs
+    // it (docs/service-worker.md), so wait for the result, not the load.
+    await page.goto(`${server.url}/${sw ? "?sw" : ""}`);
+    const handle = await page.waitForFunction(() => window.appResult, null, { timeout: 60_000 })
+      .catch((e) => { throw new Error(`${e.message}\n${errors.join("\n")}`); });
+    const result = await handle.jsonValue();
+    if (result.error) return { result, errors };
+    const made = await page.locator("#from-worker").textContent({ timeout: 5_000 });
+    return { result, made, errors, crossOriginIsolated: await page.evaluate(() => crossOriginIsolated) };
+  } finally {
+    await ctx.close();
+    await server.close();
+  }
+}
+
+for (const bundler of ["vite", "webpack"]) {
+  test(`${bundler}: the built output holds a bundled worker and the service worker`, () => {
+    const files = readdirSync(builds[bundler], { recursive: true }).map(String);
+    assert.ok(files.includes("index.html"), files.join(", "));
+    const sw = readFileSync(`${builds[bundler]}/bridge-sw.js`, "utf8");
+    assert.match(sw, /installBridgeServiceWorker/, "bridge-sw.js is worker-bridge's service worker, unchanged");
+    // No file still imports the package by its bare name: a worker shipped
+    // unbundled would (Vite's asset handling of `new URL(...)`).
+    for (const f of files.filter((f) => f.endsWith(".js") && f !== "bridge-sw.js")) {
+      const js = readFileSync(`${builds[bundler]}/${f}`, "utf8");
+      const bare = /(?:^|[;}\n])\s*import\s*(?:[\w{},*\s$]*from\s*)?["']worker-bridge|\bimport\s*\(\s*["']worker-bridge/m;
+      assert.ok(!bare.test(js), `${f} imports worker-bridge unbundled`);
+      assert.ok(!/data:(text|application)\/javascript;base64/.test(js), `${f} inlines a script as a data: URL`);
+    }
+  });
+
+  for (const [name, opts, transport] of [
+    ["atomics (COOP/COEP)", { isolated: true, sw: false }, "atomics"],
+    ["service worker (no COOP/COEP)", { isolated: false, sw: true }, "service-worker"],
+  ]) {
+    test(`${bundler}: the built app runs in Chromium, ${name}`, async () => {
+      const { result, made, errors, crossOriginIsolated } = await openApp(builds[bundler], opts);
+      assert.equal(result.error, undefined, `${result.error}\n${errors.join("\n")}`);
+      assert.equal(crossOriginIsolated, opts.isolated);
+      assert.equal(result.transport, transport);
+      assert.equal(result.mainTransport, transport);
+      assert.equal(result.native, transport === "atomics");
+      assert.equal(result.sum, 5, "synchronous worker->main call");
+      assert.equal(result.title, "bundled app", "document.title read from the worker");
+      assert.equal(made, "made in a worker, 5", "element created by the worker");
+      assert.equal(result.twice, 42, "main->worker call");
+      assert.deepEqual(errors, []);
+    });
+  }
+}
