@@ -15,7 +15,7 @@ import { encodeMessage, encodeMessageView, decodeMessage, transferRecord } from 
 import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
-import { makeProxy } from "./proxy.js";
+import { makeProxy, STATE } from "./proxy.js";
 // The main thread's wait-for tracker (./deadlock.js), given by main.js: only
 // the main side uses it, so a worker's bundle does not carry it.
 let waitFor = null;
@@ -107,11 +107,13 @@ function isThenable(v) {
     !PROXY_STATE.has(v) && typeof v.then === "function";
 }
 
-function ownStringKeys(obj) {
+// Own keys, symbols included (they cross: docs/protocol.md §2 "Symbols"),
+// but not the private state key a proxy's placeholder target carries.
+function ownKeysOf(obj) {
   const keys = Reflect.ownKeys(obj);
-  const out = [];
-  for (let i = 0; i < keys.length; i++) if (typeof keys[i] === "string") out.push(keys[i]);
-  return out;
+  const i = keys.indexOf(STATE);
+  if (i !== -1) keys.splice(i, 1);
+  return keys;
 }
 
 // A property descriptor as it crosses by value; an object value is fetched
@@ -747,7 +749,7 @@ export class Endpoint {
           value = Reflect.deleteProperty(refs.target(msg.target), op.key);
           break;
         case "own_keys":
-          value = ownStringKeys(refs.target(msg.target));
+          value = ownKeysOf(refs.target(msg.target));
           break;
         case "get_own_property_descriptor":
           value = describe(refs.target(msg.target), op.key);

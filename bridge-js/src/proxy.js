@@ -21,6 +21,9 @@ import { proxyName, releasedError } from "./refs.js";
 
 export const STATE = Symbol("worker-bridge.state");
 
+// Every symbol key crosses (docs/protocol.md §2 "Symbols"): well-known and
+// registered ones by name, unique ones as references. Symbol.dispose is
+// answered here (it releases the proxy).
 const WELL_KNOWN = new Set();
 for (const n of ["asyncIterator", "hasInstance", "isConcatSpreadable", "iterator",
   "match", "matchAll", "replace", "search", "species", "split", "toPrimitive",
@@ -64,10 +67,6 @@ const OP_SET_PROTO = { t: "set_prototype_of", proto: null };
 const OP_APPLY = { t: "apply", this: undefined, args: null };
 const OP_CONSTRUCT = { t: "construct", args: null };
 
-function badKey(key) {
-  return new TypeError(`worker-bridge: the property key ${String(key)} cannot cross to the main thread; only strings and well-known symbols (Symbol.iterator, ...) can`);
-}
-
 // Descriptor as the wire carries it -> one that obeys the Proxy invariants:
 // configurable unless the target itself holds a non-configurable property
 // (arrays' `length`), in which case that is reported the way the target has it.
@@ -108,9 +107,8 @@ const SYNC = {
   preventExtensions,
   get(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol") {
-      if (key === DISPOSE) return disposer(st);
-      if (!WELL_KNOWN.has(key)) return undefined;
+    if (key === DISPOSE) {
+      return disposer(st);
     } else if (key === "then") {
       // Not thenable, so `await proxy` gives the proxy instead of hanging.
       return undefined;
@@ -120,7 +118,6 @@ const SYNC = {
   },
   set(target, key, value) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
     OP_SET.key = key;
     OP_SET.value = value;
     try {
@@ -131,13 +128,11 @@ const SYNC = {
   },
   has(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) return false;
     OP_HAS.key = key;
     return st.tables.ep.reflect(st, OP_HAS, undefined, key);
   },
   deleteProperty(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
     OP_DELETE.key = key;
     const ok = st.tables.ep.reflect(st, OP_DELETE, undefined, key);
     if (ok) {
@@ -159,14 +154,13 @@ const SYNC = {
   },
   getOwnPropertyDescriptor(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) return undefined;
+    if (key === STATE) return undefined;
     OP_GOPD.key = key;
     const d = st.tables.ep.reflect(st, OP_GOPD, undefined, key);
     return toDescriptor(target, key, d, st);
   },
   defineProperty(target, key, desc) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
     const wireDesc = {};
     for (const k of ["value", "writable", "get", "set", "enumerable", "configurable"]) {
       if (Object.hasOwn(desc, k)) wireDesc[k] = desc[k];
@@ -230,7 +224,9 @@ const ASYNC = {
     if (typeof key === "symbol") {
       if (key === DISPOSE) return disposer(st);
       if (key === TO_PRIMITIVE) return () => `[worker-bridge proxy ${st.tables.ep.proxyLabel(st)}]`;
-      return undefined;
+      // Well-known symbols are the runtime's probes (iteration, printing):
+      // answered here. Registered and unique ones are reads like any other.
+      if (WELL_KNOWN.has(key)) return undefined;
     }
     // Not thenable; and JSON.stringify's probe finds no toJSON method.
     if (key === "then" || key === "toJSON") return undefined;
@@ -243,7 +239,6 @@ const ASYNC = {
   },
   set(target, key, value) {
     const st = target[STATE];
-    if (typeof key === "symbol") throw badKey(key);
     // Nothing would await this: say it here rather than on the console.
     if (st.released) throw releasedError(st);
     // Fire and forget: a set cannot wait; a failure is reported, not lost.

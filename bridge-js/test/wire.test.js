@@ -295,7 +295,11 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   // [hex, what the error must say]
   const bad = [
     ["", /truncated/],
-    ["15", /unknown Value tag 21/],
+    ["16", /unknown Value tag 22/],
+    ["1504", /unknown Symbol variant 4/],
+    ["150015", /unknown well-known symbol 21/],
+    ["1502010200", /Option tag must be 0 or 1/],
+    ["150301", /Local symbol #1 names an object/],
     ["1400010d0000", /unknown typed array kind 13/],
     ["140001080408", /transferred Float64Array at byte offset 4 of 8 bytes/],
     ["140201050006", /offset and length must be multiples of 4/],
@@ -331,7 +335,7 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
     ["000100000c", /unknown Op variant 12/],
     ["01010200", /unknown Outcome variant 2/],
     ["000100000002", /unknown Key variant 2/],
-    ["00010000000115", /unknown well-known symbol 21/],
+    ["0001000000010015", /unknown well-known symbol 21/],
     ["020201", /release list of 2 elements longer/],
   ];
   for (const [h, why] of badMsgs) {

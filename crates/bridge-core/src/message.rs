@@ -4,7 +4,7 @@
 //! Like [`crate::value`], these derive `Serialize` only: decode with
 //! [`crate::wire::decode`], which enforces the protocol's limits.
 
-use crate::value::{JsString, Value};
+use crate::value::{JsString, JsSymbol, Value};
 use serde::Serialize;
 
 /// One message on a mailbox.
@@ -63,11 +63,11 @@ pub struct Release {
 pub enum Key {
     /// 0
     String(JsString),
-    /// 1: a well-known symbol, numbered as [`WELL_KNOWN_SYMBOLS`].
-    Symbol(u8),
+    /// 1: a symbol: well-known, registered (`Symbol.for`) or unique.
+    Symbol(JsSymbol),
 }
 
-/// Well-known symbols by `Key::Symbol` number (the part after `Symbol.`).
+/// Well-known symbols by `JsSymbol::WellKnown` number (the part after `Symbol.`).
 pub const WELL_KNOWN_SYMBOLS: [&str; 15] = [
     "asyncIterator",
     "hasInstance",

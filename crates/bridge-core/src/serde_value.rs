@@ -746,6 +746,7 @@ impl<'a> ValueDeserializer<'a> {
             Value::Local(_) => U::Other("a reference to one of our own objects"),
             Value::Hole => U::Other("an array hole"),
             Value::Transferred { .. } => U::Other("a transferred ArrayBuffer"),
+            Value::Symbol(_) => U::Other("a symbol"),
         }
     }
 
@@ -852,7 +853,8 @@ impl<'a> de::Deserializer<'a> for ValueDeserializer<'a> {
             | Value::Remote { .. }
             | Value::Local(_)
             | Value::Hole
-            | Value::Transferred { .. } => self.invalid(&visitor),
+            | Value::Transferred { .. }
+            | Value::Symbol(_) => self.invalid(&visitor),
         }
     }
 

@@ -6,7 +6,8 @@ use bridge_core::message::{
     Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS,
 };
 use bridge_core::value::{
-    canonical_f64, ErrorValue, JsString, TransferredView, TypedArrayKind, Value, CANONICAL_NAN_BITS,
+    canonical_f64, ErrorValue, JsString, JsSymbol, TransferredView, TypedArrayKind, Value,
+    CANONICAL_NAN_BITS,
 };
 use bridge_core::wire::{decode, decode_value, encode, encode_into, encode_value};
 use proptest::prelude::*;
@@ -83,6 +84,7 @@ fn arb_leaf() -> impl Strategy<Value = Value> {
         any::<u32>().prop_map(Value::BackRef), // made valid by `fix_refs`
         (0u8..3, any::<u32>()).prop_map(|(kind, id)| Value::Remote { kind, id }),
         any::<u32>().prop_map(Value::Local),
+        arb_symbol().prop_map(Value::Symbol),
         Just(Value::Hole), // kept only inside arrays by `fix_refs`
         (
             any::<u32>(),
@@ -175,10 +177,20 @@ pub fn arb_value() -> impl Strategy<Value = Value> {
     })
 }
 
+fn arb_symbol() -> impl Strategy<Value = JsSymbol> {
+    prop_oneof![
+        (0..WELL_KNOWN_SYMBOLS.len() as u8).prop_map(JsSymbol::WellKnown),
+        arb_js_string().prop_map(JsSymbol::Registered),
+        (any::<u32>(), prop::option::of(arb_js_string()))
+            .prop_map(|(id, description)| JsSymbol::Remote { id, description }),
+        any::<u32>().prop_map(JsSymbol::Local),
+    ]
+}
+
 fn arb_key() -> impl Strategy<Value = Key> {
     prop_oneof![
         arb_js_string().prop_map(Key::String),
-        (0..WELL_KNOWN_SYMBOLS.len() as u8).prop_map(Key::Symbol),
+        arb_symbol().prop_map(Key::Symbol),
     ]
 }
 
@@ -327,13 +339,25 @@ fn value_len(v: &Value) -> usize {
                     1 + varint_len(v.byte_offset as u64) + varint_len(v.byte_length as u64)
                 })
         }
+        Value::Symbol(sym) => symbol_len(sym),
+    }
+}
+
+fn symbol_len(sym: &JsSymbol) -> usize {
+    1 + match sym {
+        JsSymbol::WellKnown(_) => 1,
+        JsSymbol::Registered(key) => js_len(key),
+        JsSymbol::Remote { id, description } => {
+            varint_len(*id as u64) + 1 + description.as_ref().map_or(0, js_len)
+        }
+        JsSymbol::Local(id) => varint_len(*id as u64),
     }
 }
 
 fn key_len(k: &Key) -> usize {
     1 + match k {
         Key::String(s) => js_len(s),
-        Key::Symbol(_) => 1,
+        Key::Symbol(sym) => symbol_len(sym),
     }
 }
 
