@@ -16,6 +16,7 @@ import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy, STATE } from "./proxy.js";
+import { ProbeCache, describeObject } from "./probe.js";
 // The main thread's wait-for tracker (./deadlock.js), given by main.js: only
 // the main side uses it, so a worker's bundle does not carry it.
 let waitFor = null;
@@ -193,6 +194,10 @@ export class Endpoint {
     this.ringBell = ringBell;
     this.onError = onError;
     this.exposed = new Map();
+    // Worker: the snapshot of the last Describe (probe.js); dropped whenever
+    // this side sends or serves a request.
+    this.probe = new ProbeCache();
+    this.served = 0; // requests served so far (stats())
     this.refs = new RefTables({
       globalObj,
       makeProxy: (kind, st) => makeProxy(kind, st, this.tx.blocking),
@@ -485,6 +490,7 @@ export class Endpoint {
   // "new" for a proxy, SYNC_CALL for `sync.name()` (see describeWhat).
   callBlocking(target, op, hintParent, hintKey, label, what) {
     if (this.closed) throw this.closed;
+    if (this.probe.live) this.probe.drop();
     const seq = this.nextSeq();
     const bytes = this.encodeRequest(seq, 0, target, op);
     const timeout = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
@@ -703,6 +709,8 @@ export class Endpoint {
    * it cannot wait for a promise (that is the deadlock case).
    */
   serve(msg, nested) {
+    this.served++;
+    if (this.probe.live) this.probe.drop();
     const op = msg.op;
     let value;
     let ok = true;
@@ -760,6 +768,10 @@ export class Endpoint {
         case "get_prototype_of":
           value = Reflect.getPrototypeOf(refs.target(msg.target));
           byRef = true;
+          break;
+        case "describe":
+          value = describeObject(refs.target(msg.target));
+          byRef = "describe"; // wire.js describeReply
           break;
         case "set_prototype_of":
           value = Reflect.setPrototypeOf(refs.target(msg.target), op.proto);
@@ -1110,6 +1122,7 @@ export class Endpoint {
   stats() {
     const s = this.refs.stats();
     s.pendingCalls = this.pending.size;
+    s.served = this.served;
     return s;
   }
 }

@@ -18,6 +18,7 @@
 //     return Promises; the other traps answer locally from the empty target.
 
 import { proxyName, releasedError } from "./refs.js";
+import { MISS } from "./probe.js";
 
 export const STATE = Symbol("worker-bridge.state");
 
@@ -66,6 +67,28 @@ const OP_GET_PROTO = { t: "get_prototype_of" };
 const OP_SET_PROTO = { t: "set_prototype_of", proto: null };
 const OP_APPLY = { t: "apply", this: undefined, args: null };
 const OP_CONSTRUCT = { t: "construct", args: null };
+const OP_DESCRIBE = { t: "describe" };
+const TO_STRING_TAG = Symbol.toStringTag;
+
+// Probes (probe.js): answered from the snapshot of the last Describe when it
+// holds the answer; `describe` true asks for a snapshot of this proxy first
+// when there is none (getPrototypeOf, getOwnPropertyDescriptor and
+// Symbol.toStringTag: what instanceof, Object.hasOwn and
+// Object.prototype.toString ask).
+function probed(st, describe, ask, key) {
+  const pc = st.tables.ep.probe;
+  let r = pc.live ? ask(pc, st, key) : MISS;
+  if (r === MISS && describe && pc.entry(st) === undefined && !st.released) {
+    pc.fill(st, st.tables.ep.reflect(st, OP_DESCRIBE, undefined, "describe"));
+    r = ask(pc, st, key);
+  }
+  return r;
+}
+const askGet = (pc, st, key) => pc.get(st, key);
+const askHas = (pc, st, key) => pc.has(st, key);
+const askDescriptor = (pc, st, key) => pc.descriptor(st, key);
+const askProto = (pc, st) => pc.proto(st);
+const askOwnKeys = (pc, st) => pc.ownKeys(st);
 
 // Descriptor as the wire carries it -> one that obeys the Proxy invariants:
 // configurable unless the target itself holds a non-configurable property
@@ -113,6 +136,8 @@ const SYNC = {
       // Not thenable, so `await proxy` gives the proxy instead of hanging.
       return undefined;
     }
+    const r = probed(st, key === TO_STRING_TAG, askGet, key);
+    if (r !== MISS) return r;
     OP_GET.key = key;
     return st.tables.ep.reflect(st, OP_GET, key, key);
   },
@@ -128,6 +153,8 @@ const SYNC = {
   },
   has(target, key) {
     const st = target[STATE];
+    const r = probed(st, false, askHas, key);
+    if (r !== MISS) return r;
     OP_HAS.key = key;
     return st.tables.ep.reflect(st, OP_HAS, undefined, key);
   },
@@ -143,7 +170,8 @@ const SYNC = {
   },
   ownKeys(target) {
     const st = target[STATE];
-    const keys = st.tables.ep.reflect(st, OP_OWN_KEYS, undefined, "ownKeys");
+    let keys = probed(st, false, askOwnKeys, undefined);
+    if (keys === MISS) keys = st.tables.ep.reflect(st, OP_OWN_KEYS, undefined, "ownKeys");
     // The target's non-configurable keys (an array's `length`) must be listed.
     for (const k of Reflect.ownKeys(target)) {
       if (k === STATE) continue;
@@ -155,8 +183,11 @@ const SYNC = {
   getOwnPropertyDescriptor(target, key) {
     const st = target[STATE];
     if (key === STATE) return undefined;
-    OP_GOPD.key = key;
-    const d = st.tables.ep.reflect(st, OP_GOPD, undefined, key);
+    let d = probed(st, true, askDescriptor, key);
+    if (d === MISS) {
+      OP_GOPD.key = key;
+      d = st.tables.ep.reflect(st, OP_GOPD, undefined, key);
+    }
     return toDescriptor(target, key, d, st);
   },
   defineProperty(target, key, desc) {
@@ -179,6 +210,8 @@ const SYNC = {
   },
   getPrototypeOf(target) {
     const st = target[STATE];
+    const r = probed(st, true, askProto, undefined);
+    if (r !== MISS) return r;
     return st.tables.ep.reflect(st, OP_GET_PROTO, "[[Prototype]]", "getPrototypeOf");
   },
   setPrototypeOf(target, proto) {

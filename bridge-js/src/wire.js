@@ -41,7 +41,7 @@ export const SYMBOL_KIND = 3;
 
 const OPS = ["get", "set", "has", "delete", "own_keys",
   "get_own_property_descriptor", "define_property", "get_prototype_of",
-  "set_prototype_of", "apply", "construct", "call"];
+  "set_prototype_of", "apply", "construct", "call", "describe"];
 const OP_INDEX = new Map(OPS.map((name, i) => [name, i]));
 
 const SYMBOL_NAMES = ["asyncIterator", "hasInstance", "isConcatSpreadable",
@@ -622,6 +622,24 @@ class Encoder {
     this.symbol(k);
   }
 
+  // The answer to a Describe request (docs/protocol.md §3 "Describe"): an
+  // Array by value whose first element is an Array of references (the
+  // prototype chain and the like: by value, Object.prototype would be copied).
+  describeReply(v) {
+    const seen = this.seen;
+    seen.set(v, seen.size);
+    this.u8(T_ARRAY);
+    this.u32(v.length);
+    const refs = v[0];
+    seen.set(refs, seen.size);
+    this.u8(T_ARRAY);
+    this.u32(refs.length);
+    this.byRef = true;
+    for (let i = 0; i < refs.length; i++) this.value(refs[i]);
+    this.byRef = false;
+    for (let i = 1; i < v.length; i++) this.value(v[i]);
+  }
+
   values(list, what) {
     if (!isArray(list)) throw new WireError(`${what} must be an array`);
     const n = list.length;
@@ -675,7 +693,7 @@ class Encoder {
         this.values(op.args, "call args");
         return;
       default:
-        return; // own_keys, get_prototype_of: no fields
+        return; // own_keys, get_prototype_of, describe: no fields
     }
   }
 
@@ -702,7 +720,8 @@ class Encoder {
         this.u8(msg.ok === false ? 1 : 0);
         this.byRef = msg.byRef === true;
         if (this.xo !== null && marksActive) this.mark(msg.value);
-        this.value(msg.value);
+        if (msg.byRef === "describe") this.describeReply(msg.value);
+        else this.value(msg.value);
         this.releases(msg.releases);
         return;
       case "release":
@@ -1247,7 +1266,7 @@ class Decoder {
         const key = this.key();
         return { t: "set", key, value: this.value(false) };
       }
-      case 4: case 7:
+      case 4: case 7: case 12:
         return { t: OPS[t] };
       case 6: {
         const key = this.key();

@@ -338,6 +338,51 @@ describe("worker-bridge on node:worker_threads", () => {
     }
   });
 
+  test("shape probes: an instanceof walk is one round trip, answers stay right, changes on main are seen", async () => {
+    class ProbeA {
+      get kind() { return "A"; }
+    }
+    class ProbeB {
+      get kind() { return "B"; }
+      get extra() { return 1; }
+    }
+    globalThis.ProbeA = ProbeA;
+    globalThis.ProbeB = ProbeB;
+    globalThis.probeTarget = Object.assign(Object.create(ProbeB.prototype), { own: 7 });
+    w.sync.served = () => w.stats().served;
+    w.sync.swapProbeProto = () => { Object.setPrototypeOf(globalThis.probeTarget, ProbeA.prototype); };
+    w.sync.addLateLater = () => { setTimeout(() => { globalThis.probeTarget.late = 1; }, 20); };
+    try {
+      const r = await w.sync.probes();
+      // Without the snapshot 15 (3 getPrototypeOf for instanceof, 1 more,
+      // 2 descriptors, 2 has, 2 gets, the tag, constructor, name, and the 2
+      // reads of window.ProbeB.prototype); with it 4: a Describe, those 2
+      // reads (each drops the snapshot: they are requests), a Describe.
+      assert.equal(r.cost, 4, `the probes took ${r.cost} round trips`);
+      delete r.cost;
+      assert.deepEqual(r, {
+        instanceofLocal: false,
+        protoIsB: true,
+        hasOwnKind: false,
+        hasOwnOwn: true,
+        inKind: true,
+        inNope: false,
+        nope: undefined,
+        own: 7,
+        tag: "[object Object]",
+        ctorName: "ProbeB",
+        protoAfterSwap: true,
+        kindAfterSwap: "A",
+        extraAfterSwap: false,
+        lateSeen: true,
+      });
+    } finally {
+      delete globalThis.ProbeA;
+      delete globalThis.ProbeB;
+      delete globalThis.probeTarget;
+    }
+  });
+
   test("await on a worker-side proxy resolves to the proxy (then reads undefined)", async () => {
     assert.equal(await w.sync.awaitProxy(), true);
   });

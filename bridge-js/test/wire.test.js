@@ -332,7 +332,7 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   }
   const badMsgs = [
     ["04", /unknown Message variant 4/],
-    ["000100000c", /unknown Op variant 12/],
+    ["000100000d", /unknown Op variant 13/],
     ["01010200", /unknown Outcome variant 2/],
     ["000100000002", /unknown Key variant 2/],
     ["0001000000010015", /unknown well-known symbol 21/],

@@ -119,6 +119,9 @@ pub enum Op {
     Construct { args: Vec<Value> },
     /// 11: call the function the receiver exposed as `sync[name]`.
     Call { name: JsString, args: Vec<Value> },
+    /// 12: the target's prototype chain and shape in one reply, which the
+    /// asker caches briefly (docs/protocol.md §3 "Describe").
+    Describe,
 }
 
 impl Message {

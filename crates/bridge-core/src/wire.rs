@@ -233,7 +233,7 @@ fn check_message(msg: &Message) -> Result<(), EncodeError> {
                     check_key(key)?;
                     check_value(value, 0, false, count)
                 }
-                Op::OwnKeys | Op::GetPrototypeOf => Ok(()),
+                Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => Ok(()),
                 Op::SetPrototypeOf { proto } => check_value(proto, 0, false, count),
                 Op::Apply { this, args } => {
                     check_value(this, 0, false, count)?;
@@ -721,7 +721,7 @@ impl<'a> Reader<'a> {
     }
 
     fn op(&mut self) -> DResult<Op> {
-        Ok(match self.tag("Op", 11)? {
+        Ok(match self.tag("Op", 12)? {
             0 => Op::Get { key: self.key()? },
             1 => Op::Set {
                 key: self.key()?,
@@ -746,10 +746,11 @@ impl<'a> Reader<'a> {
             10 => Op::Construct {
                 args: self.values()?,
             },
-            _ => Op::Call {
+            11 => Op::Call {
                 name: self.js_string()?,
                 args: self.values()?,
             },
+            _ => Op::Describe,
         })
     }
 

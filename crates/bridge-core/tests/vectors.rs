@@ -389,6 +389,13 @@ fn messages() -> Vec<(&'static str, Message)> {
             Message::Request(req(Op::SetPrototypeOf { proto: Value::Null })),
         ),
         (
+            "describe",
+            Message::Request(Request {
+                target: 4,
+                ..req(Op::Describe)
+            }),
+        ),
+        (
             "apply",
             Message::Request(Request {
                 target: 12,
@@ -668,6 +675,7 @@ fn op_desc(op: &Op) -> Json {
         Op::Apply { this, args: a } => json!({"t": "apply", "this": desc(this), "args": args(a)}),
         Op::Construct { args: a } => json!({"t": "construct", "args": args(a)}),
         Op::Call { name, args: a } => json!({"t": "call", "name": js_str(name), "args": args(a)}),
+        Op::Describe => json!({"t": "describe"}),
     }
 }
 
@@ -856,7 +864,7 @@ fn the_lists_cover_every_variant() {
             _ => None,
         })
         .collect();
-    assert_eq!(ops.len(), 12, "ops covered: {ops:?}");
+    assert_eq!(ops.len(), 13, "ops covered: {ops:?}");
     let msg_tags: std::collections::BTreeSet<&str> = messages()
         .iter()
         .map(|(_, m)| match m {

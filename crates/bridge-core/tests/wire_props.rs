@@ -212,6 +212,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         arb_key().prop_map(|key| Op::Has { key }),
         arb_key().prop_map(|key| Op::Delete { key }),
         Just(Op::OwnKeys),
+        Just(Op::Describe),
         arb_key().prop_map(|key| Op::GetOwnPropertyDescriptor { key }),
         (arb_key(), arb_value_raw())
             .prop_map(|(key, descriptor)| Op::DefineProperty { key, descriptor }),
@@ -383,7 +384,7 @@ fn message_len(m: &Message) -> usize {
                     Op::Set { key, value: v } | Op::DefineProperty { key, descriptor: v } => {
                         key_len(key) + value_len(v)
                     }
-                    Op::OwnKeys | Op::GetPrototypeOf => 0,
+                    Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => 0,
                     Op::SetPrototypeOf { proto } => value_len(proto),
                     Op::Apply { this, args } => value_len(this) + list_len(args),
                     Op::Construct { args } => list_len(args),
@@ -416,6 +417,7 @@ fn op_tag(op: &Op) -> u64 {
         Op::Apply { .. } => 9,
         Op::Construct { .. } => 10,
         Op::Call { .. } => 11,
+        Op::Describe => 12,
     }
 }
 
