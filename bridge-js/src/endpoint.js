@@ -15,7 +15,8 @@ import { encodeMessage, encodeMessageView, decodeMessage, transferRecord, WireEr
 import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
-import { makeProxy } from "./proxy.js";
+import { makeProxy, STATE } from "./proxy.js";
+import { ProbeCache, describeObject } from "./probe.js";
 // The main thread's wait-for tracker (./deadlock.js), given by main.js: only
 // the main side uses it, so a worker's bundle does not carry it.
 let waitFor = null;
@@ -109,11 +110,13 @@ function isThenable(v) {
     !PROXY_STATE.has(v) && typeof v.then === "function";
 }
 
-function ownStringKeys(obj) {
+// Own keys, symbols included (they cross: docs/protocol.md §2 "Symbols"),
+// but not the private state key a proxy's placeholder target carries.
+function ownKeysOf(obj) {
   const keys = Reflect.ownKeys(obj);
-  const out = [];
-  for (let i = 0; i < keys.length; i++) if (typeof keys[i] === "string") out.push(keys[i]);
-  return out;
+  const i = keys.indexOf(STATE);
+  if (i !== -1) keys.splice(i, 1);
+  return keys;
 }
 
 // A property descriptor as it crosses by value; an object value is fetched
@@ -196,6 +199,10 @@ export class Endpoint {
     this.ringBell = ringBell;
     this.onError = onError;
     this.exposed = new Map();
+    // Worker: the snapshot of the last Describe (probe.js); dropped whenever
+    // this side sends or serves a request.
+    this.probe = new ProbeCache();
+    this.served = 0; // requests served so far (stats())
     this.refs = new RefTables({
       globalObj,
       makeProxy: (kind, st) => makeProxy(kind, st, this.tx.blocking),
@@ -490,6 +497,7 @@ export class Endpoint {
   // "new" for a proxy, SYNC_CALL for `sync.name()` (see describeWhat).
   callBlocking(target, op, hintParent, hintKey, label, what) {
     if (this.closed) throw this.closed;
+    if (this.probe.live) this.probe.drop();
     const seq = this.nextSeq();
     const bytes = this.encodeRequest(seq, 0, target, op);
     const timeout = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
@@ -732,6 +740,8 @@ export class Endpoint {
    * it cannot wait for a promise (that is the deadlock case).
    */
   serve(msg, nested) {
+    this.served++;
+    if (this.probe.live) this.probe.drop();
     const op = msg.op;
     let value;
     let ok = true;
@@ -778,7 +788,7 @@ export class Endpoint {
           value = Reflect.deleteProperty(refs.target(msg.target), op.key);
           break;
         case "own_keys":
-          value = ownStringKeys(refs.target(msg.target));
+          value = ownKeysOf(refs.target(msg.target));
           break;
         case "get_own_property_descriptor":
           value = describe(refs.target(msg.target), op.key);
@@ -789,6 +799,10 @@ export class Endpoint {
         case "get_prototype_of":
           value = Reflect.getPrototypeOf(refs.target(msg.target));
           byRef = true;
+          break;
+        case "describe":
+          value = describeObject(refs.target(msg.target));
+          byRef = "describe"; // wire.js describeReply
           break;
         case "set_prototype_of":
           value = Reflect.setPrototypeOf(refs.target(msg.target), op.proto);
@@ -1140,6 +1154,7 @@ export class Endpoint {
   stats() {
     const s = this.refs.stats();
     s.pendingCalls = this.pending.size;
+    s.served = this.served;
     return s;
   }
 }

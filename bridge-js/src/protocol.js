@@ -22,6 +22,7 @@ export const OP = Object.freeze({
   apply: 9,
   construct: 10,
   call: 11,
+  describe: 12,
 });
 
 /** Data bytes per mailbox unless configured otherwise (1 MiB). */

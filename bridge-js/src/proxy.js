@@ -18,9 +18,13 @@
 //     return Promises; the other traps answer locally from the empty target.
 
 import { proxyName, releasedError } from "./refs.js";
+import { MISS } from "./probe.js";
 
 export const STATE = Symbol("worker-bridge.state");
 
+// Every symbol key crosses (docs/protocol.md §2 "Symbols"): well-known and
+// registered ones by name, unique ones as references. Symbol.dispose is
+// answered here (it releases the proxy).
 const WELL_KNOWN = new Set();
 for (const n of ["asyncIterator", "hasInstance", "isConcatSpreadable", "iterator",
   "match", "matchAll", "replace", "search", "species", "split", "toPrimitive",
@@ -63,10 +67,28 @@ const OP_GET_PROTO = { t: "get_prototype_of" };
 const OP_SET_PROTO = { t: "set_prototype_of", proto: null };
 const OP_APPLY = { t: "apply", this: undefined, args: null };
 const OP_CONSTRUCT = { t: "construct", args: null };
+const OP_DESCRIBE = { t: "describe" };
+const TO_STRING_TAG = Symbol.toStringTag;
 
-function badKey(key) {
-  return new TypeError(`worker-bridge: the property key ${String(key)} cannot cross to the main thread; only strings and well-known symbols (Symbol.iterator, ...) can`);
+// Probes (probe.js): answered from the snapshot of the last Describe when it
+// holds the answer; `describe` true asks for a snapshot of this proxy first
+// when there is none (getPrototypeOf, getOwnPropertyDescriptor and
+// Symbol.toStringTag: what instanceof, Object.hasOwn and
+// Object.prototype.toString ask).
+function probed(st, describe, ask, key) {
+  const pc = st.tables.ep.probe;
+  let r = pc.live ? ask(pc, st, key) : MISS;
+  if (r === MISS && describe && pc.entry(st) === undefined && !st.released) {
+    pc.fill(st, st.tables.ep.reflect(st, OP_DESCRIBE, undefined, "describe"));
+    r = ask(pc, st, key);
+  }
+  return r;
 }
+const askGet = (pc, st, key) => pc.get(st, key);
+const askHas = (pc, st, key) => pc.has(st, key);
+const askDescriptor = (pc, st, key) => pc.descriptor(st, key);
+const askProto = (pc, st) => pc.proto(st);
+const askOwnKeys = (pc, st) => pc.ownKeys(st);
 
 // Descriptor as the wire carries it -> one that obeys the Proxy invariants:
 // configurable unless the target itself holds a non-configurable property
@@ -108,19 +130,19 @@ const SYNC = {
   preventExtensions,
   get(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol") {
-      if (key === DISPOSE) return disposer(st);
-      if (!WELL_KNOWN.has(key)) return undefined;
+    if (key === DISPOSE) {
+      return disposer(st);
     } else if (key === "then") {
       // Not thenable, so `await proxy` gives the proxy instead of hanging.
       return undefined;
     }
+    const r = probed(st, key === TO_STRING_TAG, askGet, key);
+    if (r !== MISS) return r;
     OP_GET.key = key;
     return st.tables.ep.reflect(st, OP_GET, key, key);
   },
   set(target, key, value) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
     OP_SET.key = key;
     OP_SET.value = value;
     try {
@@ -131,13 +153,13 @@ const SYNC = {
   },
   has(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) return false;
+    const r = probed(st, false, askHas, key);
+    if (r !== MISS) return r;
     OP_HAS.key = key;
     return st.tables.ep.reflect(st, OP_HAS, undefined, key);
   },
   deleteProperty(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
     OP_DELETE.key = key;
     const ok = st.tables.ep.reflect(st, OP_DELETE, undefined, key);
     if (ok) {
@@ -148,7 +170,8 @@ const SYNC = {
   },
   ownKeys(target) {
     const st = target[STATE];
-    const keys = st.tables.ep.reflect(st, OP_OWN_KEYS, undefined, "ownKeys");
+    let keys = probed(st, false, askOwnKeys, undefined);
+    if (keys === MISS) keys = st.tables.ep.reflect(st, OP_OWN_KEYS, undefined, "ownKeys");
     // The target's non-configurable keys (an array's `length`) must be listed.
     for (const k of Reflect.ownKeys(target)) {
       if (k === STATE) continue;
@@ -159,14 +182,16 @@ const SYNC = {
   },
   getOwnPropertyDescriptor(target, key) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) return undefined;
-    OP_GOPD.key = key;
-    const d = st.tables.ep.reflect(st, OP_GOPD, undefined, key);
+    if (key === STATE) return undefined;
+    let d = probed(st, true, askDescriptor, key);
+    if (d === MISS) {
+      OP_GOPD.key = key;
+      d = st.tables.ep.reflect(st, OP_GOPD, undefined, key);
+    }
     return toDescriptor(target, key, d, st);
   },
   defineProperty(target, key, desc) {
     const st = target[STATE];
-    if (typeof key === "symbol" && !WELL_KNOWN.has(key)) throw badKey(key);
     const wireDesc = {};
     for (const k of ["value", "writable", "get", "set", "enumerable", "configurable"]) {
       if (Object.hasOwn(desc, k)) wireDesc[k] = desc[k];
@@ -185,6 +210,8 @@ const SYNC = {
   },
   getPrototypeOf(target) {
     const st = target[STATE];
+    const r = probed(st, true, askProto, undefined);
+    if (r !== MISS) return r;
     return st.tables.ep.reflect(st, OP_GET_PROTO, "[[Prototype]]", "getPrototypeOf");
   },
   setPrototypeOf(target, proto) {
@@ -230,7 +257,9 @@ const ASYNC = {
     if (typeof key === "symbol") {
       if (key === DISPOSE) return disposer(st);
       if (key === TO_PRIMITIVE) return () => `[worker-bridge proxy ${st.tables.ep.proxyLabel(st)}]`;
-      return undefined;
+      // Well-known symbols are the runtime's probes (iteration, printing):
+      // answered here. Registered and unique ones are reads like any other.
+      if (WELL_KNOWN.has(key)) return undefined;
     }
     // Not thenable; and JSON.stringify's probe finds no toJSON method.
     if (key === "then" || key === "toJSON") return undefined;
@@ -243,7 +272,6 @@ const ASYNC = {
   },
   set(target, key, value) {
     const st = target[STATE];
-    if (typeof key === "symbol") throw badKey(key);
     // Nothing would await this: say it here rather than on the console.
     if (st.released) throw releasedError(st);
     // Fire and forget: a set cannot wait; a failure is reported, not lost.

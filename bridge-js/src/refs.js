@@ -9,11 +9,41 @@
 // or the FinalizationRegistry; the release carries the whole count received,
 // so a Remote that was in flight meanwhile keeps the peer's entry alive.
 //
+// Unique symbols (docs/protocol.md §2 "Symbols") use the same tables: the
+// exporter's symbol gets an id and a count like an object, the importer makes
+// one local `Symbol(description)` per id (identity holds) and releases it the
+// same ways (the FinalizationRegistry watches the symbol).
+//
 // Releases are queued here and taken by the endpoint, which piggybacks them
 // on its next Request/Reply or sends them alone after a short idle delay.
 
-/** proxy -> its state; module-wide so any side can recognise any proxy. */
-export const PROXY_STATE = new WeakMap();
+import { SYMBOL_KIND } from "./wire.js";
+
+// Symbols as WeakMap keys and WeakRef targets are ES2023; where a runtime
+// lacks them, imported symbols are held strongly (never released).
+const WEAK_SYMBOLS = (() => {
+  try {
+    new WeakRef(Symbol("probe"));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** proxy (or imported unique symbol) -> its state; module-wide so any side can recognise any proxy. */
+export const PROXY_STATE = WEAK_SYMBOLS ? new WeakMap() : new (class {
+  // Objects in a WeakMap, symbols in a Map (held for good).
+  constructor() { this.w = new WeakMap(); this.m = new Map(); }
+  get(k) { return typeof k === "symbol" ? this.m.get(k) : this.w.get(k); }
+  has(k) { return typeof k === "symbol" ? this.m.has(k) : this.w.has(k); }
+  set(k, v) { if (typeof k === "symbol") this.m.set(k, v); else this.w.set(k, v); return this; }
+})();
+
+// A WeakRef, or for a symbol the runtime cannot hold weakly a strong
+// stand-in (`strong` set: never finalized).
+function weakRef(x) {
+  return typeof x === "symbol" && !WEAK_SYMBOLS ? { deref: () => x, strong: x } : new WeakRef(x);
+}
 
 const EMPTY = Object.freeze([]);
 
@@ -92,7 +122,7 @@ export class RefTables {
     return r;
   }
 
-  importRemote(kind, id) {
+  importRemote(kind, id, description) {
     if (id === 0) return this.rootProxy();
     let e = this.imports.get(id);
     if (e !== undefined) {
@@ -116,12 +146,12 @@ export class RefTables {
       key: this.hintKey,
       dispose: null,
     };
-    const proxy = this.makeProxy(kind, state);
-    const entry = { id, count: (e === undefined ? 0 : e.count) + 1, ref: new WeakRef(proxy), state, holds: 0, deferred: false };
+    const proxy = kind === SYMBOL_KIND ? Symbol(description) : this.makeProxy(kind, state);
+    const entry = { id, count: (e === undefined ? 0 : e.count) + 1, ref: weakRef(proxy), state, holds: 0, deferred: false };
     this.imports.set(id, entry);
     if (this.journal !== null) this.journal.push(entry);
     PROXY_STATE.set(proxy, state);
-    if (this.registry !== null) this.registry.register(proxy, entry, entry);
+    if (this.registry !== null && entry.ref.strong === undefined) this.registry.register(proxy, entry, entry);
     return proxy;
   }
 

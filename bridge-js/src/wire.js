@@ -8,8 +8,10 @@
 //
 // `refs` is the hook object for what cannot be copied (docs/architecture.md):
 //   refs.exportValue(obj)       -> { local: id } | { kind, id }
-//   refs.importRemote(kind, id) -> proxy
-//   refs.importLocal(id)        -> our own exported object
+//       (also asked for a unique symbol: its id; the kind is not used)
+//   refs.importRemote(kind, id, description) -> proxy; kind SYMBOL_KIND:
+//       the unique symbol standing for the sender's (description: its own)
+//   refs.importLocal(id)        -> our own exported object (or symbol)
 //   refs.isProxy(obj)           -> optional: true for a proxy of the peer's
 //       object. Asked before an object is inspected in by-value mode, so that a
 //       proxy is sent home as Local instead of being copied through its traps
@@ -32,7 +34,7 @@ const T_UNDEFINED = 0, T_NULL = 1, T_BOOL = 2, T_INT = 3, T_FLOAT = 4,
   T_BIGINT = 5, T_STRING = 6, T_ARRAYBUFFER = 7, T_TYPEDARRAY = 8, T_DATE = 9,
   T_REGEXP = 10, T_ERROR = 11, T_ARRAY = 12, T_OBJECT = 13, T_MAP = 14,
   T_SET = 15, T_BACKREF = 16, T_REMOTE = 17, T_LOCAL = 18, T_HOLE = 19,
-  T_TRANSFERRED = 20, T_SPARSE = 21;
+  T_TRANSFERRED = 20, T_SPARSE = 21, T_SYMBOL = 22;
 
 // An array with this many holes in a row is written as a SparseArray (its
 // present elements with their indices), any other as an Array
@@ -40,9 +42,12 @@ const T_UNDEFINED = 0, T_NULL = 1, T_BOOL = 2, T_INT = 3, T_FLOAT = 4,
 const HOLE_RUN = 16;
 const MAX_ARRAY_LENGTH = 4294967295;
 
+/** The kind refs.importRemote is asked for when a unique symbol arrives. */
+export const SYMBOL_KIND = 3;
+
 const OPS = ["get", "set", "has", "delete", "own_keys",
   "get_own_property_descriptor", "define_property", "get_prototype_of",
-  "set_prototype_of", "apply", "construct", "call"];
+  "set_prototype_of", "apply", "construct", "call", "describe"];
 const OP_INDEX = new Map(OPS.map((name, i) => [name, i]));
 
 const SYMBOL_NAMES = ["asyncIterator", "hasInstance", "isConcatSpreadable",
@@ -328,8 +333,48 @@ class Encoder {
       case "bigint":
         this.bigint(v);
         return;
+      case "symbol":
+        this.u8(T_SYMBOL);
+        this.symbol(v);
+        return;
       default:
-        throw new WireError(`cannot send a ${typeof v} value (${String(v)}); only the well-known symbols can cross, as property keys`);
+        throw new WireError(`cannot send a ${typeof v} value`);
+    }
+  }
+
+  // JsSymbol (docs/protocol.md §2 "Symbols"): well-known by number,
+  // registered by its Symbol.for key, unique as a reference.
+  symbol(s) {
+    const i = SYMBOL_INDEX.get(s);
+    if (i !== undefined) {
+      this.u8(0);
+      this.u8(i);
+      return;
+    }
+    const key = Symbol.keyFor(s);
+    if (key !== undefined) {
+      this.u8(1);
+      this.jsString(key);
+      return;
+    }
+    const refs = this.refs;
+    if (refs == null) throw new WireError(`cannot send the unique symbol ${String(s)} without a refs table`);
+    const r = refs.exportValue(s);
+    if (r != null && r.local !== undefined) {
+      this.u8(3);
+      this.checkedU32(r.local, "Local symbol id");
+    } else if (r != null && r.id !== undefined) {
+      this.u8(2);
+      this.checkedU32(r.id, "Remote symbol id");
+      const d = s.description;
+      if (d === undefined) {
+        this.u8(0);
+      } else {
+        this.u8(1);
+        this.jsString(d);
+      }
+    } else {
+      throw new WireError("refs.exportValue must return { local: id } or { id } for a symbol");
     }
   }
 
@@ -624,12 +669,29 @@ class Encoder {
       this.jsString(k);
       return;
     }
-    const i = typeof k === "symbol" ? SYMBOL_INDEX.get(k) : undefined;
-    if (i === undefined) {
-      throw new WireError(`property key ${String(k)} cannot cross: only strings and well-known symbols (Symbol.iterator, ...) can`);
+    if (typeof k !== "symbol") {
+      throw new WireError(`property key ${String(k)} cannot cross: a key is a string or a symbol`);
     }
     this.u8(1);
-    this.u8(i);
+    this.symbol(k);
+  }
+
+  // The answer to a Describe request (docs/protocol.md §3 "Describe"): an
+  // Array by value whose first element is an Array of references (the
+  // prototype chain and the like: by value, Object.prototype would be copied).
+  describeReply(v) {
+    const seen = this.seen;
+    seen.set(v, seen.size);
+    this.u8(T_ARRAY);
+    this.u32(v.length);
+    const refs = v[0];
+    seen.set(refs, seen.size);
+    this.u8(T_ARRAY);
+    this.u32(refs.length);
+    this.byRef = true;
+    for (let i = 0; i < refs.length; i++) this.value(refs[i]);
+    this.byRef = false;
+    for (let i = 1; i < v.length; i++) this.value(v[i]);
   }
 
   values(list, what) {
@@ -685,7 +747,7 @@ class Encoder {
         this.values(op.args, "call args");
         return;
       default:
-        return; // own_keys, get_prototype_of: no fields
+        return; // own_keys, get_prototype_of, describe: no fields
     }
   }
 
@@ -712,7 +774,8 @@ class Encoder {
         this.u8(msg.ok === false ? 1 : 0);
         this.byRef = msg.byRef === true;
         if (this.xo !== null && marksActive) this.mark(msg.value);
-        this.value(msg.value);
+        if (msg.byRef === "describe") this.describeReply(msg.value);
+        else this.value(msg.value);
         this.releases(msg.releases);
         return;
       case "release":
@@ -1120,6 +1183,7 @@ class Decoder {
         if (!inArray) { this.pos--; this.fail("Hole outside an array"); }
         return HOLE;
       case T_TRANSFERRED: return this.transferred();
+      case T_SYMBOL: return this.symbol();
       default:
         this.pos--;
         return this.fail(`unknown Value tag ${tag}`);
@@ -1240,13 +1304,40 @@ class Decoder {
     const t = this.u8();
     if (t === 0) return this.jsString();
     if (t !== 1) { this.pos--; this.fail(`unknown Key variant ${t}`); }
-    const i = this.u8();
-    if (i >= SYMBOLS.length) { this.pos--; this.fail(`unknown well-known symbol ${i}`); }
-    const s = SYMBOLS[i];
-    if (typeof s !== "symbol") {
-      throw new WireError(`received Symbol.${SYMBOL_NAMES[i]} as a property key but this runtime lacks it`);
+    return this.symbol();
+  }
+
+  symbol() {
+    const t = this.u32();
+    switch (t) {
+      case 0: {
+        const i = this.u8();
+        if (i >= SYMBOLS.length) { this.pos--; this.fail(`unknown well-known symbol ${i}`); }
+        const s = SYMBOLS[i];
+        if (typeof s !== "symbol") {
+          throw new WireError(`received Symbol.${SYMBOL_NAMES[i]} but this runtime lacks it`);
+        }
+        return s;
+      }
+      case 1: return Symbol.for(this.jsString());
+      case 2: {
+        const id = this.u32();
+        const description = this.option() ? this.jsString() : undefined;
+        if (this.refs == null) this.fail("a unique symbol arrived but no refs table was given");
+        return this.refs.importRemote(SYMBOL_KIND, id, description);
+      }
+      case 3: {
+        const at = this.pos;
+        const id = this.u32();
+        if (this.refs == null) this.fail("a Local symbol arrived but no refs table was given");
+        const s = this.refs.importLocal(id);
+        if (typeof s !== "symbol") { this.pos = at; this.fail(`Local symbol #${id} names an object, not a symbol`); }
+        return s;
+      }
+      default:
+        this.pos--;
+        return this.fail(`unknown Symbol variant ${t}`);
     }
-    return s;
   }
 
   values() {
@@ -1272,7 +1363,7 @@ class Decoder {
         const key = this.key();
         return { t: "set", key, value: this.value(false) };
       }
-      case 4: case 7:
+      case 4: case 7: case 12:
         return { t: OPS[t] };
       case 6: {
         const key = this.key();

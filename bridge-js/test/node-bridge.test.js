@@ -283,8 +283,104 @@ describe("worker-bridge on node:worker_threads", () => {
     assert.deepEqual(r.fnOwnNames, ["length", "name", "prototype"]);
     assert.match(r.freeze, /^TypeError: .*cannot freeze, seal or preventExtensions window\.testObj\.nested/);
     assert.equal(r.callMissing, "TypeError|true");
-    assert.match(r.symbolValue, /cannot be sent to the other side: cannot send a symbol/);
+    assert.equal(r.symbolValue, true);
     assert.equal(Object.isFrozen(globalThis.testObj.nested), false);
+  });
+
+  test("symbols cross: registered by key, unique by reference with identity, as keys and values", async () => {
+    const unique = Symbol("mainUnique");
+    let kept;
+    globalThis[Symbol.for("polyscript.js_modules")] = { mod: 1 };
+    globalThis.symbolHolder = {
+      registered: Symbol.for("shared"),
+      unique,
+      [unique]: "by unique key",
+      isUnique: (s) => s === unique,
+      keep: (s) => { kept = s; },
+      kept: () => kept,
+    };
+    try {
+      const r = await w.sync.symbols();
+      assert.deepEqual(r, {
+        registeredKey: 1,
+        registeredHas: true,
+        missingKey: undefined,
+        registeredValue: true,
+        uniqueSame: true,
+        uniqueHome: true,
+        uniqueKey: "by unique key",
+        wellKnownKey: "undefined",
+        workerUniqueBack: true,
+        workerKeyRead: "by worker key",
+        workerKeyHas: true,
+        deleted: true,
+        workerKeyGone: true,
+        descriptor: 5,
+        ownKeysHasUnique: true,
+        ownSymbols: ["mainUnique", "defined"],
+      });
+      assert.equal(globalThis[Symbol.for("fromWorker")], 7, "a registered key set from the worker");
+      assert.equal(typeof kept, "symbol");
+      assert.equal(kept.description, "workerUnique");
+      // Values main -> worker -> main, and the worker's unique symbol here.
+      assert.equal(await w.sync.echo(Symbol.for("x")), Symbol.for("x"));
+      assert.equal(await w.sync.echo(unique), unique, "a unique symbol goes back as the original");
+      assert.equal(await w.sync.echo(Symbol.iterator), Symbol.iterator);
+      const s1 = await w.sync.workerSymbol();
+      assert.equal(await w.sync.workerSymbol(), s1, "the same worker symbol twice is the same symbol");
+      assert.equal(s1, kept, "the symbol the worker passed to keep() is that one too");
+      assert.equal(await w.sync.isWorkerSymbol(s1), true);
+      assert.deepEqual(await w.sync.echo({ list: [unique, s1, Symbol.for("y")] }), { list: [unique, s1, Symbol.for("y")] });
+    } finally {
+      delete globalThis[Symbol.for("polyscript.js_modules")];
+      delete globalThis[Symbol.for("fromWorker")];
+      delete globalThis.symbolHolder;
+    }
+  });
+
+  test("shape probes: an instanceof walk is one round trip, answers stay right, changes on main are seen", async () => {
+    class ProbeA {
+      get kind() { return "A"; }
+    }
+    class ProbeB {
+      get kind() { return "B"; }
+      get extra() { return 1; }
+    }
+    globalThis.ProbeA = ProbeA;
+    globalThis.ProbeB = ProbeB;
+    globalThis.probeTarget = Object.assign(Object.create(ProbeB.prototype), { own: 7 });
+    w.sync.served = () => w.stats().served;
+    w.sync.swapProbeProto = () => { Object.setPrototypeOf(globalThis.probeTarget, ProbeA.prototype); };
+    w.sync.addLateLater = () => { setTimeout(() => { globalThis.probeTarget.late = 1; }, 20); };
+    try {
+      const r = await w.sync.probes();
+      // Without the snapshot 15 (3 getPrototypeOf for instanceof, 1 more,
+      // 2 descriptors, 2 has, 2 gets, the tag, constructor, name, and the 2
+      // reads of window.ProbeB.prototype); with it 4: a Describe, those 2
+      // reads (each drops the snapshot: they are requests), a Describe.
+      assert.equal(r.cost, 4, `the probes took ${r.cost} round trips`);
+      delete r.cost;
+      assert.deepEqual(r, {
+        instanceofLocal: false,
+        protoIsB: true,
+        hasOwnKind: false,
+        hasOwnOwn: true,
+        inKind: true,
+        inNope: false,
+        nope: undefined,
+        own: 7,
+        tag: "[object Object]",
+        ctorName: "ProbeB",
+        protoAfterSwap: true,
+        kindAfterSwap: "A",
+        extraAfterSwap: false,
+        lateSeen: true,
+      });
+    } finally {
+      delete globalThis.ProbeA;
+      delete globalThis.ProbeB;
+      delete globalThis.probeTarget;
+    }
   });
 
   test("await on a worker-side proxy resolves to the proxy (then reads undefined)", async () => {

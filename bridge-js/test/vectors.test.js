@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { encodeValue, decodeValue, encodeMessage, decodeMessage, WireError } from "../src/wire.js";
+import { encodeValue, decodeValue, encodeMessage, decodeMessage, WireError, SYMBOL_KIND } from "../src/wire.js";
 
 // A transfer record (wire.js) whose buffers the test lists itself, in order.
 const moving = (buffers) => ({ move: true, buffers, marked: [] });
@@ -61,10 +61,13 @@ function fakeRefs() {
       if (!m) throw new Error("test refs: exportValue of an unexpected object");
       return m.local !== undefined ? { local: m.local } : { kind: m.remote[0], id: m.remote[1] };
     },
-    importRemote: (kind, id) => token(`r${kind}:${id}`,
-      () => (kind === 0 ? function remoteFn() {} : kind === 2 ? [] : new (class RemoteObject {})()),
+    importRemote: (kind, id, description) => token(`r${kind}:${id}`,
+      () => (kind === SYMBOL_KIND ? Symbol(description) : kind === 0 ? function remoteFn() {} : kind === 2 ? [] : new (class RemoteObject {})()),
       { remote: [kind, id] }),
     importLocal: (id) => token(`l${id}`, () => new (class LocalObject {})(), { local: id }),
+    // A unique symbol of ours that the peer names by `id` (made before the
+    // decode asks importLocal for it).
+    localSymbol: (id) => token(`l${id}`, () => Symbol(`local ${id}`), { local: id }),
   };
 }
 
@@ -155,6 +158,7 @@ function fromDesc(d, ctx) {
     }
     case "remote": return ctx.refs.importRemote(REF_KINDS.indexOf(d.kind), d.id);
     case "local": return ctx.refs.importLocal(d.id);
+    case "symbol": return symFromDesc(d.symbol, ctx.refs);
     case "transferred": {
       // The buffers that travel beside the message: entry d.buffer of them.
       while (ctx.buffers.length <= d.buffer) ctx.buffers.push(new ArrayBuffer(2048));
@@ -166,6 +170,31 @@ function fromDesc(d, ctx) {
       return reg(new Ctor(buf, d.view.byte_offset, d.view.byte_length / size));
     }
     default: throw new Error(`unknown Desc ${JSON.stringify(d)}`);
+  }
+}
+
+function symFromDesc(s, refs) {
+  switch (s.t) {
+    case "well_known": return SYMBOLS[s.v];
+    case "registered": return Symbol.for(jsStr(s.key));
+    case "remote": return refs.importRemote(SYMBOL_KIND, s.id, s.description === null ? undefined : jsStr(s.description));
+    case "local": return refs.localSymbol(s.id);
+    default: throw new Error(`unknown symbol Desc ${JSON.stringify(s)}`);
+  }
+}
+
+function checkSym(s, v, refs, at) {
+  assert.equal(typeof v, "symbol", `${at}: a symbol`);
+  switch (s.t) {
+    case "well_known": assert.equal(v, SYMBOLS[s.v], at); return;
+    case "registered": assert.equal(Symbol.keyFor(v), jsStr(s.key), `${at}: Symbol.for(${jsStr(s.key)})`); return;
+    case "remote":
+      assert.deepEqual(refs.info.get(v), { remote: [SYMBOL_KIND, s.id] }, at);
+      assert.equal(v.description, s.description === null ? undefined : jsStr(s.description), `${at}.description`);
+      assert.equal(Symbol.keyFor(v), undefined, `${at}: not registered`);
+      return;
+    case "local": assert.deepEqual(refs.info.get(v), { local: s.id }, at); return;
+    default: throw new Error(`unknown symbol Desc ${JSON.stringify(s)}`);
   }
 }
 
@@ -286,6 +315,9 @@ function check(d, v, ctx, path) {
     case "local":
       assert.deepEqual(ctx.refs.info.get(v), { local: d.id }, at);
       return;
+    case "symbol":
+      checkSym(d.symbol, v, ctx.refs, at);
+      return;
     case "transferred": {
       const buf = ctx.buffers[d.buffer];
       assert.ok(buf instanceof ArrayBuffer, `${at}: transferred buffer #${d.buffer} came with the message`);
@@ -304,8 +336,8 @@ function check(d, v, ctx, path) {
   }
 }
 
-function keyFromDesc(k) {
-  return k.t === "symbol" ? SYMBOLS[k.v] : jsStr(k.v);
+function keyFromDesc(k, refs) {
+  return k.t === "symbol" ? symFromDesc(k.symbol, refs) : jsStr(k.v);
 }
 
 const releasesOf = (r) => r.map(([id, count]) => [id, count]);
@@ -316,7 +348,7 @@ function msgFromDesc(m, ctx) {
     case "request": {
       const o = m.op;
       const op = { t: o.t };
-      if (o.key !== undefined) op.key = keyFromDesc(o.key);
+      if (o.key !== undefined) op.key = keyFromDesc(o.key, ctx.refs);
       if (o.value !== undefined) op.value = f(o.value);
       if (o.descriptor !== undefined) op.descriptor = f(o.descriptor);
       if (o.proto !== undefined) op.proto = f(o.proto);
@@ -346,7 +378,10 @@ function checkMsg(m, got, ctx) {
       assert.deepEqual(got.releases, releasesOf(m.releases));
       const o = m.op;
       assert.equal(got.op.t, o.t);
-      if (o.key !== undefined) assert.equal(got.op.key, keyFromDesc(o.key));
+      if (o.key !== undefined) {
+        if (o.key.t === "symbol") checkSym(o.key.symbol, got.op.key, ctx.refs, `${ctx.name} key`);
+        else assert.equal(got.op.key, keyFromDesc(o.key, ctx.refs));
+      }
       if (o.value !== undefined) c(o.value, got.op.value, "value");
       if (o.descriptor !== undefined) c(o.descriptor, got.op.descriptor, "descriptor");
       if (o.proto !== undefined) c(o.proto, got.op.proto, "proto");
@@ -435,7 +470,8 @@ async function loadConvert() {
 
 // Tags that need the endpoint's tables (references, transferred buffers):
 // outside the wasm conversion, which must refuse them clearly.
-const needsTables = (d) => d.t === "remote" || d.t === "local" || d.t === "transferred" ||
+// Symbols are refused there too (unique ones are references).
+const needsTables = (d) => d.t === "remote" || d.t === "local" || d.t === "transferred" || d.t === "symbol" ||
   (d.items ?? []).some(needsTables) || (d.entries ?? []).some((e) => e.some((x) => typeof x === "object" && x !== null && x.t !== undefined && needsTables(x)));
 
 test("values.json through the wasm conversion (Rust): same bytes, same values", async () => {

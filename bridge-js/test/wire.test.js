@@ -355,11 +355,15 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   // [hex, what the error must say]
   const bad = [
     ["", /truncated/],
-    ["16", /unknown Value tag 22/],
+    ["17", /unknown Value tag 23/],
     ["15", /truncated/],
     ["1505010500", /sparse array index 5 after -1 in an array of length 5/],
     ["150902040004", /sparse array index 4 after 4 in an array of length 9/],
     ["1509010013", /Hole outside an array/],
+    ["1604", /unknown Symbol variant 4/],
+    ["160015", /unknown well-known symbol 21/],
+    ["1602010200", /Option tag must be 0 or 1/],
+    ["160301", /Local symbol #1 names an object/],
     ["1400010d0000", /unknown typed array kind 13/],
     ["140001080408", /transferred Float64Array at byte offset 4 of 8 bytes/],
     ["140201050006", /offset and length must be multiples of 4/],
@@ -392,10 +396,10 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   }
   const badMsgs = [
     ["04", /unknown Message variant 4/],
-    ["000100000c", /unknown Op variant 12/],
+    ["000100000d", /unknown Op variant 13/],
     ["01010200", /unknown Outcome variant 2/],
     ["000100000002", /unknown Key variant 2/],
-    ["00010000000115", /unknown well-known symbol 21/],
+    ["0001000000010015", /unknown well-known symbol 21/],
     ["020201", /release list of 2 elements longer/],
   ];
   for (const [h, why] of badMsgs) {

@@ -33,6 +33,8 @@ export interface BridgeStats {
   pendingReleases: number;
   /** Async calls waiting for a reply. */
   pendingCalls: number;
+  /** Requests from the other side served here so far (each one round trip). */
+  served: number;
 }
 
 export interface BridgeWorkerOptions {

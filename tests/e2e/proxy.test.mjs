@@ -71,6 +71,50 @@ test("every Proxy trap of window works from a worker", async (t) => {
   assertClean(r);
 });
 
+test("symbols cross: Symbol.for keys and values, unique symbols with identity, both ways", async (t) => {
+  const r = await h.run(t, { worker: "proxy.js", case: "symbols", main: "symbols.js" });
+  assert.deepEqual(workerResult(r), {
+    jsModules: "a js module", // window[Symbol.for(...)] set on main, read in the worker
+    jsModulesIn: true,
+    registeredValue: true,
+    uniqueSame: true,
+    uniqueGoesHome: true,
+    uniqueKey: "by the main key",
+    workerSymbolBack: true,
+    workerKeyRead: "by the worker's key",
+    workerKeyDeleted: true,
+    descriptorValue: 5,
+    ownSymbols: ["mainUnique", "defined"],
+  });
+  // Main -> worker, after the case: values out and back, the worker's unique symbol here.
+  const mainView = await r.page.evaluate(async () => {
+    const w = window.__worker.sync;
+    const unique = window.mainUnique;
+    const s1 = await w.workerSymbol();
+    return {
+      fromWorker: window[Symbol.for("fromWorker")],
+      registeredEcho: (await w.echo(Symbol.for("x"))) === Symbol.for("x"),
+      uniqueEcho: (await w.echo(unique)) === unique,
+      wellKnownEcho: (await w.echo(Symbol.iterator)) === Symbol.iterator,
+      workerSymbol: typeof s1 === "symbol" && s1.description === "workerUnique" && Symbol.keyFor(s1) === undefined,
+      workerSymbolSame: (await w.workerSymbol()) === s1,
+      workerSymbolIsKept: window.symbolHolder.kept() === s1,
+      workerSymbolGoesHome: await w.isWorkerSymbol(s1),
+    };
+  });
+  assert.deepEqual(mainView, {
+    fromWorker: "set by the worker",
+    registeredEcho: true,
+    uniqueEcho: true,
+    wellKnownEcho: true,
+    workerSymbol: true,
+    workerSymbolSame: true,
+    workerSymbolIsKept: true,
+    workerSymbolGoesHome: true,
+  });
+  await assertClean(r);
+});
+
 test("identity: the same remote object is the same proxy", async (t) => {
   const r = await h.run(t, { worker: "proxy.js", case: "identity" });
   assert.deepEqual(workerResult(r), {

@@ -30,7 +30,7 @@ use crate::protocol::{
 };
 pub use crate::protocol::{SeqCounter, Stats};
 use crate::shm::SharedMemory;
-use crate::value::{ErrorValue, Value};
+use crate::value::{ErrorValue, JsSymbol, Value};
 use crate::wire;
 
 /// Why a call (or serving a request) failed. The channel stays usable after
@@ -131,13 +131,23 @@ pub fn request_label(req: &Request) -> String {
     };
     let key = |k: &Key| match k {
         Key::String(s) => format!(".{}", s.to_string_lossy()),
-        Key::Symbol(n) => format!(
+        // As bridge-js labels them: `[description]`.
+        Key::Symbol(JsSymbol::WellKnown(n)) => format!(
             "[Symbol.{}]",
             crate::message::WELL_KNOWN_SYMBOLS
                 .get(*n as usize)
                 .copied()
                 .unwrap_or("?")
         ),
+        Key::Symbol(JsSymbol::Registered(k)) => format!("[{}]", k.to_string_lossy()),
+        Key::Symbol(JsSymbol::Remote { description, .. }) => format!(
+            "[{}]",
+            description
+                .as_ref()
+                .map(|d| d.to_string_lossy())
+                .unwrap_or_default()
+        ),
+        Key::Symbol(JsSymbol::Local(id)) => format!("[<symbol #{id}>]"),
     };
     match &req.op {
         Op::Call { name, .. } => format!("proxy.{}()", name.to_string_lossy()),
@@ -151,6 +161,7 @@ pub fn request_label(req: &Request) -> String {
         Op::DefineProperty { key: k, .. } => format!("{base}{} (define_property)", key(k)),
         Op::OwnKeys => format!("{base} (own_keys)"),
         Op::GetPrototypeOf => format!("{base} (get_prototype_of)"),
+        Op::Describe => format!("{base} (describe)"),
         Op::SetPrototypeOf { .. } => format!("{base} (set_prototype_of)"),
         Op::Apply { .. } | Op::Construct { .. } => base,
     }

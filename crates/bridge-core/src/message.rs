@@ -4,7 +4,7 @@
 //! Like [`crate::value`], these derive `Serialize` only: decode with
 //! [`crate::wire::decode`], which enforces the protocol's limits.
 
-use crate::value::{JsString, Value};
+use crate::value::{JsString, JsSymbol, Value};
 use alloc::vec::Vec;
 use serde::Serialize;
 
@@ -64,11 +64,11 @@ pub struct Release {
 pub enum Key {
     /// 0
     String(JsString),
-    /// 1: a well-known symbol, numbered as [`WELL_KNOWN_SYMBOLS`].
-    Symbol(u8),
+    /// 1: a symbol: well-known, registered (`Symbol.for`) or unique.
+    Symbol(JsSymbol),
 }
 
-/// Well-known symbols by `Key::Symbol` number (the part after `Symbol.`).
+/// Well-known symbols by `JsSymbol::WellKnown` number (the part after `Symbol.`).
 pub const WELL_KNOWN_SYMBOLS: [&str; 15] = [
     "asyncIterator",
     "hasInstance",
@@ -120,6 +120,9 @@ pub enum Op {
     Construct { args: Vec<Value> },
     /// 11: call the function the receiver exposed as `sync[name]`.
     Call { name: JsString, args: Vec<Value> },
+    /// 12: the target's prototype chain and shape in one reply, which the
+    /// asker caches briefly (docs/protocol.md §3 "Describe").
+    Describe,
 }
 
 impl Message {

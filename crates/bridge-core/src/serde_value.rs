@@ -747,6 +747,7 @@ impl<'a> ValueDeserializer<'a> {
             Value::Hole => U::Other("an array hole"),
             Value::SparseArray { .. } => U::Other("a sparse array (an array with runs of holes)"),
             Value::Transferred { .. } => U::Other("a transferred ArrayBuffer"),
+            Value::Symbol(_) => U::Other("a symbol"),
         }
     }
 
@@ -854,7 +855,8 @@ impl<'a> de::Deserializer<'a> for ValueDeserializer<'a> {
             | Value::Local(_)
             | Value::Hole
             | Value::SparseArray { .. }
-            | Value::Transferred { .. } => self.invalid(&visitor),
+            | Value::Transferred { .. }
+            | Value::Symbol(_) => self.invalid(&visitor),
         }
     }
 

@@ -241,6 +241,25 @@ impl RefKind {
     }
 }
 
+/// A JS symbol, as a value ([`Value::Symbol`]) or a property key
+/// (`Key::Symbol`): docs/protocol.md §2 "Symbols".
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum JsSymbol {
+    /// 0: a well-known symbol (`Symbol.iterator`, ...), numbered as
+    /// [`crate::message::WELL_KNOWN_SYMBOLS`].
+    WellKnown(u8),
+    /// 1: `Symbol.for(key)`, the same symbol on every side.
+    Registered(JsString),
+    /// 2: a unique symbol living on the sender's side (its export id, counted
+    /// like `Remote`), with its description (`None` for `Symbol()`).
+    Remote {
+        id: u32,
+        description: Option<JsString>,
+    },
+    /// 3: a unique symbol of the receiver's, going home (an id it exported).
+    Local(u32),
+}
+
 /// A JS value on the wire. Tag numbers are the variant order; see
 /// docs/protocol.md §2 for which tags get an object index ([obj]).
 ///
@@ -313,6 +332,8 @@ pub enum Value {
         length: u32,
         entries: Vec<(u32, Value)>,
     },
+    /// 22: a symbol (not an object: no object index).
+    Symbol(JsSymbol),
 }
 
 /// A typed array or DataView over a transferred buffer (`Value::Transferred`).
@@ -403,6 +424,7 @@ impl Value {
             Value::Hole => 19,
             Value::Transferred { .. } => 20,
             Value::SparseArray { .. } => 21,
+            Value::Symbol(_) => 22,
         }
     }
 
@@ -603,6 +625,7 @@ impl fmt::Debug for Value {
                     write!(f, " [{}..+{}]>", v.byte_offset, v.byte_length)
                 }
             },
+            Value::Symbol(s) => fmt::Debug::fmt(s, f),
         }
     }
 }

@@ -15,7 +15,7 @@
 
 use crate::message::{Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS};
 use crate::value::{
-    canonical_f64, ErrorValue, JsString, RefKind, TransferredView, TypedArrayKind, Value,
+    canonical_f64, ErrorValue, JsString, JsSymbol, RefKind, TransferredView, TypedArrayKind, Value,
 };
 use thiserror::Error;
 
@@ -208,8 +208,20 @@ fn check_js_string(s: &JsString) -> Result<(), EncodeError> {
 fn check_key(k: &Key) -> Result<(), EncodeError> {
     match k {
         Key::String(s) => check_js_string(s),
-        Key::Symbol(n) if (*n as usize) < WELL_KNOWN_SYMBOLS.len() => Ok(()),
-        Key::Symbol(n) => Err(Invalid::UnknownSymbol(*n).into()),
+        Key::Symbol(sym) => check_symbol(sym),
+    }
+}
+
+fn check_symbol(sym: &JsSymbol) -> Result<(), EncodeError> {
+    match sym {
+        JsSymbol::WellKnown(n) if (*n as usize) < WELL_KNOWN_SYMBOLS.len() => Ok(()),
+        JsSymbol::WellKnown(n) => Err(Invalid::UnknownSymbol(*n).into()),
+        JsSymbol::Registered(key) => check_js_string(key),
+        JsSymbol::Remote {
+            description: Some(d),
+            ..
+        } => check_js_string(d),
+        JsSymbol::Remote { .. } | JsSymbol::Local(_) => Ok(()),
     }
 }
 
@@ -232,7 +244,7 @@ fn check_message(msg: &Message) -> Result<(), EncodeError> {
                     check_key(key)?;
                     check_value(value, 0, false, count)
                 }
-                Op::OwnKeys | Op::GetPrototypeOf => Ok(()),
+                Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => Ok(()),
                 Op::SetPrototypeOf { proto } => check_value(proto, 0, false, count),
                 Op::Apply { this, args } => {
                     check_value(this, 0, false, count)?;
@@ -388,6 +400,7 @@ fn check_value(
             None => Ok(()),
             Some(v) => check_transferred_view(v).map_err(Into::into),
         },
+        Value::Symbol(sym) => check_symbol(sym),
     }
 }
 
@@ -685,15 +698,31 @@ impl<'a> Reader<'a> {
     fn key(&mut self) -> DResult<Key> {
         match self.tag("Key", 1)? {
             0 => Ok(Key::String(self.js_string()?)),
-            _ => {
+            _ => Ok(Key::Symbol(self.symbol()?)),
+        }
+    }
+
+    fn symbol(&mut self) -> DResult<JsSymbol> {
+        Ok(match self.tag("Symbol", 3)? {
+            0 => {
                 let at = self.pos;
                 let n = self.u8()?;
                 if n as usize >= WELL_KNOWN_SYMBOLS.len() {
                     return self.invalid(at, Invalid::UnknownSymbol(n));
                 }
-                Ok(Key::Symbol(n))
+                JsSymbol::WellKnown(n)
             }
-        }
+            1 => JsSymbol::Registered(self.js_string()?),
+            2 => JsSymbol::Remote {
+                id: self.u32()?,
+                description: if self.option()? {
+                    Some(self.js_string()?)
+                } else {
+                    None
+                },
+            },
+            _ => JsSymbol::Local(self.u32()?),
+        })
     }
 
     fn values(&mut self) -> DResult<Vec<Value>> {
@@ -740,7 +769,7 @@ impl<'a> Reader<'a> {
     }
 
     fn op(&mut self) -> DResult<Op> {
-        Ok(match self.tag("Op", 11)? {
+        Ok(match self.tag("Op", 12)? {
             0 => Op::Get { key: self.key()? },
             1 => Op::Set {
                 key: self.key()?,
@@ -765,10 +794,11 @@ impl<'a> Reader<'a> {
             10 => Op::Construct {
                 args: self.values()?,
             },
-            _ => Op::Call {
+            11 => Op::Call {
                 name: self.js_string()?,
                 args: self.values()?,
             },
+            _ => Op::Describe,
         })
     }
 
@@ -909,7 +939,7 @@ impl<'a> Reader<'a> {
     /// the number of open containers around it.
     fn value_start(&mut self, depth: usize, in_array: bool) -> DResult<Start> {
         let at = self.pos;
-        let tag = self.tag("Value", 21)?;
+        let tag = self.tag("Value", 22)?;
         if matches!(tag, 7..=15 | 20 | 21) {
             if matches!(tag, 11..=15 | 21) && depth >= MAX_DEPTH {
                 return self.invalid(at, Invalid::TooDeep);
@@ -1068,6 +1098,7 @@ impl<'a> Reader<'a> {
                     }));
                 }
             }
+            22 => Value::Symbol(self.symbol()?),
             _ => {
                 let buffer = self.u32()?;
                 let view = if self.option()? {

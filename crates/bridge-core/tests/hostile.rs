@@ -2,7 +2,7 @@
 //! stack, never allocates without bound, and fails with the specific error.
 
 use bridge_core::message::{Key, Message, Op, Outcome, Release, Reply, Request};
-use bridge_core::value::{ErrorValue, JsString, TransferredView, Value};
+use bridge_core::value::{ErrorValue, JsString, JsSymbol, TransferredView, Value};
 use bridge_core::wire::{
     decode, decode_value, encode, encode_value, DecodeError, DecodeErrorKind, EncodeError, Invalid,
     MAX_DEPTH,
@@ -126,6 +126,13 @@ fn corpus() -> Vec<Vec<u8>> {
         Value::Map(vec![(Value::Object(vec![]), Value::Bool(true))]),
         Value::Set(vec![Value::Undefined, Value::Local(3)]),
         Value::Remote { kind: 0, id: 9 },
+        Value::Symbol(JsSymbol::Registered("polyscript.js_modules".into())),
+        Value::Symbol(JsSymbol::Remote {
+            id: 4,
+            description: Some("tag".into()),
+        }),
+        Value::Symbol(JsSymbol::Local(2)),
+        Value::Symbol(JsSymbol::WellKnown(3)),
     ]);
     let req = |op| {
         Message::Request(Request {
@@ -156,7 +163,7 @@ fn corpus() -> Vec<Vec<u8>> {
             args: vec![Value::Int(1), tree.clone()],
         }),
         req(Op::Set {
-            key: Key::Symbol(3),
+            key: Key::Symbol(JsSymbol::WellKnown(3)),
             value: tree.clone(),
         }),
         req(Op::DefineProperty {
@@ -480,7 +487,8 @@ fn trailing_bytes_are_refused() {
 #[test]
 fn unknown_variants_are_refused() {
     let unknown = |what, tag| DecodeErrorKind::UnknownVariant { what, tag };
-    assert_eq!(kind_of(decode_value(&[22])), unknown("Value", 22));
+    assert_eq!(kind_of(decode_value(&[23])), unknown("Value", 23));
+    assert_eq!(kind_of(decode_value(&[22, 4, 0])), unknown("Symbol", 4));
     assert_eq!(
         kind_of(decode_value(&[0xff, 0xff, 0xff, 0xff, 0x0f])),
         unknown("Value", u32::MAX)
@@ -488,10 +496,17 @@ fn unknown_variants_are_refused() {
     assert_eq!(kind_of(decode_value(&[6, 2, 0])), unknown("JsString", 2));
     assert_eq!(msg_kind(decode(&[4])), unknown("Message", 4));
     assert_eq!(msg_kind(decode(&[1, 1, 2, 0, 0])), unknown("Outcome", 2));
-    assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 12])), unknown("Op", 12));
+    assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 13])), unknown("Op", 13));
     assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 0, 2, 0])), unknown("Key", 2));
-    let e = decode(&[0, 1, 0, 0, 0, 1, 15, 0]).unwrap_err();
-    assert_eq!((e.kind, e.offset), (invalid(Invalid::UnknownSymbol(15)), 6));
+    let e = decode(&[0, 1, 0, 0, 0, 1, 0, 15, 0]).unwrap_err();
+    assert_eq!((e.kind, e.offset), (invalid(Invalid::UnknownSymbol(15)), 7));
+    let e = decode_value(&[22, 0, 15]).unwrap_err();
+    assert_eq!((e.kind, e.offset), (invalid(Invalid::UnknownSymbol(15)), 2));
+    assert_eq!(
+        kind_of(decode_value(&[22, 2, 1, 2])),
+        DecodeErrorKind::InvalidOption(2),
+        "a unique symbol's description is an Option"
+    );
 }
 
 #[test]
@@ -823,7 +838,7 @@ fn the_encoder_refuses_what_the_decoder_refuses() {
         nested_in: 0,
         target: 0,
         op: Op::Get {
-            key: Key::Symbol(15),
+            key: Key::Symbol(JsSymbol::WellKnown(15)),
         },
         releases: vec![],
     });

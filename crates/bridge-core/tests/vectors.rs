@@ -8,7 +8,9 @@
 //! regenerated on purpose.
 
 use bridge_core::message::{Key, Message, Op, Outcome, Release, Reply, Request};
-use bridge_core::value::{ErrorValue, JsString, RefKind, TransferredView, TypedArrayKind, Value};
+use bridge_core::value::{
+    ErrorValue, JsString, JsSymbol, RefKind, TransferredView, TypedArrayKind, Value,
+};
 use bridge_core::wire::{decode, decode_value, encode, encode_value};
 use serde_json::{json, Value as Json};
 use std::path::PathBuf;
@@ -214,6 +216,48 @@ fn values() -> Vec<(&'static str, Value)> {
         ),
         ("local", Value::Local(7)),
         (
+            "symbol well-known Symbol.iterator",
+            Value::Symbol(JsSymbol::WellKnown(3)),
+        ),
+        (
+            "symbol registered",
+            Value::Symbol(JsSymbol::Registered("polyscript.js_modules".into())),
+        ),
+        (
+            "symbol registered, lone surrogate key",
+            Value::Symbol(JsSymbol::Registered(JsString::from_utf16(&[0xd800]))),
+        ),
+        (
+            "symbol unique remote",
+            Value::Symbol(JsSymbol::Remote {
+                id: 5,
+                description: Some("tag".into()),
+            }),
+        ),
+        (
+            "symbol unique remote without description",
+            Value::Symbol(JsSymbol::Remote {
+                id: 300,
+                description: None,
+            }),
+        ),
+        ("symbol unique local", Value::Symbol(JsSymbol::Local(2))),
+        (
+            "array of symbols",
+            Value::Array(vec![
+                Value::Symbol(JsSymbol::Registered("a".into())),
+                Value::Symbol(JsSymbol::Remote {
+                    id: 6,
+                    description: Some("".into()),
+                }),
+                Value::Symbol(JsSymbol::Remote {
+                    id: 6,
+                    description: Some("".into()),
+                }),
+                Value::Symbol(JsSymbol::Registered("a".into())),
+            ]),
+        ),
+        (
             "transferred buffer",
             Value::Transferred {
                 buffer: 0,
@@ -326,7 +370,7 @@ fn messages() -> Vec<(&'static str, Message)> {
         (
             "has symbol",
             Message::Request(req(Op::Has {
-                key: Key::Symbol(3),
+                key: Key::Symbol(JsSymbol::WellKnown(3)),
             })),
         ),
         (
@@ -339,7 +383,32 @@ fn messages() -> Vec<(&'static str, Message)> {
         (
             "get_own_property_descriptor",
             Message::Request(req(Op::GetOwnPropertyDescriptor {
-                key: Key::Symbol(11),
+                key: Key::Symbol(JsSymbol::WellKnown(11)),
+            })),
+        ),
+        (
+            "get registered symbol key",
+            Message::Request(req(Op::Get {
+                key: Key::Symbol(JsSymbol::Registered("polyscript.js_modules".into())),
+            })),
+        ),
+        (
+            "set unique symbol key to a symbol",
+            Message::Request(Request {
+                target: 3,
+                ..req(Op::Set {
+                    key: Key::Symbol(JsSymbol::Remote {
+                        id: 8,
+                        description: Some("private".into()),
+                    }),
+                    value: Value::Symbol(JsSymbol::Registered("x".into())),
+                })
+            }),
+        ),
+        (
+            "delete local symbol key",
+            Message::Request(req(Op::Delete {
+                key: Key::Symbol(JsSymbol::Local(4)),
             })),
         ),
         (
@@ -361,6 +430,13 @@ fn messages() -> Vec<(&'static str, Message)> {
         (
             "set_prototype_of",
             Message::Request(req(Op::SetPrototypeOf { proto: Value::Null })),
+        ),
+        (
+            "describe",
+            Message::Request(Request {
+                target: 4,
+                ..req(Op::Describe)
+            }),
         ),
         (
             "apply",
@@ -586,6 +662,7 @@ fn desc(v: &Value) -> Json {
             json!({"t": "remote", "kind": RefKind::from_u8(*kind).expect("valid kind").name(), "id": id})
         }
         Value::Local(id) => json!({"t": "local", "id": id}),
+        Value::Symbol(sym) => json!({"t": "symbol", "symbol": sym_desc(sym)}),
         Value::Hole => json!({"t": "hole"}),
         Value::SparseArray { length, entries } => json!({
             "t": "sparse",
@@ -604,10 +681,23 @@ fn desc(v: &Value) -> Json {
     }
 }
 
+fn sym_desc(sym: &JsSymbol) -> Json {
+    match sym {
+        JsSymbol::WellKnown(n) => json!({"t": "well_known", "v": n}),
+        JsSymbol::Registered(key) => json!({"t": "registered", "key": js_str(key)}),
+        JsSymbol::Remote { id, description } => json!({
+            "t": "remote",
+            "id": id,
+            "description": description.as_ref().map_or(Json::Null, js_str),
+        }),
+        JsSymbol::Local(id) => json!({"t": "local", "id": id}),
+    }
+}
+
 fn key_desc(k: &Key) -> Json {
     match k {
         Key::String(s) => json!({"t": "string", "v": js_str(s)}),
-        Key::Symbol(n) => json!({"t": "symbol", "v": n}),
+        Key::Symbol(sym) => json!({"t": "symbol", "symbol": sym_desc(sym)}),
     }
 }
 
@@ -633,6 +723,7 @@ fn op_desc(op: &Op) -> Json {
         Op::Apply { this, args: a } => json!({"t": "apply", "this": desc(this), "args": args(a)}),
         Op::Construct { args: a } => json!({"t": "construct", "args": args(a)}),
         Op::Call { name, args: a } => json!({"t": "call", "name": js_str(name), "args": args(a)}),
+        Op::Describe => json!({"t": "describe"}),
     }
 }
 
@@ -769,8 +860,8 @@ fn messages_match_the_golden_file() {
 
 #[test]
 fn the_lists_cover_every_variant() {
-    let mut tags = [false; 22];
-    fn walk(v: &Value, tags: &mut [bool; 22]) {
+    let mut tags = [false; 23];
+    fn walk(v: &Value, tags: &mut [bool; 23]) {
         tags[v.tag() as usize] = true;
         match v {
             Value::Array(x) | Value::Set(x) => x.iter().for_each(|v| walk(v, tags)),
@@ -797,6 +888,24 @@ fn the_lists_cover_every_variant() {
         })
         .collect();
     assert!((0..13).all(|k| kinds.contains(&k)));
+    let symbols: std::collections::BTreeSet<&str> = values()
+        .iter()
+        .flat_map(|(_, v)| match v {
+            Value::Array(items) => items.clone(),
+            v => vec![v.clone()],
+        })
+        .filter_map(|v| match v {
+            Value::Symbol(s) => Some(sym_desc(&s)["t"].as_str().unwrap().to_owned()),
+            _ => None,
+        })
+        .map(|t| match t.as_str() {
+            "well_known" => "well_known",
+            "registered" => "registered",
+            "remote" => "remote",
+            _ => "local",
+        })
+        .collect();
+    assert_eq!(symbols.len(), 4, "symbol variants covered: {symbols:?}");
     let ops: std::collections::BTreeSet<String> = messages()
         .iter()
         .filter_map(|(_, m)| match m {
@@ -804,7 +913,7 @@ fn the_lists_cover_every_variant() {
             _ => None,
         })
         .collect();
-    assert_eq!(ops.len(), 12, "ops covered: {ops:?}");
+    assert_eq!(ops.len(), 13, "ops covered: {ops:?}");
     let msg_tags: std::collections::BTreeSet<&str> = messages()
         .iter()
         .map(|(_, m)| match m {

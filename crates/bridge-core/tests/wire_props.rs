@@ -6,7 +6,8 @@ use bridge_core::message::{
     Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS,
 };
 use bridge_core::value::{
-    canonical_f64, ErrorValue, JsString, TransferredView, TypedArrayKind, Value, CANONICAL_NAN_BITS,
+    canonical_f64, ErrorValue, JsString, JsSymbol, TransferredView, TypedArrayKind, Value,
+    CANONICAL_NAN_BITS,
 };
 use bridge_core::wire::{decode, decode_value, encode, encode_into, encode_value};
 use proptest::prelude::*;
@@ -83,6 +84,7 @@ fn arb_leaf() -> impl Strategy<Value = Value> {
         any::<u32>().prop_map(Value::BackRef), // made valid by `fix_refs`
         (0u8..3, any::<u32>()).prop_map(|(kind, id)| Value::Remote { kind, id }),
         any::<u32>().prop_map(Value::Local),
+        arb_symbol().prop_map(Value::Symbol),
         Just(Value::Hole), // kept only inside arrays by `fix_refs`
         (
             any::<u32>(),
@@ -190,10 +192,20 @@ pub fn arb_value() -> impl Strategy<Value = Value> {
     })
 }
 
+fn arb_symbol() -> impl Strategy<Value = JsSymbol> {
+    prop_oneof![
+        (0..WELL_KNOWN_SYMBOLS.len() as u8).prop_map(JsSymbol::WellKnown),
+        arb_js_string().prop_map(JsSymbol::Registered),
+        (any::<u32>(), prop::option::of(arb_js_string()))
+            .prop_map(|(id, description)| JsSymbol::Remote { id, description }),
+        any::<u32>().prop_map(JsSymbol::Local),
+    ]
+}
+
 fn arb_key() -> impl Strategy<Value = Key> {
     prop_oneof![
         arb_js_string().prop_map(Key::String),
-        (0..WELL_KNOWN_SYMBOLS.len() as u8).prop_map(Key::Symbol),
+        arb_symbol().prop_map(Key::Symbol),
     ]
 }
 
@@ -215,6 +227,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         arb_key().prop_map(|key| Op::Has { key }),
         arb_key().prop_map(|key| Op::Delete { key }),
         Just(Op::OwnKeys),
+        Just(Op::Describe),
         arb_key().prop_map(|key| Op::GetOwnPropertyDescriptor { key }),
         (arb_key(), arb_value_raw())
             .prop_map(|(key, descriptor)| Op::DefineProperty { key, descriptor }),
@@ -350,13 +363,25 @@ fn value_len(v: &Value) -> usize {
                     1 + varint_len(v.byte_offset as u64) + varint_len(v.byte_length as u64)
                 })
         }
+        Value::Symbol(sym) => symbol_len(sym),
+    }
+}
+
+fn symbol_len(sym: &JsSymbol) -> usize {
+    1 + match sym {
+        JsSymbol::WellKnown(_) => 1,
+        JsSymbol::Registered(key) => js_len(key),
+        JsSymbol::Remote { id, description } => {
+            varint_len(*id as u64) + 1 + description.as_ref().map_or(0, js_len)
+        }
+        JsSymbol::Local(id) => varint_len(*id as u64),
     }
 }
 
 fn key_len(k: &Key) -> usize {
     1 + match k {
         Key::String(s) => js_len(s),
-        Key::Symbol(_) => 1,
+        Key::Symbol(sym) => symbol_len(sym),
     }
 }
 
@@ -382,7 +407,7 @@ fn message_len(m: &Message) -> usize {
                     Op::Set { key, value: v } | Op::DefineProperty { key, descriptor: v } => {
                         key_len(key) + value_len(v)
                     }
-                    Op::OwnKeys | Op::GetPrototypeOf => 0,
+                    Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => 0,
                     Op::SetPrototypeOf { proto } => value_len(proto),
                     Op::Apply { this, args } => value_len(this) + list_len(args),
                     Op::Construct { args } => list_len(args),
@@ -415,6 +440,7 @@ fn op_tag(op: &Op) -> u64 {
         Op::Apply { .. } => 9,
         Op::Construct { .. } => 10,
         Op::Call { .. } => 11,
+        Op::Describe => 12,
     }
 }
 

@@ -14,7 +14,7 @@
 //! kept), arrays (holes kept), plain objects, ArrayBuffer, typed arrays and
 //! DataView, Date, RegExp, Map, Set, errors, with shared and cyclic
 //! structure (BackRef). References (functions, class instances, proxies:
-//! `Remote` / `Local`) and transferred buffers need the endpoint's tables and
+//! `Remote` / `Local`), symbols and transferred buffers need the endpoint's tables and
 //! are refused here with an error; they are not part of the measurement.
 //!
 //! Not shipped: bridge-js keeps its JS codec (the measurement says why).
@@ -126,7 +126,7 @@ impl Encoder {
             );
         }
         if !v.is_object() {
-            return Err("a symbol cannot be sent".into());
+            return Err("a symbol is not converted here; the wasm conversion covers plain data only (bridge-js's codec sends symbols)".into());
         }
         let index = self.seen.get(v);
         if let Some(i) = index.as_f64() {
@@ -571,6 +571,9 @@ impl Decoder {
                 .ok_or("BackRef to an object not yet seen")?,
             Value::Remote { .. } | Value::Local(_) | Value::Transferred { .. } => {
                 return Err("references and transferred buffers need the endpoint's tables; the wasm conversion covers plain data only".into())
+            }
+            Value::Symbol(_) => {
+                return Err("symbols (unique ones are references) are not converted here; the wasm conversion covers plain data only".into())
             }
         })
     }

@@ -61,6 +61,14 @@ worker.sync.fails = (msg) => {
   throw new TypeError(`main says ${msg}`);
 };
 worker.sync.add = (a, b) => a + b;
+// probes.py: requests served so far (stats().served), and fixtures.
+worker.sync.served = () => worker.stats().served;
+window.isInstance = (x, C) => x instanceof C;
+class ProbeA { get kind() { return "A"; } }
+class ProbeB { get kind() { return "B"; } get extra() { return 1; } }
+window.probeTarget = new ProbeA();
+window.swapProbeProto = () => { Object.setPrototypeOf(window.probeTarget, ProbeB.prototype); };
+window.addLateLater = () => { setTimeout(() => { window.probeTarget.late = 1; }, 50); };
 // PyScript FAQ "Possible deadlock": main awaits a worker function while the
 // worker is blocked in this very call.
 worker.sync.main_task = async () => {

@@ -4,6 +4,8 @@
 // window.identityCheck and a #fixture list.
 import { runCases } from "./common.js";
 
+const workerSymbol = Symbol("workerUnique");
+
 runCases({
   traps({ window }) {
     const o = {};
@@ -155,6 +157,30 @@ runCases({
     };
   },
 
+  // Symbols as keys and values (docs/protocol.md §2 "Symbols"), against the
+  // fixtures of pages/main/symbols.js.
+  symbols({ window }) {
+    const o = {};
+    const h = window.symbolHolder;
+    o.jsModules = window[Symbol.for("polyscript.js_modules")].mod;
+    o.jsModulesIn = Symbol.for("polyscript.js_modules") in window;
+    window[Symbol.for("fromWorker")] = "set by the worker";
+    o.registeredValue = h.registered === Symbol.for("shared");
+    const u1 = h.unique;
+    o.uniqueSame = typeof u1 === "symbol" && u1 === h.unique && u1.description === "mainUnique";
+    o.uniqueGoesHome = h.isUnique(u1);
+    o.uniqueKey = h[u1];
+    h.keep(workerSymbol);
+    o.workerSymbolBack = h.kept() === workerSymbol;
+    h[workerSymbol] = "by the worker's key";
+    o.workerKeyRead = h[workerSymbol];
+    o.workerKeyDeleted = delete h[workerSymbol] && !(workerSymbol in h);
+    Object.defineProperty(h, Symbol.for("defined"), { value: 5, writable: true, enumerable: true, configurable: true });
+    o.descriptorValue = Object.getOwnPropertyDescriptor(h, Symbol.for("defined")).value;
+    o.ownSymbols = Object.getOwnPropertySymbols(h).map((s) => s.description);
+    return o;
+  },
+
   // The same small workload, for the pages served with a strict CSP.
   csp({ window, transport, native, sync }) {
     const doc = window.document;
@@ -175,6 +201,12 @@ runCases({
       // refused under `script-src 'self'`.
       refused: refusedByPolicy(),
     };
+  },
+}, {
+  expose(b) {
+    b.sync.echo = (v) => v;
+    b.sync.workerSymbol = () => workerSymbol;
+    b.sync.isWorkerSymbol = (s) => s === workerSymbol;
   },
 });
 

@@ -41,6 +41,9 @@ pub mod op {
     pub const CONSTRUCT: u8 = 10;
     /// `Call { name, args }`: a function exposed as `sync[name]`.
     pub const CALL: u8 = 11;
+    /// `Describe`: a proxy's prototype chain and shape in one reply
+    /// (docs/protocol.md §3 "Describe").
+    pub const DESCRIBE: u8 = 12;
 }
 
 /// Outcome tags of a reply.
