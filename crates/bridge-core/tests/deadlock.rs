@@ -113,6 +113,33 @@ fn strict_worker_called_from_elsewhere_is_queued_not_refused() {
     assert_eq!(t.outstanding(A), 2);
 }
 
+/// `err` is the cycle of A (in main_a) and B (in main_b): the call
+/// `first_label` went first, `second` (worker, label) closed the cycle.
+fn assert_two_link_cycle(err: &DeadlockError, first_label: &str, second: (u32, &str)) {
+    let DeadlockReason::Cycle(links) = &err.reason else {
+        panic!("expected a cycle, got {err:?}");
+    };
+    // The links go round: target worker ... caller's context, back to target.
+    assert_eq!(links.len(), 2);
+    assert_eq!(links[0].worker, second.0);
+    assert_eq!(links[0].awaits, first_label);
+    assert_eq!(links[1].next, second.0);
+    assert_eq!(links[1].awaits, second.1);
+    let blocked = if second.0 == A {
+        "proxy.main_a()"
+    } else {
+        "proxy.main_b()"
+    };
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "Possible deadlock: {} was awaited while the worker is blocked in {blocked}",
+            second.1
+        )),
+        "{msg}"
+    );
+}
+
 #[test]
 fn three_party_cycle_through_strict_workers() {
     for second_first in [false, true] {
@@ -139,28 +166,8 @@ fn three_party_cycle_through_strict_workers() {
         let err = t
             .call_worker(second.0, second.1, second.2, second.3)
             .unwrap_err();
-        let DeadlockReason::Cycle(links) = &err.reason else {
-            panic!("expected a cycle, got {err:?}");
-        };
-        // The links go round: target worker ... caller's context, back to target.
-        assert_eq!(links.len(), 2);
-        assert_eq!(links[0].worker, second.0);
-        assert_eq!(links[0].awaits, first.2);
-        assert_eq!(links[1].next, second.0);
-        assert_eq!(links[1].awaits, second.2);
+        assert_two_link_cycle(&err, first.2, (second.0, second.2));
         let msg = err.to_string();
-        let blocked = if second.0 == A {
-            "proxy.main_a()"
-        } else {
-            "proxy.main_b()"
-        };
-        assert!(
-            msg.starts_with(&format!(
-                "Possible deadlock: {} was awaited while the worker is blocked in {blocked}",
-                second.2
-            )),
-            "{msg}"
-        );
         for part in [
             "proxy.main_a()",
             "proxy.main_b()",
@@ -199,18 +206,7 @@ fn cycle_closed_by_calls_made_after_a_timer_is_refused_when_checked_again() {
             Ok(Deliver::Direct)
         );
         let err = t.suspected_cycle(second.0, 1).expect("the cycle");
-        let DeadlockReason::Cycle(links) = &err.reason else {
-            panic!("expected a cycle, got {err:?}");
-        };
-        assert_eq!(links.len(), 2);
-        assert_eq!(links[0].worker, second.0);
-        assert_eq!(links[0].awaits, first.1);
-        assert_eq!(links[1].awaits, second.1);
-        assert_eq!(links[1].next, second.0);
-        assert!(err.to_string().starts_with(&format!(
-            "Possible deadlock: {} was awaited while the worker is blocked in",
-            second.1
-        )));
+        assert_two_link_cycle(&err, first.1, second);
         // Once one handler settles the cycle is gone: nothing to refuse.
         let served = if first.0 == A { (B, 20) } else { (A, 10) };
         assert!(t.finish_serving(served.0, served.1));

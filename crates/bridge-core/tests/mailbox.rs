@@ -231,6 +231,17 @@ fn producer_timeout_mid_message_sends_abort_and_next_message_is_clean() {
     assert_eq!(written(&mem, Layout::to_worker(64)), 3);
 }
 
+/// Writes one frame by hand, as another implementation would; the slot must be free.
+fn write_frame(mem: &NativeShm, layout: Layout, data: &[u8], msg_len: i32, flags: i32) {
+    let w = mem.load(layout.slot(slot::WRITTEN));
+    assert_eq!(mem.load(layout.slot(slot::READ)), w);
+    mem.write_bytes(layout.data(), data);
+    mem.store(layout.slot(slot::FRAME_LEN), data.len() as i32);
+    mem.store(layout.slot(slot::MSG_LEN), msg_len);
+    mem.store(layout.slot(slot::FLAGS), flags);
+    mem.store(layout.slot(slot::WRITTEN), w + 1);
+}
+
 #[test]
 fn abort_frame_drops_partial_message() {
     let cfg = config(8, 1000);
@@ -238,15 +249,8 @@ fn abort_frame_drops_partial_message() {
     let layout = Layout::to_worker(8);
     let mut rx = Consumer::new(mem.clone(), layout, &cfg);
     // Hand-written frames, as another implementation would write them.
-    let frame = |data: &[u8], msg_len: i32, flags: i32| {
-        let w = mem.load(layout.slot(slot::WRITTEN));
-        assert_eq!(mem.load(layout.slot(slot::READ)), w);
-        mem.write_bytes(layout.data(), data);
-        mem.store(layout.slot(slot::FRAME_LEN), data.len() as i32);
-        mem.store(layout.slot(slot::MSG_LEN), msg_len);
-        mem.store(layout.slot(slot::FLAGS), flags);
-        mem.store(layout.slot(slot::WRITTEN), w + 1);
-    };
+    let frame =
+        |data: &[u8], msg_len: i32, flags: i32| write_frame(&mem, layout, data, msg_len, flags);
     frame(b"partial!", 16, flag::FIRST);
     assert_eq!(rx.try_recv(), Ok(None));
     frame(b"", 0, flag::ABORT);
@@ -265,15 +269,8 @@ fn declared_length_is_not_reserved_up_front() {
     let mem = common::channel(&cfg);
     let layout = Layout::to_worker(64);
     let mut rx = Consumer::new(mem.clone(), layout, &cfg);
-    let frame = |data: &[u8], msg_len: i32, flags: i32| {
-        let w = mem.load(layout.slot(slot::WRITTEN));
-        assert_eq!(mem.load(layout.slot(slot::READ)), w);
-        mem.write_bytes(layout.data(), data);
-        mem.store(layout.slot(slot::FRAME_LEN), data.len() as i32);
-        mem.store(layout.slot(slot::MSG_LEN), msg_len);
-        mem.store(layout.slot(slot::FLAGS), flags);
-        mem.store(layout.slot(slot::WRITTEN), w + 1);
-    };
+    let frame =
+        |data: &[u8], msg_len: i32, flags: i32| write_frame(&mem, layout, data, msg_len, flags);
     frame(b"x", 255 << 20, flag::FIRST);
     assert_eq!(rx.try_recv(), Ok(None));
     assert!(rx.in_message());

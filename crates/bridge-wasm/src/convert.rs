@@ -264,7 +264,9 @@ impl Encoder {
         // it a SparseArray, whose cost is its elements, not its length.
         let has = |i: u32| Reflect::has(v, &JsValue::from(i)).map_err(js_err);
         let mut run = 0;
-        for i in 0..n {
+        // A shorter array cannot hold a run.
+        let scan = if n >= wire::HOLE_RUN { n } else { 0 };
+        for i in 0..scan {
             if has(i)? {
                 run = 0;
             } else {
