@@ -141,14 +141,17 @@ class PythonWorker extends BridgeWorker {
       this._exposed.add(name);
       release(name);
     };
+    const script = boot.script;
+    running.add(this);
     bridgeSync[EVENT] = (type, info) => {
       if (type === "ready") {
         readyOk();
-        dispatch(`${prefix}:ready`, this);
+        dispatch(`${prefix}:ready`, this, script);
       } else if (type === "done") {
         releaseAll();
         doneOk();
-        dispatch(`${prefix}:done`, this);
+        dispatch(`${prefix}:done`, this, script);
+        finished(this);
       } else if (type === "error") {
         // A Python exception (info.type set) or a start-up failure (info.phase).
         releaseAll();
@@ -157,7 +160,8 @@ class PythonWorker extends BridgeWorker {
         if (info.phase === "boot") readyFail(err);
         else readyOk();
         doneFail(err);
-        dispatch(`${prefix}:error`, this, err);
+        dispatch(`${prefix}:error`, this, script, err);
+        finished(this);
       }
     };
     this.done.then(null, releaseAll);
@@ -165,6 +169,7 @@ class PythonWorker extends BridgeWorker {
       const err = new Error(`${who}: ${why}`);
       readyFail(err);
       doneFail(err);
+      finished(this);
     };
 
     this.sync = new Proxy(bridgeSync, {
@@ -202,22 +207,65 @@ class PythonWorker extends BridgeWorker {
   }
 }
 
-function dispatch(type, worker, error) {
-  const target = globalThis.dispatchEvent ? globalThis : null;
-  if (target === null || typeof CustomEvent !== "function") return;
-  target.dispatchEvent(new CustomEvent(type, { detail: error === undefined ? worker : { worker, error } }));
+// Lifecycle events as PyScript dispatches them: on the document, bubbling (so
+// listeners on `document` and on `window` both see them), `detail.worker`
+// true (PyScript's "dispatched from a worker"); `detail.wrap` is the
+// MPWorker / PyWorker, `detail.script` the script's URL, `detail.error` the
+// error of `mpy:error` / `py:error`.
+function dispatch(type, wrap, script, error) {
+  const target = globalThis.document ?? globalThis;
+  if (typeof target.dispatchEvent !== "function" || typeof CustomEvent !== "function") return;
+  const detail = { worker: true, wrap, script };
+  if (error !== undefined) detail.error = error;
+  target.dispatchEvent(new CustomEvent(type, { bubbles: true, detail }));
+}
+
+// `py:all-done` (PyScript: once every script on the page finished): each time
+// the last running MPWorker / PyWorker finishes, however it finished.
+const running = new Set();
+function finished(worker) {
+  if (!running.delete(worker) || running.size !== 0) return;
+  const target = globalThis.document ?? globalThis;
+  if (typeof target.dispatchEvent === "function" && typeof Event === "function") {
+    target.dispatchEvent(new Event("py:all-done", { bubbles: true }));
+  }
+}
+
+// PyScript's MPWorker / PyWorker are async factories (`await MPWorker(url,
+// options)` resolves to the worker once its script ran, rejects with its
+// error); ours are classes. Accept both forms: called without `new`, the
+// class constructs and the call returns that promise. `instanceof` and
+// `extends` see the class.
+function factory(C, name) {
+  Object.defineProperty(C, "name", { value: name });
+  return new Proxy(C, {
+    apply(target, _this, args) {
+      let w;
+      try {
+        w = new target(...args);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return w.done.then(() => w);
+    },
+  });
 }
 
 /** MicroPython in a worker, PyScript-style: `from pyscript import window, document, sync`. */
-export class MPWorker extends PythonWorker {
+class MicroPythonWorker extends PythonWorker {
   constructor(url, options) {
     super("micropython", url, options);
   }
 }
 
 /** Pyodide (CPython) in a worker, PyScript-style: `from pyscript import window, document, sync`. */
-export class PyWorker extends PythonWorker {
+class PyodideWorker extends PythonWorker {
   constructor(url, options) {
     super("pyodide", url, options);
   }
 }
+
+/** MicroPython in a worker: `new MPWorker(url, options)`, or PyScript's `await MPWorker(url, options)`. */
+export const MPWorker = factory(MicroPythonWorker, "MPWorker");
+/** Pyodide in a worker: `new PyWorker(url, options)`, or PyScript's `await PyWorker(url, options)`. */
+export const PyWorker = factory(PyodideWorker, "PyWorker");

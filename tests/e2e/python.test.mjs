@@ -66,10 +66,15 @@ for (const { kind, name, wait } of KINDS) {
       const s = r.state;
       assert.equal(s.transport, E2E_TRANSPORT);
       assert.deepEqual(s.out, ["dom done"]);
+      // PyScript's targets and details: on document (bubbling to window),
+      // detail.worker true; ours add wrap (the worker) and script (its URL).
+      const script = new URL("/tests/e2e/python/dom.py", r.page.url()).href;
       assert.deepEqual(s.events, [
-        { type: `${kind}:ready`, detailIsWorker: true },
-        { type: `${kind}:done`, detailIsWorker: true },
+        { type: `${kind}:ready`, worker: true, wrapIsWorker: true, script, error: null },
+        { type: `${kind}:done`, worker: true, wrapIsWorker: true, script, error: null },
+        { type: "py:all-done", detail: null },
       ]);
+      assert.deepEqual(s.windowEvents, [`${kind}:done`]);
       assert.equal(s.ready, true);
       const rep = s.reports;
       assert.equal(rep.text_read_back, "hello from python");
@@ -167,7 +172,9 @@ for (const { kind, name, wait } of KINDS) {
       const consoleErrors = r.log.filter((l) => l.startsWith("[error]"));
       assert.ok(consoleErrors.some((l) => l.includes(`[${kind}] Traceback`) && l.includes(last)),
         `console.error must carry the traceback:\n  ${r.log.join("\n  ")}`);
-      assert.deepEqual(s.events.map((e) => e.type), [`${kind}:ready`, `${kind}:error`]);
+      assert.deepEqual(s.events.map((e) => e.type), [`${kind}:ready`, `${kind}:error`, "py:all-done"]);
+      assert.equal(s.events[1].error, "PythonError");
+      assert.equal(s.events[1].wrapIsWorker, true);
       assert.equal(s.ready, true, "the interpreter was ready before the script failed");
     });
 
@@ -177,12 +184,34 @@ for (const { kind, name, wait } of KINDS) {
       await until(p, () => window.__faq && window.__faq.finished, null, wait, "the FAQ page did not finish");
       const s = await p.page.evaluate(() => window.__faq);
       assert.equal(s.error, null);
+      assert.equal(s.isInstance, true);
       assert.deepEqual(s.result, { sum: 42, items: [20, 22], nested: { ok: true } });
       assert.equal(s.plain, true, "a returned dict is a plain object on the main thread");
       // Default stdout forwarding: console.log with the interpreter's prefix.
       assert.ok(p.log.some((l) => l.startsWith(`[log] [${kind}] python_function called with 20 22`)),
         `print() must reach the console:\n  ${p.log.join("\n  ")}`);
       noErrors(p);
+    });
+
+    test(`PyScript's factory form: \`await ${kind === "py" ? "PyWorker" : "MPWorker"}(url, options)\` resolves to the worker`, { timeout }, async (t) => {
+      const p = await h.open(t);
+      await p.page.goto(p.url(`/tests/e2e/python/faq.html?kind=${kind}&factory${sw("isolated")}`));
+      await until(p, () => window.__faq && window.__faq.finished, null, wait, "the FAQ page did not finish");
+      const s = await p.page.evaluate(() => window.__faq);
+      assert.equal(s.error, null);
+      assert.equal(s.isInstance, true, "the factory resolves to an instance of the class");
+      assert.deepEqual(s.result, { sum: 42, items: [20, 22], nested: { ok: true } });
+      // Without `new`, a script error rejects the factory's promise.
+      const rejected = await p.page.evaluate(async (k) => {
+        const { MPWorker, PyWorker } = await import("/bridge-js/src/python.js");
+        try {
+          await (k === "py" ? PyWorker : MPWorker)("./error.py", { onStdout() {}, onStderr() {} });
+          return "resolved";
+        } catch (e) {
+          return `${e.name} ${e.type}`;
+        }
+      }, kind);
+      assert.equal(rejected, "PythonError NameError");
     });
   });
 }
@@ -272,7 +301,7 @@ describe("MicroPython (MPWorker) without cross-origin isolation and failures", (
     assert.equal(s.ready, false);
     assert.equal(s.error?.isPythonError, false);
     assert.match(s.error.message, /could not fetch the Python script .*\/tests\/e2e\/python\/missing\.py: HTTP 404/);
-    assert.deepEqual(s.events.map((e) => e.type), ["mpy:error"]);
+    assert.deepEqual(s.events.map((e) => e.type), ["mpy:error", "py:all-done"]);
   });
 
   test("terminate() while the script runs rejects done", { timeout: 120_000 }, async (t) => {

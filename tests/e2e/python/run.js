@@ -23,12 +23,17 @@ document.addEventListener("securitypolicyviolation", (e) => {
   state.violations.push(`${e.violatedDirective} ${e.blockedURI}`);
 });
 
-for (const type of [`${kind}:ready`, `${kind}:done`, `${kind}:error`]) {
-  window.addEventListener(type, (e) => {
-    const w = type.endsWith(":error") ? e.detail.worker : e.detail;
-    state.events.push({ type, detailIsWorker: w === worker });
+// PyScript's FAQ listens on `document`; the events bubble on to `window`.
+for (const type of [`${kind}:ready`, `${kind}:done`, `${kind}:error`, "py:all-done"]) {
+  document.addEventListener(type, (e) => {
+    const d = e.detail;
+    state.events.push(type === "py:all-done"
+      ? { type, detail: d ?? null }
+      : { type, worker: d.worker, wrapIsWorker: d.wrap === worker, script: d.script, error: d.error?.name ?? null });
   });
 }
+state.windowEvents = [];
+window.addEventListener(`${kind}:done`, (e) => state.windowEvents.push(e.type));
 
 const Ctor = kind === "py" ? PyWorker : MPWorker;
 // `sw`: the service-worker run of the suite (harness: WB_E2E_TRANSPORT). Scope
