@@ -95,6 +95,36 @@ for (const { kind, name, wait } of KINDS) {
       noErrors(r);
     });
 
+    test("Python lists, tuples, dicts and bytes reach main-thread functions by value; functions and objects by reference", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "values.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["values done"]);
+      const rep = r.state.reports;
+      const arr = (json) => ({ isArray: true, plain: false, json });
+      const pick = ({ isArray, plain, json }) => ({ isArray, plain, json });
+      assert.deepEqual(pick(rep.list), arr("[1,2]"));
+      assert.deepEqual(pick(rep.tuple), arr('[1,"two"]'));
+      assert.equal(rep.dict.plain, true);
+      assert.deepEqual(JSON.parse(rep.dict.json), { a: 1, b: [1, { c: 2 }], async: false });
+      assert.equal(rep.bytes.isUint8Array, true);
+      assert.deepEqual(rep.bytes.bytes, [97, 98, 0, 255]);
+      assert.deepEqual(rep.bytearray.bytes, [120, 121, 122]);
+      assert.equal(rep.nested.isArray, true);
+      // None inside a container: Pyodide's toJs gives undefined (as in PyScript), MicroPython's null.
+      assert.deepEqual(rep.nested.inner, { 0: "plain", 1: "string", 2: kind === "py" ? "undefined" : "null", 3: "Uint8Array" });
+      assert.equal(rep.nested.json, '[{"x":[1,2]},"s",null,{"0":1}]');
+      assert.equal(rep.with_function.plain, true);
+      assert.deepEqual(rep.with_function.inner, { f: "function" });
+      assert.equal(rep.instance.remote, true, "a class instance stays a reference");
+      for (const k of ["list", "tuple", "dict", "nested", "with_function"]) assert.equal(rep[k].remote, false, k);
+      assert.equal(rep.blob_size, 5);
+      assert.equal(rep.blob_text_size, 3);
+      assert.equal(rep.assigned, '{"k":[1,2,3]}');
+      assert.equal(rep.assigned_is_plain, true);
+      assert.equal(rep.sync_dict.plain, true);
+      noErrors(r);
+    });
+
     test(`works under Content-Security-Policy ${CSP} (no eval)`, { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "dom.py", server: "csp", wait });
       noScriptError(r);
@@ -150,13 +180,22 @@ for (const { kind, name, wait } of KINDS) {
       assert.deepEqual(r.state.out, ["deadlock error: True True"]);
     });
 
-    test("a main-thread function that throws raises a catchable JsException in Python", { timeout }, async (t) => {
+    test("JS exceptions from sync calls and window/document operations are catchable JsException with the JS name and message", { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "jserror.py", wait });
       noScriptError(r);
       assert.deepEqual(r.state.out, ["caught a JS error from the main thread", "after: 5"]);
-      assert.equal(r.state.reports.caught_type, "JsException");
-      assert.match(r.state.reports.caught_text, /TypeError/);
-      assert.match(r.state.reports.caught_text, /main says boom/);
+      const rep = r.state.reports;
+      assert.equal(rep.caught_type, "JsException");
+      // JS name and message, as Pyodide gives them (not a tuple repr).
+      assert.equal(rep.caught_text, "TypeError: main says boom");
+      assert.equal(rep.caught_name, "TypeError");
+      assert.equal(rep.caught_message, "main says boom");
+      // A throwing window/document operation is catchable too.
+      assert.equal(rep.dom_name, "SyntaxError");
+      assert.match(rep.dom_text, /^SyntaxError: .*'<bad>' is not a valid selector/);
+      assert.deepEqual(rep.window_fn, ["JsException", "RangeError: window says x"]);
+      assert.equal(rep.caught_in_loop, 50);
+      noErrors(r);
     });
 
     test("a Python exception rejects `done` and reaches console.error with its last traceback line", { timeout }, async (t) => {

@@ -9,8 +9,8 @@
 //   blocking           True when synchronous calls into the main thread work
 //   transport          "atomics" | "service-worker" | "async"
 //   implementation     "micropython" | "pyodide"
-//   call(name, ...args) -> [true, result] | [false, error, name, message]
-//   expose(name, fn)   sync.name = fn
+//   JsException        MicroPython: the JsException class JS errors raise
+//                      (python-worker.js); Pyodide: null
 
 export const PYSCRIPT_MODULES = {
   "pyscript/__init__.py": `\
@@ -22,35 +22,10 @@ RUNNING_IN_WORKER = True
 transport = _wb.transport
 
 
-class _Sync:
-    """sync.name(*args) calls the main thread's function synchronously;
-    sync.name = f exposes f to the main thread (await worker.sync.name())."""
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-
-        def call(*args):
-            r = _wb.call(name, *args)
-            if r[0]:
-                return r[1]
-            # A JS exception (e.g. the main function threw, DeadlockError,
-            # TimeoutError) as a catchable Python exception.
-            raise ffi.JsException(r[1], r[2], r[3])
-
-        return call
-
-    def __setattr__(self, name, value):
-        _wb.expose(name, value)
-
-
-if _wb.implementation == "micropython":
-    # MicroPython 1.27 does not turn a JS exception thrown by a synchronous
-    # call into a Python exception; this wrapper does, for sync calls.
-    sync = _Sync()
-else:
-    # Pyodide raises pyodide.ffi.JsException by itself.
-    sync = _wb.sync
+# A JS exception (a failing window/document operation, a main function that
+# threw, DeadlockError, TimeoutError) raises ffi.JsException, catchable, on
+# both interpreters.
+sync = _wb.sync
 
 _FAQ = (
     "Unable to use \`window\` or \`document\`: synchronous calls into the main thread "
@@ -84,8 +59,11 @@ import sys
 
 if sys.implementation.name == "micropython":
     import jsffi
+    import _worker_bridge
 
-    JsException = jsffi.JsException
+    # A subclass of jsffi.JsException with Pyodide's shape: str(e) is
+    # "Name: message"; e.name, e.message, e.js_error.
+    JsException = _worker_bridge.JsException or jsffi.JsException
 
     def to_js(value, **kwargs):
         """Convert a Python value to JS: dicts become plain JS objects, lists arrays."""

@@ -52,16 +52,36 @@ state.transport = worker.transport;
 worker.sync.report = (name, value) => {
   state.reports[name] = value;
 };
-worker.sync.describe = (name, value) => {
-  state.reports[name] = {
+function describeValue(value) {
+  return {
     type: typeof value,
     plain: value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype,
     isArray: Array.isArray(value),
     isDate: value instanceof Date,
     isMap: value instanceof Map,
     json: (() => { try { return JSON.stringify(value); } catch { return null; } })(),
+    isUint8Array: value instanceof Uint8Array,
+    // A proxy of a worker object: every read is a Promise.
+    remote: value !== null && typeof value === "object" && value.__wb_probe instanceof Promise,
+    bytes: value instanceof Uint8Array ? [...value] : null,
+    // The first element / property values that are functions or objects.
+    inner: value !== null && typeof value === "object"
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? "null" : Array.isArray(v) ? "array"
+        : v instanceof Uint8Array ? "Uint8Array" : typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype ? "plain" : typeof v]))
+      : null,
   };
+}
+worker.sync.describe = (name, value) => {
+  state.reports[name] = describeValue(value);
 };
+// The same through a plain `window` function (not `sync`).
+window.__describe = (name, value) => {
+  state.reports[name] = describeValue(value);
+};
+window.__throws = (m) => {
+  throw new RangeError(`window says ${m}`);
+};
+window.__isPlain = (v) => v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
 worker.sync.fails = (msg) => {
   throw new TypeError(`main says ${msg}`);
 };
