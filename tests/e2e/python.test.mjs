@@ -95,6 +95,16 @@ for (const { kind, name, wait } of KINDS) {
       noErrors(r);
     });
 
+    test("no SharedArrayBuffer, no service worker: every use of window/document raises the FAQ error", { timeout, skip: SW_SKIP.plain }, async (t) => {
+      const r = await runScript(t, { kind, script: "nowindow_all.py", server: "plain", wait });
+      noScriptError(r);
+      assert.equal(r.state.transport, "async");
+      assert.deepEqual(r.state.out, ["checked 10"]);
+      assert.deepEqual(r.state.reports.uses, ["read", "read document", "call", "call document", "item", "assign",
+        "assign window", "delete", "assign item", "delete item"].map((w) => `${w}: FAQ error`));
+      assert.equal(await r.page.title(), "worker-bridge python e2e", "nothing reached the page");
+    });
+
     test("Python lists, tuples, dicts and bytes reach main-thread functions by value; functions and objects by reference", { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "values.py", wait });
       noScriptError(r);

@@ -35,23 +35,45 @@ _FAQ = (
 )
 
 
-class _NotSupported:
-    def __init__(self, name):
-        self._name = name
+def _not_supported(name):
+    # Every use raises: reads, calls, assignments, deletes, item access.
+    def fail(what):
+        raise RuntimeError(_FAQ + " (" + what + ")")
 
-    def __getattr__(self, attr):
-        raise RuntimeError(_FAQ + " (accessed " + self._name + "." + attr + ")")
+    class NotSupported:
+        def __getattr__(self, attr):
+            fail("accessed " + name + "." + attr)
 
-    def __call__(self, *args, **kwargs):
-        raise RuntimeError(_FAQ + " (called " + self._name + ")")
+        def __setattr__(self, attr, value):
+            fail("assigned " + name + "." + attr)
+
+        def __delattr__(self, attr):
+            fail("deleted " + name + "." + attr)
+
+        def __call__(self, *args, **kwargs):
+            fail("called " + name)
+
+        def __getitem__(self, key):
+            fail("accessed " + name + "[" + repr(key) + "]")
+
+        def __setitem__(self, key, value):
+            fail("assigned " + name + "[" + repr(key) + "]")
+
+        def __delitem__(self, key):
+            fail("deleted " + name + "[" + repr(key) + "]")
+
+        def __repr__(self):
+            return "<" + name + ": unavailable, see pyscript.transport>"
+
+    return NotSupported()
 
 
 if _wb.blocking:
     window = _wb.window
     document = _wb.document
 else:
-    window = _NotSupported("window")
-    document = _NotSupported("document")
+    window = _not_supported("window")
+    document = _not_supported("document")
 `,
   "pyscript/ffi.py": `\
 # pyscript.ffi: to_js / create_proxy with PyScript's semantics.
