@@ -344,7 +344,17 @@ try {
     ...boot.files.map((f) => fetchText(f.url, "config.files entry")),
   ]);
   fetched.catch(() => {});
+  // config.js_modules.worker: imported here, beside the interpreter.
+  const workerModules = Promise.all(boot.workerModules.map(async ({ url, name }) => {
+    try {
+      return [name, { ...(await import(url)) }];
+    } catch (e) {
+      throw new BootError(`config.js_modules.worker: could not import ${url}: ${e && e.message}`);
+    }
+  }));
+  workerModules.catch(() => {});
   const interp = boot.kind === "pyodide" ? await loadPyodide(boot.interpreter) : await loadMicroPython(boot.interpreter);
+  const jsModules = Object.assign(Object.create(null), boot.mainModules, Object.fromEntries(await workerModules));
 
   // The user's files and the pyscript package.
   const [scriptRes, ...fileRes] = await fetched;
@@ -365,6 +375,8 @@ try {
     transport: B.transport,
     implementation: boot.kind,
     JsException: interp.JsException,
+    js_modules: jsModules,
+    js_module_names: Object.keys(jsModules),
   });
   interp.runSync(`import sys\nsys.path.insert(0, ${JSON.stringify(LIB)})\n`);
 

@@ -64,6 +64,53 @@ function normalizeFiles(files, who) {
   });
 }
 
+// config.js_modules.main / .worker as PyScript has them: { "url": "name" }.
+function jsModuleList(modules, who, where) {
+  if (modules == null) return [];
+  if (typeof modules !== "object") throw new TypeError(`${who}: config.js_modules.${where} must be an object { "url": "module name" }`);
+  return Object.entries(modules).map(([url, name]) => {
+    if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new TypeError(`${who}: config.js_modules.${where}: ${JSON.stringify(name)} is not a valid Python module name`);
+    }
+    return { url: resolve(url, `${who}: config.js_modules.${where}`), name };
+  });
+}
+
+// A main-thread JS module as Python sees it: an object of the module's
+// exports, read live (a getter per export), sent by reference (not a plain
+// object, so the codec does not copy it).
+class JsModule {}
+
+// The page imports config.js_modules.main (a ".css" URL becomes a stylesheet
+// link, as in PyScript); resolves to { name: JsModule }.
+function importMainModules(list, who) {
+  const p = Promise.all(list.map(async ({ url, name }) => {
+    if (/\.css(?:[?#]|$)/.test(url)) {
+      const doc = globalThis.document;
+      if (doc && !doc.querySelector(`link[rel="stylesheet"][href="${CSS.escape(url)}"]`)) {
+        const link = doc.createElement("link");
+        link.rel = "stylesheet";
+        link.href = url;
+        doc.head.append(link);
+      }
+      return null;
+    }
+    let ns;
+    try {
+      ns = await import(url);
+    } catch (e) {
+      throw new Error(`${who}: config.js_modules.main: could not import ${url}: ${e && e.message}`, { cause: e });
+    }
+    const mod = new JsModule();
+    for (const key of Object.keys(ns)) {
+      Object.defineProperty(mod, key, { get: () => ns[key], enumerable: true });
+    }
+    return [name, mod];
+  })).then((entries) => Object.fromEntries(entries.filter((e) => e !== null)));
+  p.catch(() => {}); // reported through the worker's start-up (ready/done reject)
+  return p;
+}
+
 class PythonWorker extends BridgeWorker {
   constructor(kind, url, options = {}) {
     const who = kind === "micropython" ? "MPWorker" : "PyWorker";
@@ -89,7 +136,10 @@ class PythonWorker extends BridgeWorker {
       script: resolve(url, `${who} script`),
       interpreter: resolve(interpreter, `${who}: the interpreter option`),
       files: normalizeFiles(config.files, who),
+      workerModules: jsModuleList(config.js_modules?.worker, who, "worker"),
     };
+    // config.js_modules.main: imported here, handed to Python by reference.
+    const mainModules = importMainModules(jsModuleList(config.js_modules?.main, who, "main"), who);
     super(WORKER_URL, { ...rest, type: "module", serviceWorker, timeout, reentrant });
 
     this.kind = kind;
@@ -135,7 +185,7 @@ class PythonWorker extends BridgeWorker {
     };
 
     const bridgeSync = this.sync;
-    bridgeSync[BOOT] = () => boot;
+    bridgeSync[BOOT] = async () => ({ ...boot, mainModules: await mainModules });
     bridgeSync[OUT] = out;
     bridgeSync[EXPOSED] = (name) => {
       this._exposed.add(name);

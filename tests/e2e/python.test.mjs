@@ -41,9 +41,9 @@ async function until(p, fn, arg, timeout, what) {
 }
 
 /** Open run.html with `script` and wait until the worker's script finished (or failed). */
-async function runScript(t, { kind, script, server = "isolated", wait, dist = false }) {
+async function runScript(t, { kind, script, server = "isolated", wait, dist = false, query = "" }) {
   const p = await h.open(t, { server });
-  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}${sw(server)}${dist ? "&dist" : ""}`));
+  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}${sw(server)}${dist ? "&dist" : ""}${query}`));
   assert.equal(res.status(), 200);
   await until(p, () => window.__py && window.__py.done, null, wait, `${script} did not finish`);
   return { ...p, state: await p.page.evaluate(() => window.__py) };
@@ -132,6 +132,21 @@ for (const { kind, name, wait } of KINDS) {
       assert.equal(rep.assigned, '{"k":[1,2,3]}');
       assert.equal(rep.assigned_is_plain, true);
       assert.equal(rep.sync_dict.plain, true);
+      noErrors(r);
+    });
+
+    test("config.js_modules: from pyscript.js_modules import a main-thread and a worker module", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "js_modules.py", wait, query: "&jsmods" });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["js_modules done"]);
+      const rep = r.state.reports;
+      assert.equal(rep.main_where, "main");
+      assert.equal(rep.main_title, "worker-bridge python e2e");
+      assert.equal(rep.main_counter, 2);
+      assert.equal(rep.worker_where, "worker");
+      assert.equal(rep.worker_double, 42);
+      // The ".css" entry of js_modules.main became a stylesheet.
+      assert.equal(await r.page.evaluate(() => getComputedStyle(document.getElementById("out")).color), "rgb(1, 2, 3)");
       noErrors(r);
     });
 

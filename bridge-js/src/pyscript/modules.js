@@ -9,6 +9,8 @@
 //   blocking           True when synchronous calls into the main thread work
 //   transport          "atomics" | "service-worker" | "async"
 //   implementation     "micropython" | "pyodide"
+//   js_modules         { name: module } of config.js_modules (main ones by reference)
+//   js_module_names    their names
 //   JsException        MicroPython: the JsException class JS errors raise
 //                      (python-worker.js); Pyodide: null
 
@@ -20,6 +22,16 @@ from pyscript import ffi
 
 RUNNING_IN_WORKER = True
 transport = _wb.transport
+
+# config.js_modules (main and worker): from pyscript.js_modules import name,
+# or from pyscript.js_modules.name import export.
+import sys as _sys
+
+js_modules = _wb.js_modules
+for _name in _wb.js_module_names:
+    _sys.modules["pyscript.js_modules." + _name] = getattr(js_modules, _name)
+_sys.modules["pyscript.js_modules"] = js_modules
+del _sys
 
 
 # A JS exception (a failing window/document operation, a main function that

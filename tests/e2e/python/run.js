@@ -43,7 +43,16 @@ const worker = new Ctor(`./${script}`, {
   ...sw,
   onStdout: (line) => state.out.push(line),
   onStderr: (line) => state.err.push(line),
-  config: { files: { "./data.txt": "/data/data.txt" } },
+  config: {
+    files: { "./data.txt": "/data/data.txt" },
+    // `jsmods`: config.js_modules (js_modules.py).
+    ...(q.has("jsmods") ? {
+      js_modules: {
+        main: { "./mod_main.js": "main_mod", "./mod_style.css": "style" },
+        worker: { "./mod_worker.js": "worker_mod" },
+      },
+    } : {}),
+  },
 });
 window.__worker = worker;
 state.transport = worker.transport;
