@@ -184,6 +184,30 @@ for (const { kind, name, wait } of KINDS) {
       noErrors(r);
     });
 
+    test("a Python listener's preventDefault() / stopPropagation() take effect; past eventWait the event goes on", { timeout }, async (t) => {
+      // A generous bound here (Pyodide probes each JS object it wraps: many
+      // round trips on a busy machine); the default is documented.
+      let r = await runScript(t, { kind, script: "prevent.py", wait, query: "&eventWait=20000" });
+      noScriptError(r);
+      const seen = await r.page.evaluate(() => window.__dispatch("wb-test"));
+      if (E2E_TRANSPORT === "atomics") {
+        assert.deepEqual(seen, { notPrevented: false, defaultPrevented: true, bubbled: false, reports: { listener_ran: "wb-test" } });
+      } else {
+        // Service-worker transport: main cannot wait for the worker (documented).
+        assert.deepEqual(seen, { notPrevented: true, defaultPrevented: false, bubbled: true, reports: {} });
+        await until(r, () => window.__py.reports.listener_ran, null, 30_000, "the listener did not run");
+      }
+      noErrors(r);
+      // A listener slower than the bound: the event goes on, the listener still runs.
+      r = await runScript(t, { kind, script: "prevent.py", wait, query: "&eventWait=20" });
+      noScriptError(r);
+      const slow = await r.page.evaluate(() => window.__dispatch("wb-slow"));
+      assert.deepEqual(slow, { notPrevented: true, defaultPrevented: false, bubbled: true, reports: {} });
+      await until(r, () => window.__py.reports.slow_phase !== undefined, null, 30_000, "the slow listener did not run");
+      assert.equal(await r.page.evaluate(() => window.__py.reports.slow_phase), 0, "it ran after the dispatch was over");
+      noErrors(r);
+    });
+
     test("possible-deadlock FAQ: main_task awaits worker_task while the worker is blocked in main_task", { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "deadlock.py", wait });
       noScriptError(r);

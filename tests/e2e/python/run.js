@@ -41,6 +41,8 @@ const Ctor = kind === "py" ? PyWorker : MPWorker;
 const sw = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
 const worker = new Ctor(`./${script}`, {
   ...sw,
+  // `eventWait`: BridgeWorker's option (how long a DOM event waits for a worker listener).
+  ...(q.has("eventWait") ? { eventWait: Number(q.get("eventWait")) } : {}),
   onStdout: (line) => state.out.push(line),
   onStderr: (line) => state.err.push(line),
   config: {
@@ -110,3 +112,14 @@ worker.done.then(
     state.done = true;
   },
 );
+
+// Dispatches a bubbling, cancelable event on #btn; what the page saw.
+window.__dispatch = (type) => {
+  let bubbled = false;
+  const onBody = () => { bubbled = true; };
+  document.body.addEventListener(type, onBody);
+  const ev = new Event(type, { bubbles: true, cancelable: true });
+  const notPrevented = document.getElementById("btn").dispatchEvent(ev);
+  document.body.removeEventListener(type, onBody);
+  return { notPrevented, defaultPrevented: ev.defaultPrevented, bubbled, reports: { ...state.reports } };
+};
