@@ -249,7 +249,15 @@ async function loadPyodide(url) {
     // A coroutine (an `async def` exposed through sync): Pyodide's proxy of
     // it only supports `then` (reading `.type` throws); hand the bridge a
     // real Promise.
-    result: (x) => (PyProxy && x instanceof PyProxy && typeof x.then === "function" ? Promise.resolve(x) : x),
+    result: (x) => {
+      if (!PyProxy || !(x instanceof PyProxy)) return x;
+      try {
+        x.type; // eslint-disable-line no-unused-expressions
+        return x;
+      } catch {
+        return Promise.resolve(x);
+      }
+    },
   };
 }
 
@@ -262,8 +270,14 @@ const DICT = { dict_converter: Object.fromEntries };
 function pyodideConvert(PyProxy) {
   if (typeof PyProxy !== "function") return null;
   return (x) => {
-    if (B.isWindowProxy(x) || !(x instanceof PyProxy) || typeof x.then === "function") return x;
-    return PYODIDE_BY_VALUE.has(x.type) ? x.toJs(DICT) : x;
+    if (B.isWindowProxy(x) || !(x instanceof PyProxy)) return x;
+    let type;
+    try {
+      type = x.type; // (a coroutine's proxy throws here; reading `then` costs a Python exception)
+    } catch {
+      return x;
+    }
+    return PYODIDE_BY_VALUE.has(type) ? x.toJs(DICT) : x;
   };
 }
 
