@@ -261,13 +261,14 @@ const ASYNC = {
   apply(target, thisArg, args) {
     const st = target[STATE];
     const ep = st.tables.ep;
+    const seq = ep.seq;
     const p = ep.reflectAsync(st, { t: "apply", this: thisArg, args });
     // After terminate(), timers and DOM listeners that still hold a worker
     // callback call it without awaiting: no unhandled rejection for each.
     // A caller that awaits still gets the ClosedError.
     if (ep.closed) p.catch(noop);
-    // A worker event listener: the event waits for it (bounded).
-    else if (args.length !== 0 && isDispatching(args[0])) ep.awaitListener();
+    // A worker event listener (the call went out): the event waits for it (bounded).
+    else if (ep.seq !== seq && args.length !== 0 && isDispatching(args[0])) ep.awaitListener();
     return p;
   },
   construct(target, args) {
