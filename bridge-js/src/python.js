@@ -158,6 +158,7 @@ class PythonWorker extends BridgeWorker {
       const err = new Error(`${who}: the worker did not start: ${e.message}`, { cause: e });
       readyFail(err);
       doneFail(err);
+      finished(this);
     });
 
     const out = (stream, line) => {
