@@ -37,6 +37,8 @@ const now = typeof performance === "object" && typeof performance.now === "funct
 const DRAIN_BUDGET_MS = 8;
 // After serving a request, poll this long for the next before waiting (ms).
 export const DEFAULT_SPIN_MS = 0.05;
+// Main: how long a DOM event waits for a worker listener (see awaitListener).
+export const DEFAULT_EVENT_WAIT_MS = 50;
 // Releases with nothing to ride on go alone after this much quiet.
 const RELEASE_IDLE_MS = 25;
 // maxMessage when the endpoint is not told (MSG_LEN is an i32: docs/protocol.md §4).
@@ -183,7 +185,7 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0 }) {
     this.side = side;
     this.tx = transport;
     // The largest message: the encoder stops there, before the work when it
@@ -247,6 +249,9 @@ export class Endpoint {
     this.pollFor = 0;
     // How long the event-loop side polls for the next request after serving one.
     this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
+    // Main, atomics: a worker listener gets the event synchronously for up to this long.
+    this.eventWaitMs = side === "main" && transport.kind === "atomics" && eventWaitMs > 0 ? eventWaitMs : 0;
+    this.listenerUntil = 0;
     this.releaseTimer = null;
     this._onWake = () => {
       this.waiting = false;
@@ -688,9 +693,33 @@ export class Endpoint {
   // a waitAsync wake-up would tell us.
   replySpin() {
     this.replySpinQueued = false;
-    const until = now() + this.spinMs;
+    this.spinForReply(this.spinSeq, now() + this.spinMs);
+  }
+
+  /**
+   * Main called a worker function with an Event that is being dispatched (a
+   * worker event listener; proxy.js): wait for its reply here, serving the
+   * worker's calls meanwhile (`event.preventDefault()` is one), so that what
+   * the listener does to the event takes effect. At most `eventWaitMs`, then
+   * the event goes on and the listener finishes on its own. A listener that
+   * dispatches another event to a worker listener shares the same deadline.
+   */
+  awaitListener() {
+    if (this.eventWaitMs === 0) return;
+    const outer = this.listenerUntil;
+    const until = now() + this.eventWaitMs;
+    this.listenerUntil = outer !== 0 && outer < until ? outer : until;
+    try {
+      this.spinForReply(this.seq, this.listenerUntil);
+    } finally {
+      this.listenerUntil = outer;
+    }
+  }
+
+  // Polls for the reply to `seq` until `until` (now() time), dispatching what comes.
+  spinForReply(seq, until) {
     const tx = this.tx;
-    while (!this.closed && this.pending.has(this.spinSeq)) {
+    while (!this.closed && this.pending.has(seq)) {
       let bytes;
       try {
         bytes = tx.tryRecv();
@@ -699,6 +728,10 @@ export class Endpoint {
       }
       if (bytes === null) {
         if (now() >= until) return;
+        // A send that found the slot full waits in the mailbox's queue for
+        // main's event loop, which does not run while this spins: write it.
+        const out = tx.out;
+        if (out !== undefined && out.queue.length !== 0 && out.slotFree()) out.pump();
         continue;
       }
       let msg;

@@ -7,7 +7,7 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, useWaitFor } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
 import * as waitFor from "./deadlock.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
@@ -62,6 +62,7 @@ export class BridgeWorker {
    * @param {string} [options.name]  passed to Worker
    * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
    * @param {number} [options.maxNesting=64]  main->worker calls nested in blocked worker calls at once; one more is a DeadlockError
+   * @param {number} [options.eventWait=50]  ms a DOM event being dispatched waits for a worker listener (atomics transport; 0: none)
    */
   constructor(url, options = {}) {
     const {
@@ -75,7 +76,9 @@ export class BridgeWorker {
       name,
       spin = DEFAULT_SPIN_MS,
       maxNesting = 64,
+      eventWait = DEFAULT_EVENT_WAIT_MS,
     } = options;
+    if (!(eventWait >= 0)) throw new TypeError(`BridgeWorker: eventWait must be a number of ms >= 0, got ${eventWait}`);
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
       throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics", "service-worker" or "async" (or omit it)`);
     }
@@ -121,6 +124,7 @@ export class BridgeWorker {
       maxNesting,
       name,
       maxMessage,
+      eventWaitMs: eventWait,
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),

@@ -247,6 +247,12 @@ const SYNC = {
 
 function noop() {}
 
+const EventClass = typeof Event === "function" ? Event : null;
+// An Event on its way through dispatchEvent (eventPhase NONE once done).
+function isDispatching(x) {
+  return EventClass !== null && x instanceof EventClass && x.eventPhase !== 0;
+}
+
 // Main side: the owner is another thread that the main thread must not block
 // on. Calls and reads give Promises; the rest answers from the local target
 // (an empty object or function), so printing or inspecting never throws.
@@ -282,11 +288,15 @@ const ASYNC = {
   },
   apply(target, thisArg, args) {
     const st = target[STATE];
-    const p = st.tables.ep.reflectAsync(st, { t: "apply", this: thisArg, args });
+    const ep = st.tables.ep;
+    const seq = ep.seq;
+    const p = ep.reflectAsync(st, { t: "apply", this: thisArg, args });
     // After terminate(), timers and DOM listeners that still hold a worker
     // callback call it without awaiting: no unhandled rejection for each.
     // A caller that awaits still gets the ClosedError.
-    if (st.tables.ep.closed) p.catch(noop);
+    if (ep.closed) p.catch(noop);
+    // A worker event listener (the call went out): the event waits for it (bounded).
+    else if (ep.seq !== seq && args.length !== 0 && isDispatching(args[0])) ep.awaitListener();
     return p;
   },
   construct(target, args) {

@@ -11,7 +11,7 @@
 // The worker then stays alive: Python functions assigned to `sync.*`, and
 // callbacks handed to the main thread (event listeners, timers) keep working.
 
-import { bridge } from "./worker.js";
+import { bridge, convertOutgoing } from "./worker.js";
 import { PYSCRIPT_MODULES } from "./pyscript/modules.js";
 
 const LIB = "/worker_bridge_lib";
@@ -66,30 +66,21 @@ function writeFile(FS, path, data) {
   FS.writeFile(path, data);
 }
 
-// Python functions exposed with `sync.name = f`: results (and arguments of
-// calls into main) that are Python lists/dicts become plain JS values, the way
-// PyScript's structured clone delivers them. The main thread learns each
-// exposed name, so its calls can wait for the script to define it.
-function pythonSync(toJs) {
-  const callers = new Map();
+// Python functions exposed with `sync.name = f`. Their arguments and results
+// that are Python lists/dicts/tuples/bytes cross as plain JS values (the
+// codec asks `interp.convert`, see convertOutgoing below), the way PyScript
+// delivers them. The main thread learns each exposed name, so its calls can
+// wait for the script to define it.
+function pythonSync(result) {
   return new Proxy(Object.create(null), {
     get(_, name) {
       if (typeof name !== "string" || name === "then") return undefined;
-      let f = callers.get(name);
-      if (f === undefined) {
-        const target = mainSync[name];
-        f = (...args) => {
-          for (let i = 0; i < args.length; i++) args[i] = toJs(args[i]);
-          return target(...args);
-        };
-        callers.set(name, f);
-      }
-      return f;
+      return mainSync[name];
     },
     set(_, name, fn) {
       if (typeof name !== "string") throw new TypeError("sync names must be strings");
       if (typeof fn !== "function") throw new TypeError(`sync.${name} must be a function`);
-      mainSync[name] = (...args) => toJs(fn(...args));
+      mainSync[name] = result === null ? fn : (...args) => result(fn(...args));
       notify("__wbpy_exposed__", name);
       return true;
     },
@@ -103,15 +94,140 @@ async function loadMicroPython(url) {
   const mod = await import(url);
   const load = mod.loadMicroPython ?? globalThis.loadMicroPython;
   if (typeof load !== "function") throw new BootError(`${url} does not export loadMicroPython; point the interpreter option at micropython.mjs of @micropython/micropython-webassembly-pyscript`);
-  const mp = await load({ stdout: out, stderr: err, linebuffer: true });
+  const mp = await catchingJsExceptions(() => load({ stdout: out, stderr: err, linebuffer: true }));
   skipProxyInstanceofWalks(mp);
-  const toJs = (x) => mp.PyProxy.toJs(x);
+  const JsException = raiseJsExceptionsInPython(mp);
   return {
     FS: mp.FS,
     register: (name, obj) => mp.registerJsModule(name, obj),
     run: (code) => mp.runPythonAsync(code),
     runSync: (code) => mp.runPython(code),
-    toJs,
+    convert: microPythonConvert(mp),
+    result: null,
+    JsException,
+  };
+}
+
+// MicroPython 1.27 calls JS (a `window`/`document` operation, any JS
+// function) from C without a JS try/catch, so a JS exception unwinds through
+// the interpreter: Python cannot catch it and the script ends. Here every
+// import through which MicroPython calls JS is wrapped while the wasm module
+// is instantiated; on a JS exception the wrapper makes MicroPython raise
+// `JsException` instead (raiseJsExceptionsInPython). Its exceptions are
+// longjmps (thrown numbers): those pass untouched.
+const MP_JS_CALLS = ["call0", "call0_kwarg", "call1", "call2", "calln", "calln_kwarg", "has_attr", "js_get_iter",
+  "js_iter_next", "js_reflect_construct", "js_subscr_load", "js_subscr_store", "lookup_attr", "store_attr"];
+let raiseInPython = null;
+const wrapped = new WeakSet();
+
+function wrapImports(imports) {
+  const env = imports && imports.env;
+  if (!env || wrapped.has(env)) return;
+  wrapped.add(env);
+  for (const name of MP_JS_CALLS) {
+    const f = env[name];
+    if (typeof f !== "function") continue;
+    env[name] = function (a, b, c, d, e, g, h, i) {
+      try {
+        return f.call(this, a, b, c, d, e, g, h, i);
+      } catch (error) {
+        if (typeof error === "number" || raiseInPython === null) throw error;
+        raiseInPython(error); // longjmps into Python's `except` (throws a number)
+        throw error;
+      }
+    };
+  }
+}
+
+async function catchingJsExceptions(load) {
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  WebAssembly.instantiate = function (source, imports, ...rest) {
+    wrapImports(imports);
+    return instantiate.call(this, source, imports, ...rest);
+  };
+  if (typeof instantiateStreaming === "function") {
+    WebAssembly.instantiateStreaming = function (source, imports, ...rest) {
+      wrapImports(imports);
+      return instantiateStreaming.call(this, source, imports, ...rest);
+    };
+  }
+  try {
+    return await load();
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    if (typeof instantiateStreaming === "function") WebAssembly.instantiateStreaming = instantiateStreaming;
+  }
+}
+
+// Python's side of the above: `JsException` (a subclass of jsffi.JsException,
+// with Pyodide's shape: `str(e)` is "Name: message", `e.name`, `e.message`,
+// `e.js_error`), and an object whose `__iter__` raises the pending one. The
+// interpreter's C function that starts an iteration has no exception handler
+// of its own, so calling it from the wrapper raises into the Python code that
+// made the JS call. Returns the class (for pyscript.ffi).
+function raiseJsExceptionsInPython(mp) {
+  let pending = null;
+  mp.registerJsModule("_wb_pending", {
+    take() {
+      const e = pending;
+      pending = null;
+      const isObj = e !== null && (typeof e === "object" || typeof e === "function");
+      return [e, isObj ? String(e.name ?? "Error") : "Error", isObj ? String(e.message ?? e) : String(e)];
+    },
+  });
+  // Built in a function, so that nothing is left in the script's globals.
+  mp.runPython(`\
+def _wb_make():
+    import jsffi, _wb_pending
+
+    class JsException(jsffi.JsException):
+        def __init__(self, error, name, message):
+            super().__init__(name + ": " + message)
+            self.js_error = error
+            self.name = name
+            self.message = message
+
+    class Raiser:
+        def __iter__(self):
+            e = _wb_pending.take()
+            raise JsException(e[0], e[1], e[2])
+
+    return [Raiser(), JsException]
+_wb_made = _wb_make()
+del _wb_make
+`);
+  const [raiser, cls] = mp.PyProxy.toJs(mp.globals.get("_wb_made"));
+  mp.runPython("del _wb_made\n");
+  const M = mp._module;
+  if (!raiser || typeof raiser._ref !== "number" || typeof M?.ccall !== "function") return cls ?? null;
+  raiseInPython = (error) => {
+    pending = error;
+    M.ccall("proxy_c_to_js_get_iter", "number", ["number"], [raiser._ref]);
+  };
+  return cls;
+}
+
+// What crosses by value, as PyScript's MicroPython transform
+// (`PyProxy.toJs`) gives it: list/tuple -> Array, dict -> plain object (deep);
+// and bytes/bytearray/memoryview -> Uint8Array. Anything else (class
+// instances, sets, ...) stays a reference.
+function microPythonConvert(mp) {
+  const PyProxy = mp.PyProxy;
+  // base64 through binascii: C speed, where iterating a bytes proxy from JS
+  // costs a call per byte.
+  mp.runPython("def _wb_b64(x):\n    import binascii\n    return binascii.b2a_base64(x).decode() if isinstance(x, (bytes, bytearray, memoryview)) else None\n");
+  const b64 = mp.globals.get("_wb_b64");
+  mp.runPython("del _wb_b64\n");
+  return (x) => {
+    if (B.isWindowProxy(x) || !(x instanceof PyProxy)) return x;
+    const c = PyProxy.toJs(x);
+    if (c !== x) return c;
+    const s = b64(x);
+    if (typeof s !== "string") return x;
+    const bin = atob(s);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return bytes;
   };
 }
 
@@ -123,23 +239,45 @@ async function loadPyodide(url) {
   const py = await load({ indexURL, stdout: out, stderr: err, packages: [] });
   keepBorrowedCallables(py);
   const PyProxy = py.ffi?.PyProxy;
-  const toJs = (x) => {
-    if (PyProxy && x instanceof PyProxy) {
-      // A coroutine (an `async def` exposed through sync): Pyodide's proxy of
-      // it only supports `then` (reading `.type` throws); hand the bridge a
-      // real Promise.
-      if (typeof x.then === "function") return Promise.resolve(x);
-      const type = x.type;
-      if (type === "dict" || type === "list" || type === "tuple") return x.toJs({ dict_converter: Object.fromEntries });
-    }
-    return x;
-  };
   return {
     FS: py.FS,
     register: (name, obj) => py.registerJsModule(name, obj),
     run: (code, filename) => py.runPythonAsync(code, { filename }),
     runSync: (code) => py.runPython(code),
-    toJs,
+    JsException: null, // pyodide.ffi.JsException
+    convert: pyodideConvert(PyProxy),
+    // A coroutine (an `async def` exposed through sync): Pyodide's proxy of
+    // it only supports `then` (reading `.type` throws); hand the bridge a
+    // real Promise.
+    result: (x) => {
+      if (!PyProxy || !(x instanceof PyProxy)) return x;
+      try {
+        x.type; // eslint-disable-line no-unused-expressions
+        return x;
+      } catch {
+        return Promise.resolve(x);
+      }
+    },
+  };
+}
+
+// What crosses by value, as PyScript's Pyodide transform gives it
+// (`toJs({ dict_converter: Object.fromEntries })`): dict -> plain object,
+// list/tuple -> Array, set -> Set (deep); bytes/bytearray/memoryview ->
+// typed array. Other Python objects stay references.
+const PYODIDE_BY_VALUE = new Set(["dict", "list", "tuple", "set", "frozenset", "bytes", "bytearray", "memoryview"]);
+const DICT = { dict_converter: Object.fromEntries };
+function pyodideConvert(PyProxy) {
+  if (typeof PyProxy !== "function") return null;
+  return (x) => {
+    if (B.isWindowProxy(x) || !(x instanceof PyProxy)) return x;
+    let type;
+    try {
+      type = x.type; // (a coroutine's proxy throws here; reading `then` costs a Python exception)
+    } catch {
+      return x;
+    }
+    return PYODIDE_BY_VALUE.has(type) ? x.toJs(DICT) : x;
   };
 }
 
@@ -220,7 +358,17 @@ try {
     ...boot.files.map((f) => fetchText(f.url, "config.files entry")),
   ]);
   fetched.catch(() => {});
+  // config.js_modules.worker: imported here, beside the interpreter.
+  const workerModules = Promise.all(boot.workerModules.map(async ({ url, name }) => {
+    try {
+      return [name, { ...(await import(url)) }];
+    } catch (e) {
+      throw new BootError(`config.js_modules.worker: could not import ${url}: ${e && e.message}`);
+    }
+  }));
+  workerModules.catch(() => {});
   const interp = boot.kind === "pyodide" ? await loadPyodide(boot.interpreter) : await loadMicroPython(boot.interpreter);
+  const jsModules = Object.assign(Object.create(null), boot.mainModules, Object.fromEntries(await workerModules));
 
   // The user's files and the pyscript package.
   const [scriptRes, ...fileRes] = await fetched;
@@ -231,7 +379,8 @@ try {
   for (const [path, src] of Object.entries(PYSCRIPT_MODULES)) writeFile(interp.FS, `${LIB}/${path}`, src);
 
   const window = B.window;
-  const pySync = pythonSync(interp.toJs);
+  convertOutgoing(interp.convert);
+  const pySync = pythonSync(interp.result);
   interp.register("_worker_bridge", {
     window,
     document: blocking ? window.document : null,
@@ -239,17 +388,9 @@ try {
     blocking,
     transport: B.transport,
     implementation: boot.kind,
-    call(name, ...args) {
-      try {
-        return [true, pySync[name](...args)];
-      } catch (e) {
-        const isObj = e !== null && (typeof e === "object" || typeof e === "function");
-        return [false, e, isObj ? String(e.name ?? "Error") : "Error", isObj ? String(e.message ?? e) : String(e)];
-      }
-    },
-    expose(name, fn) {
-      pySync[name] = fn;
-    },
+    JsException: interp.JsException,
+    js_modules: jsModules,
+    js_module_names: Object.keys(jsModules),
   });
   interp.runSync(`import sys\nsys.path.insert(0, ${JSON.stringify(LIB)})\n`);
 

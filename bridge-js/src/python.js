@@ -64,6 +64,53 @@ function normalizeFiles(files, who) {
   });
 }
 
+// config.js_modules.main / .worker as PyScript has them: { "url": "name" }.
+function jsModuleList(modules, who, where) {
+  if (modules == null) return [];
+  if (typeof modules !== "object") throw new TypeError(`${who}: config.js_modules.${where} must be an object { "url": "module name" }`);
+  return Object.entries(modules).map(([url, name]) => {
+    if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new TypeError(`${who}: config.js_modules.${where}: ${JSON.stringify(name)} is not a valid Python module name`);
+    }
+    return { url: resolve(url, `${who}: config.js_modules.${where}`), name };
+  });
+}
+
+// A main-thread JS module as Python sees it: an object of the module's
+// exports, read live (a getter per export), sent by reference (not a plain
+// object, so the codec does not copy it).
+class JsModule {}
+
+// The page imports config.js_modules.main (a ".css" URL becomes a stylesheet
+// link, as in PyScript); resolves to { name: JsModule }.
+function importMainModules(list, who) {
+  const p = Promise.all(list.map(async ({ url, name }) => {
+    if (/\.css(?:[?#]|$)/.test(url)) {
+      const doc = globalThis.document;
+      if (doc && !doc.querySelector(`link[rel="stylesheet"][href="${CSS.escape(url)}"]`)) {
+        const link = doc.createElement("link");
+        link.rel = "stylesheet";
+        link.href = url;
+        doc.head.append(link);
+      }
+      return null;
+    }
+    let ns;
+    try {
+      ns = await import(url);
+    } catch (e) {
+      throw new Error(`${who}: config.js_modules.main: could not import ${url}: ${e && e.message}`, { cause: e });
+    }
+    const mod = new JsModule();
+    for (const key of Object.keys(ns)) {
+      Object.defineProperty(mod, key, { get: () => ns[key], enumerable: true });
+    }
+    return [name, mod];
+  })).then((entries) => Object.fromEntries(entries.filter((e) => e !== null)));
+  p.catch(() => {}); // reported through the worker's start-up (ready/done reject)
+  return p;
+}
+
 class PythonWorker extends BridgeWorker {
   constructor(kind, url, options = {}) {
     const who = kind === "micropython" ? "MPWorker" : "PyWorker";
@@ -89,7 +136,10 @@ class PythonWorker extends BridgeWorker {
       script: resolve(url, `${who} script`),
       interpreter: resolve(interpreter, `${who}: the interpreter option`),
       files: normalizeFiles(config.files, who),
+      workerModules: jsModuleList(config.js_modules?.worker, who, "worker"),
     };
+    // config.js_modules.main: imported here, handed to Python by reference.
+    const mainModules = importMainModules(jsModuleList(config.js_modules?.main, who, "main"), who);
     super(WORKER_URL, { ...rest, type: "module", serviceWorker, timeout, reentrant });
 
     this.kind = kind;
@@ -108,6 +158,7 @@ class PythonWorker extends BridgeWorker {
       const err = new Error(`${who}: the worker did not start: ${e.message}`, { cause: e });
       readyFail(err);
       doneFail(err);
+      finished(this);
     });
 
     const out = (stream, line) => {
@@ -135,20 +186,23 @@ class PythonWorker extends BridgeWorker {
     };
 
     const bridgeSync = this.sync;
-    bridgeSync[BOOT] = () => boot;
+    bridgeSync[BOOT] = async () => ({ ...boot, mainModules: await mainModules });
     bridgeSync[OUT] = out;
     bridgeSync[EXPOSED] = (name) => {
       this._exposed.add(name);
       release(name);
     };
+    const script = boot.script;
+    running.add(this);
     bridgeSync[EVENT] = (type, info) => {
       if (type === "ready") {
         readyOk();
-        dispatch(`${prefix}:ready`, this);
+        dispatch(`${prefix}:ready`, this, script);
       } else if (type === "done") {
         releaseAll();
         doneOk();
-        dispatch(`${prefix}:done`, this);
+        dispatch(`${prefix}:done`, this, script);
+        finished(this);
       } else if (type === "error") {
         // A Python exception (info.type set) or a start-up failure (info.phase).
         releaseAll();
@@ -157,7 +211,8 @@ class PythonWorker extends BridgeWorker {
         if (info.phase === "boot") readyFail(err);
         else readyOk();
         doneFail(err);
-        dispatch(`${prefix}:error`, this, err);
+        dispatch(`${prefix}:error`, this, script, err);
+        finished(this);
       }
     };
     this.done.then(null, releaseAll);
@@ -165,6 +220,7 @@ class PythonWorker extends BridgeWorker {
       const err = new Error(`${who}: ${why}`);
       readyFail(err);
       doneFail(err);
+      finished(this);
     };
 
     this.sync = new Proxy(bridgeSync, {
@@ -202,22 +258,65 @@ class PythonWorker extends BridgeWorker {
   }
 }
 
-function dispatch(type, worker, error) {
-  const target = globalThis.dispatchEvent ? globalThis : null;
-  if (target === null || typeof CustomEvent !== "function") return;
-  target.dispatchEvent(new CustomEvent(type, { detail: error === undefined ? worker : { worker, error } }));
+// Lifecycle events as PyScript dispatches them: on the document, bubbling (so
+// listeners on `document` and on `window` both see them), `detail.worker`
+// true (PyScript's "dispatched from a worker"); `detail.wrap` is the
+// MPWorker / PyWorker, `detail.script` the script's URL, `detail.error` the
+// error of `mpy:error` / `py:error`.
+function dispatch(type, wrap, script, error) {
+  const target = globalThis.document ?? globalThis;
+  if (typeof target.dispatchEvent !== "function" || typeof CustomEvent !== "function") return;
+  const detail = { worker: true, wrap, script };
+  if (error !== undefined) detail.error = error;
+  target.dispatchEvent(new CustomEvent(type, { bubbles: true, detail }));
+}
+
+// `py:all-done` (PyScript: once every script on the page finished): each time
+// the last running MPWorker / PyWorker finishes, however it finished.
+const running = new Set();
+function finished(worker) {
+  if (!running.delete(worker) || running.size !== 0) return;
+  const target = globalThis.document ?? globalThis;
+  if (typeof target.dispatchEvent === "function" && typeof Event === "function") {
+    target.dispatchEvent(new Event("py:all-done", { bubbles: true }));
+  }
+}
+
+// PyScript's MPWorker / PyWorker are async factories (`await MPWorker(url,
+// options)` resolves to the worker once its script ran, rejects with its
+// error); ours are classes. Accept both forms: called without `new`, the
+// class constructs and the call returns that promise. `instanceof` and
+// `extends` see the class.
+function factory(C, name) {
+  Object.defineProperty(C, "name", { value: name });
+  return new Proxy(C, {
+    apply(target, _this, args) {
+      let w;
+      try {
+        w = new target(...args);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return w.done.then(() => w);
+    },
+  });
 }
 
 /** MicroPython in a worker, PyScript-style: `from pyscript import window, document, sync`. */
-export class MPWorker extends PythonWorker {
+class MicroPythonWorker extends PythonWorker {
   constructor(url, options) {
     super("micropython", url, options);
   }
 }
 
 /** Pyodide (CPython) in a worker, PyScript-style: `from pyscript import window, document, sync`. */
-export class PyWorker extends PythonWorker {
+class PyodideWorker extends PythonWorker {
   constructor(url, options) {
     super("pyodide", url, options);
   }
 }
+
+/** MicroPython in a worker: `new MPWorker(url, options)`, or PyScript's `await MPWorker(url, options)`. */
+export const MPWorker = factory(MicroPythonWorker, "MPWorker");
+/** Pyodide in a worker: `new PyWorker(url, options)`, or PyScript's `await PyWorker(url, options)`. */
+export const PyWorker = factory(PyodideWorker, "PyWorker");

@@ -81,6 +81,9 @@ export class RefTables {
     // Reused hook results: the codec reads them at once (no allocation per ref).
     this._local = { local: 0 };
     this._remote = { kind: 0, id: 0 };
+    // Codec hook (wire.js `refs.convert`): an object about to cross by
+    // reference may be sent as another value, by value (convertOutgoing()).
+    this.convert = null;
     this.registry = typeof FinalizationRegistry === "function"
       ? new FinalizationRegistry((entry) => this._finalized(entry))
       : null;

@@ -17,6 +17,10 @@
 //       proxy is sent home as Local instead of being copied through its traps
 //       (Array.isArray and getPrototypeOf on a proxy would otherwise see, or
 //       call into, the remote side).
+//   refs.convert(obj)           -> optional (null when unused): asked before a
+//       non-function object is sent by reference; a different value returned
+//       is sent instead, by value (worker-bridge/python sends Python lists and
+//       dicts as arrays and objects this way).
 
 import { takeMarks, restoreMarks, isDetached, marksActive } from "./transfer.js";
 
@@ -406,6 +410,13 @@ class Encoder {
     if (refs == null) {
       throw new WireError(`cannot send a ${typeof v === "function" ? "function" : "non-copyable object"} without a refs table`);
     }
+    if (refs.convert !== null && refs.convert !== undefined && typeof v === "object") {
+      const c = refs.convert(v);
+      if (c !== v) {
+        this.converted(c);
+        return;
+      }
+    }
     const r = refs.exportValue(v);
     if (r != null && r.local !== undefined) {
       this.u8(T_LOCAL);
@@ -416,6 +427,18 @@ class Encoder {
       this.checkedU32(r.id, "Remote id");
     } else {
       throw new WireError("refs.exportValue must return { local: id } or { kind: 0|1|2, id }");
+    }
+  }
+
+  // What refs.convert gave instead of an object: by value, even where the
+  // message sends objects by reference.
+  converted(c) {
+    const byRef = this.byRef;
+    this.byRef = false;
+    try {
+      this.value(c);
+    } finally {
+      this.byRef = byRef;
     }
   }
 

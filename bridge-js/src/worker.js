@@ -30,6 +30,7 @@ let result = null;
 let resolveBridge;
 let rejectBridge;
 let early = null; // messages that arrive while the service-worker transport loads
+let outgoing = null; // convertOutgoing()
 const started = new Promise((res, rej) => { resolveBridge = res; rejectBridge = rej; });
 started.catch(() => {});
 
@@ -119,6 +120,7 @@ function start(init, ServiceWorkerWorkerTransport) {
   });
   endpoint = ep;
   const refs = ep.refs;
+  refs.convert = outgoing;
   result = Object.freeze({
     sync: makeSync(ep),
     window: ep.windowProxy(),
@@ -156,6 +158,19 @@ function start(init, ServiceWorkerWorkerTransport) {
   // Serve the main thread's calls once the code after `await bridge()` had
   // its turn to assign `sync.*` functions.
   if (tx.kind === "atomics") ep.schedulePump();
+}
+
+/**
+ * `fn(obj)` is asked about every non-function object this worker is about to
+ * send to the main thread by reference; returning a different value sends
+ * that value instead, by value (copied). `null` removes the hook. Used by
+ * worker-bridge/python to send Python lists, dicts and bytes as JS arrays,
+ * objects and Uint8Arrays, as PyScript does.
+ */
+export function convertOutgoing(fn) {
+  if (fn !== null && typeof fn !== "function") throw new TypeError("convertOutgoing: pass a function or null");
+  outgoing = fn;
+  if (endpoint !== null) endpoint.refs.convert = fn;
 }
 
 /**

@@ -69,6 +69,14 @@ export interface BridgeWorkerOptions {
    * recurse without end). See docs/deadlocks.md.
    */
   maxNesting?: number;
+  /**
+   * ms a DOM event being dispatched waits for a worker listener (a worker
+   * function called with the event), serving the worker's calls meanwhile,
+   * so `event.preventDefault()` / `stopPropagation()` in the listener take
+   * effect (default 50; atomics transport only; 0: do not wait). Past it the
+   * event goes on and the listener still runs. Main never waits longer.
+   */
+  eventWait?: number;
   /** Force a transport (mainly for tests). Default: "atomics" when SharedArrayBuffer is usable. */
   transport?: "atomics" | "service-worker" | "async";
 }

@@ -20,6 +20,13 @@ export interface PythonConfig {
    * file name appended.
    */
   files?: Record<string, string>;
+  /**
+   * JS modules Python imports with `from pyscript.js_modules import name`:
+   * `{ main: { "url": "name" }, worker: { "url": "name" } }`. `main` modules
+   * are imported on the page (Python gets a proxy; a ".css" URL becomes a
+   * stylesheet link), `worker` modules in the worker. URLs resolve against the page.
+   */
+  js_modules?: { main?: Record<string, string>; worker?: Record<string, string> };
   [key: string]: unknown;
 }
 
@@ -60,19 +67,41 @@ declare class PythonWorker extends BridgeWorker {
 }
 
 /**
- * MicroPython in a worker. Inside, `from pyscript import window, document,
- * sync, ffi, RUNNING_IN_WORKER`. Events on window: "mpy:ready", "mpy:done"
- * (detail: the worker), "mpy:error" (detail: { worker, error }).
+ * `event.detail` of the lifecycle events. They are dispatched on `document`
+ * and bubble (listeners on `document` and `window` see them):
+ * "mpy:ready" / "py:ready" (the interpreter is up, before the script runs),
+ * "mpy:done" / "py:done", "mpy:error" / "py:error" (with `error`), and
+ * "py:all-done" (no detail) when the last running worker finished.
  */
-export class MPWorker extends PythonWorker {
-  constructor(url: string | URL, options?: PythonWorkerOptions);
-  readonly kind: "micropython";
+export interface PythonEventDetail {
+  /** Always true: PyScript's "dispatched from a worker". */
+  readonly worker: true;
+  /** The MPWorker / PyWorker. */
+  readonly wrap: MPWorker | PyWorker;
+  /** The script's URL, resolved. */
+  readonly script: string;
+  /** "mpy:error" / "py:error" only. */
+  readonly error?: Error;
 }
 
-/**
- * Pyodide in a worker, same API as MPWorker. Events: "py:ready", "py:done", "py:error".
- */
-export class PyWorker extends PythonWorker {
-  constructor(url: string | URL, options?: PythonWorkerOptions);
+/** MicroPython in a worker. Inside, `from pyscript import window, document, sync, ffi, RUNNING_IN_WORKER`. */
+export interface MPWorker extends PythonWorker {
+  readonly kind: "micropython";
+}
+export const MPWorker: {
+  new (url: string | URL, options?: PythonWorkerOptions): MPWorker;
+  /** PyScript's factory form: resolves to the worker once its script ran; rejects with its error. */
+  (url: string | URL, options?: PythonWorkerOptions): Promise<MPWorker>;
+  readonly prototype: MPWorker;
+};
+
+/** Pyodide in a worker, same API as MPWorker. */
+export interface PyWorker extends PythonWorker {
   readonly kind: "pyodide";
 }
+export const PyWorker: {
+  new (url: string | URL, options?: PythonWorkerOptions): PyWorker;
+  /** PyScript's factory form: resolves to the worker once its script ran; rejects with its error. */
+  (url: string | URL, options?: PythonWorkerOptions): Promise<PyWorker>;
+  readonly prototype: PyWorker;
+};

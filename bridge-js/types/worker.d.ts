@@ -43,3 +43,10 @@ export interface Bridge {
 
 /** Resolves once the main thread's start-up message arrived. */
 export function bridge(): Promise<Bridge>;
+
+/**
+ * `fn(obj)` is asked about each non-function object this worker is about to
+ * send to the main thread by reference; a different value it returns is sent
+ * instead, by value. `null` removes the hook.
+ */
+export function convertOutgoing(fn: ((obj: object) => unknown) | null): void;

@@ -1,7 +1,7 @@
 // A DOM event delivered to a listener that lives in a worker.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { e2e, waitFor, workerResult, assertClean } from "./harness.mjs";
+import { e2e, waitFor, workerResult, mainResult, assertClean, E2E_TRANSPORT } from "./harness.mjs";
 
 const h = e2e({ servers: ["isolated"] });
 
@@ -22,5 +22,39 @@ test("a click on the page reaches a worker's window.addEventListener listener", 
     clientXType: "number",
     targetIsTheButton: true,
   });
+  assertClean(r);
+});
+
+// Item 7 of issue 14: main dispatches the event to the worker listener
+// synchronously and waits (eventWait ms, atomics transport) serving the
+// worker's calls, so preventDefault()/stopPropagation() take effect.
+test("a worker listener's preventDefault() and stopPropagation() take effect; past eventWait the event goes on", async (t) => {
+  const r = await h.run(t, { main: "events.js?wait=10000" });
+  const m = mainResult(r);
+  if (E2E_TRANSPORT === "atomics") {
+    assert.deepEqual(m.test, { notPrevented: false, defaultPrevented: true, bubbled: false, ranBeforeReturn: ["listener wb-test"] });
+    // Prevented from inside the worker's own blocked dispatchEvent call.
+    assert.deepEqual(m.nested, { notPrevented: false, defaultPrevented: true });
+  } else {
+    // The service-worker transport delivers the worker's messages to the page
+    // as message events: main cannot wait for the listener (documented).
+    assert.deepEqual(m.test, { notPrevented: true, defaultPrevented: false, bubbled: true, ranBeforeReturn: [] });
+  }
+  // The slow listener (busy 300 ms) is within this 10 s bound: main waited
+  // for it (atomics); the next test has a bound it exceeds.
+  if (E2E_TRANSPORT === "atomics") {
+    assert.deepEqual(m.slow.ranBeforeReturn, ["slow listener wb-slow eventPhase=2"]);
+  } else {
+    assert.deepEqual(m.slowRanLater, ["slow listener wb-slow eventPhase=0"]);
+  }
+  assertClean(r);
+});
+
+test("eventWait bounds the wait: a slow worker listener runs after dispatchEvent returned", async (t) => {
+  const r = await h.run(t, { main: "events.js?wait=20" });
+  const m = mainResult(r);
+  assert.deepEqual(m.slow, { notPrevented: true, defaultPrevented: false, bubbled: true, ranBeforeReturn: [] });
+  // The listener still ran; by then the event had been dispatched.
+  assert.deepEqual(m.slowRanLater, ["slow listener wb-slow eventPhase=0"]);
   assertClean(r);
 });

@@ -41,9 +41,9 @@ async function until(p, fn, arg, timeout, what) {
 }
 
 /** Open run.html with `script` and wait until the worker's script finished (or failed). */
-async function runScript(t, { kind, script, server = "isolated", wait, dist = false }) {
+async function runScript(t, { kind, script, server = "isolated", wait, dist = false, query = "" }) {
   const p = await h.open(t, { server });
-  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}${sw(server)}${dist ? "&dist" : ""}`));
+  const res = await p.page.goto(p.url(`/tests/e2e/python/run.html?script=${script}&kind=${kind}${sw(server)}${dist ? "&dist" : ""}${query}`));
   assert.equal(res.status(), 200);
   await until(p, () => window.__py && window.__py.done, null, wait, `${script} did not finish`);
   return { ...p, state: await p.page.evaluate(() => window.__py) };
@@ -66,10 +66,15 @@ for (const { kind, name, wait } of KINDS) {
       const s = r.state;
       assert.equal(s.transport, E2E_TRANSPORT);
       assert.deepEqual(s.out, ["dom done"]);
+      // PyScript's targets and details: on document (bubbling to window),
+      // detail.worker true; ours add wrap (the worker) and script (its URL).
+      const script = new URL("/tests/e2e/python/dom.py", r.page.url()).href;
       assert.deepEqual(s.events, [
-        { type: `${kind}:ready`, detailIsWorker: true },
-        { type: `${kind}:done`, detailIsWorker: true },
+        { type: `${kind}:ready`, worker: true, wrapIsWorker: true, script, error: null },
+        { type: `${kind}:done`, worker: true, wrapIsWorker: true, script, error: null },
+        { type: "py:all-done", detail: null },
       ]);
+      assert.deepEqual(s.windowEvents, [`${kind}:done`]);
       assert.equal(s.ready, true);
       const rep = s.reports;
       assert.equal(rep.text_read_back, "hello from python");
@@ -121,6 +126,61 @@ for (const { kind, name, wait } of KINDS) {
       noErrors(r);
     });
 
+    test("no SharedArrayBuffer, no service worker: every use of window/document raises the FAQ error", { timeout, skip: SW_SKIP.plain }, async (t) => {
+      const r = await runScript(t, { kind, script: "nowindow_all.py", server: "plain", wait });
+      noScriptError(r);
+      assert.equal(r.state.transport, "async");
+      assert.deepEqual(r.state.out, ["checked 10"]);
+      assert.deepEqual(r.state.reports.uses, ["read", "read document", "call", "call document", "item", "assign",
+        "assign window", "delete", "assign item", "delete item"].map((w) => `${w}: FAQ error`));
+      assert.equal(await r.page.title(), "worker-bridge python e2e", "nothing reached the page");
+    });
+
+    test("Python lists, tuples, dicts and bytes reach main-thread functions by value; functions and objects by reference", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "values.py", wait });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["values done"]);
+      const rep = r.state.reports;
+      const arr = (json) => ({ isArray: true, plain: false, json });
+      const pick = ({ isArray, plain, json }) => ({ isArray, plain, json });
+      assert.deepEqual(pick(rep.list), arr("[1,2]"));
+      assert.deepEqual(pick(rep.tuple), arr('[1,"two"]'));
+      assert.equal(rep.dict.plain, true);
+      assert.deepEqual(JSON.parse(rep.dict.json), { a: 1, b: [1, { c: 2 }], async: false });
+      assert.equal(rep.bytes.isUint8Array, true);
+      assert.deepEqual(rep.bytes.bytes, [97, 98, 0, 255]);
+      assert.deepEqual(rep.bytearray.bytes, [120, 121, 122]);
+      assert.equal(rep.nested.isArray, true);
+      // None inside a container: Pyodide's toJs gives undefined (as in PyScript), MicroPython's null.
+      assert.deepEqual(rep.nested.inner, { 0: "plain", 1: "string", 2: kind === "py" ? "undefined" : "null", 3: "Uint8Array" });
+      assert.equal(rep.nested.json, '[{"x":[1,2]},"s",null,{"0":1}]');
+      assert.equal(rep.with_function.plain, true);
+      assert.deepEqual(rep.with_function.inner, { f: "function" });
+      assert.equal(rep.instance.remote, true, "a class instance stays a reference");
+      for (const k of ["list", "tuple", "dict", "nested", "with_function"]) assert.equal(rep[k].remote, false, k);
+      assert.equal(rep.blob_size, 5);
+      assert.equal(rep.blob_text_size, 3);
+      assert.equal(rep.assigned, '{"k":[1,2,3]}');
+      assert.equal(rep.assigned_is_plain, true);
+      assert.equal(rep.sync_dict.plain, true);
+      noErrors(r);
+    });
+
+    test("config.js_modules: from pyscript.js_modules import a main-thread and a worker module", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "js_modules.py", wait, query: "&jsmods" });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["js_modules done"]);
+      const rep = r.state.reports;
+      assert.equal(rep.main_where, "main");
+      assert.equal(rep.main_title, "worker-bridge python e2e");
+      assert.equal(rep.main_counter, 2);
+      assert.equal(rep.worker_where, "worker");
+      assert.equal(rep.worker_double, 42);
+      // The ".css" entry of js_modules.main became a stylesheet.
+      assert.equal(await r.page.evaluate(() => getComputedStyle(document.getElementById("out")).color), "rgb(1, 2, 3)");
+      noErrors(r);
+    });
+
     test(`works under Content-Security-Policy ${CSP} (no eval)`, { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "dom.py", server: "csp", wait });
       noScriptError(r);
@@ -155,6 +215,33 @@ for (const { kind, name, wait } of KINDS) {
       noErrors(r);
     });
 
+    test("a Python listener's preventDefault() / stopPropagation() take effect; past eventWait the event goes on", { timeout }, async (t) => {
+      // A generous bound here (Pyodide probes each JS object it wraps: many
+      // round trips on a busy machine); the default is documented.
+      let r = await runScript(t, { kind, script: "prevent.py", wait, query: "&eventWait=20000" });
+      noScriptError(r);
+      const seen = await r.page.evaluate(() => window.__dispatch("wb-test"));
+      if (E2E_TRANSPORT === "atomics") {
+        assert.deepEqual(seen, { notPrevented: false, defaultPrevented: true, bubbled: false, reports: { listener_ran: "wb-test" } });
+      } else {
+        // Service-worker transport: main cannot wait for the worker (documented).
+        assert.deepEqual(seen, { notPrevented: true, defaultPrevented: false, bubbled: true, reports: {} });
+        await until(r, () => window.__py.reports.listener_ran, null, 30_000, "the listener did not run");
+      }
+      noErrors(r);
+      // A listener slower than the bound: the event goes on, the listener still
+      // runs. The bound is the page's (endpoint.js), the same for both
+      // interpreters: MicroPython only, one Pyodide start less.
+      if (kind !== "mpy") return;
+      r = await runScript(t, { kind, script: "prevent.py", wait, query: "&eventWait=20" });
+      noScriptError(r);
+      const slow = await r.page.evaluate(() => window.__dispatch("wb-slow"));
+      assert.deepEqual(slow, { notPrevented: true, defaultPrevented: false, bubbled: true, reports: {} });
+      await until(r, () => window.__py.reports.slow_phase !== undefined, null, 30_000, "the slow listener did not run");
+      assert.equal(await r.page.evaluate(() => window.__py.reports.slow_phase), 0, "it ran after the dispatch was over");
+      noErrors(r);
+    });
+
     test("possible-deadlock FAQ: main_task awaits worker_task while the worker is blocked in main_task", { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "deadlock.py", wait });
       noScriptError(r);
@@ -176,13 +263,22 @@ for (const { kind, name, wait } of KINDS) {
       assert.deepEqual(r.state.out, ["deadlock error: True True"]);
     });
 
-    test("a main-thread function that throws raises a catchable JsException in Python", { timeout }, async (t) => {
+    test("JS exceptions from sync calls and window/document operations are catchable JsException with the JS name and message", { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "jserror.py", wait });
       noScriptError(r);
       assert.deepEqual(r.state.out, ["caught a JS error from the main thread", "after: 5"]);
-      assert.equal(r.state.reports.caught_type, "JsException");
-      assert.match(r.state.reports.caught_text, /TypeError/);
-      assert.match(r.state.reports.caught_text, /main says boom/);
+      const rep = r.state.reports;
+      assert.equal(rep.caught_type, "JsException");
+      // JS name and message, as Pyodide gives them (not a tuple repr).
+      assert.equal(rep.caught_text, "TypeError: main says boom");
+      assert.equal(rep.caught_name, "TypeError");
+      assert.equal(rep.caught_message, "main says boom");
+      // A throwing window/document operation is catchable too.
+      assert.equal(rep.dom_name, "SyntaxError");
+      assert.match(rep.dom_text, /^SyntaxError: .*'<bad>' is not a valid selector/);
+      assert.deepEqual(rep.window_fn, ["JsException", "RangeError: window says x"]);
+      assert.equal(rep.caught_in_loop, 50);
+      noErrors(r);
     });
 
     test("a Python exception rejects `done` and reaches console.error with its last traceback line", { timeout }, async (t) => {
@@ -198,7 +294,9 @@ for (const { kind, name, wait } of KINDS) {
       const consoleErrors = r.log.filter((l) => l.startsWith("[error]"));
       assert.ok(consoleErrors.some((l) => l.includes(`[${kind}] Traceback`) && l.includes(last)),
         `console.error must carry the traceback:\n  ${r.log.join("\n  ")}`);
-      assert.deepEqual(s.events.map((e) => e.type), [`${kind}:ready`, `${kind}:error`]);
+      assert.deepEqual(s.events.map((e) => e.type), [`${kind}:ready`, `${kind}:error`, "py:all-done"]);
+      assert.equal(s.events[1].error, "PythonError");
+      assert.equal(s.events[1].wrapIsWorker, true);
       assert.equal(s.ready, true, "the interpreter was ready before the script failed");
     });
 
@@ -208,12 +306,37 @@ for (const { kind, name, wait } of KINDS) {
       await until(p, () => window.__faq && window.__faq.finished, null, wait, "the FAQ page did not finish");
       const s = await p.page.evaluate(() => window.__faq);
       assert.equal(s.error, null);
+      assert.equal(s.isInstance, true);
       assert.deepEqual(s.result, { sum: 42, items: [20, 22], nested: { ok: true } });
       assert.equal(s.plain, true, "a returned dict is a plain object on the main thread");
       // Default stdout forwarding: console.log with the interpreter's prefix.
       assert.ok(p.log.some((l) => l.startsWith(`[log] [${kind}] python_function called with 20 22`)),
         `print() must reach the console:\n  ${p.log.join("\n  ")}`);
       noErrors(p);
+    });
+
+    test(`PyScript's factory form: \`await ${kind === "py" ? "PyWorker" : "MPWorker"}(url, options)\` resolves to the worker`, { timeout }, async (t) => {
+      const p = await h.open(t);
+      await p.page.goto(p.url(`/tests/e2e/python/faq.html?kind=${kind}&factory${sw("isolated")}`));
+      await until(p, () => window.__faq && window.__faq.finished, null, wait, "the FAQ page did not finish");
+      const s = await p.page.evaluate(() => window.__faq);
+      assert.equal(s.error, null);
+      assert.equal(s.isInstance, true, "the factory resolves to an instance of the class");
+      assert.deepEqual(s.result, { sum: 42, items: [20, 22], nested: { ok: true } });
+      // Without `new`, a script error rejects the factory's promise (python.js
+      // alone decides this, the same for both interpreters: MicroPython only,
+      // one interpreter start less).
+      if (kind !== "mpy") return;
+      const rejected = await p.page.evaluate(async (k) => {
+        const { MPWorker, PyWorker } = await import("/bridge-js/src/python.js");
+        try {
+          await (k === "py" ? PyWorker : MPWorker)("./error.py", { onStdout() {}, onStderr() {} });
+          return "resolved";
+        } catch (e) {
+          return `${e.name} ${e.type}`;
+        }
+      }, kind);
+      assert.equal(rejected, "PythonError NameError");
     });
   });
 }
@@ -303,7 +426,7 @@ describe("MicroPython (MPWorker) without cross-origin isolation and failures", (
     assert.equal(s.ready, false);
     assert.equal(s.error?.isPythonError, false);
     assert.match(s.error.message, /could not fetch the Python script .*\/tests\/e2e\/python\/missing\.py: HTTP 404/);
-    assert.deepEqual(s.events.map((e) => e.type), ["mpy:error"]);
+    assert.deepEqual(s.events.map((e) => e.type), ["mpy:error", "py:all-done"]);
   });
 
   test("terminate() while the script runs rejects done", { timeout: 120_000 }, async (t) => {

@@ -9,8 +9,10 @@
 //   blocking           True when synchronous calls into the main thread work
 //   transport          "atomics" | "service-worker" | "async"
 //   implementation     "micropython" | "pyodide"
-//   call(name, ...args) -> [true, result] | [false, error, name, message]
-//   expose(name, fn)   sync.name = fn
+//   js_modules         { name: module } of config.js_modules (main ones by reference)
+//   js_module_names    their names
+//   JsException        MicroPython: the JsException class JS errors raise
+//                      (python-worker.js); Pyodide: null
 
 export const PYSCRIPT_MODULES = {
   "pyscript/__init__.py": `\
@@ -21,36 +23,21 @@ from pyscript import ffi
 RUNNING_IN_WORKER = True
 transport = _wb.transport
 
+# config.js_modules (main and worker): from pyscript.js_modules import name,
+# or from pyscript.js_modules.name import export.
+import sys as _sys
 
-class _Sync:
-    """sync.name(*args) calls the main thread's function synchronously;
-    sync.name = f exposes f to the main thread (await worker.sync.name())."""
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-
-        def call(*args):
-            r = _wb.call(name, *args)
-            if r[0]:
-                return r[1]
-            # A JS exception (e.g. the main function threw, DeadlockError,
-            # TimeoutError) as a catchable Python exception.
-            raise ffi.JsException(r[1], r[2], r[3])
-
-        return call
-
-    def __setattr__(self, name, value):
-        _wb.expose(name, value)
+js_modules = _wb.js_modules
+for _name in _wb.js_module_names:
+    _sys.modules["pyscript.js_modules." + _name] = getattr(js_modules, _name)
+_sys.modules["pyscript.js_modules"] = js_modules
+del _sys
 
 
-if _wb.implementation == "micropython":
-    # MicroPython 1.27 does not turn a JS exception thrown by a synchronous
-    # call into a Python exception; this wrapper does, for sync calls.
-    sync = _Sync()
-else:
-    # Pyodide raises pyodide.ffi.JsException by itself.
-    sync = _wb.sync
+# A JS exception (a failing window/document operation, a main function that
+# threw, DeadlockError, TimeoutError) raises ffi.JsException, catchable, on
+# both interpreters.
+sync = _wb.sync
 
 _FAQ = (
     "Unable to use \`window\` or \`document\`: synchronous calls into the main thread "
@@ -60,23 +47,45 @@ _FAQ = (
 )
 
 
-class _NotSupported:
-    def __init__(self, name):
-        self._name = name
+def _not_supported(name):
+    # Every use raises: reads, calls, assignments, deletes, item access.
+    def fail(what):
+        raise RuntimeError(_FAQ + " (" + what + ")")
 
-    def __getattr__(self, attr):
-        raise RuntimeError(_FAQ + " (accessed " + self._name + "." + attr + ")")
+    class NotSupported:
+        def __getattr__(self, attr):
+            fail("accessed " + name + "." + attr)
 
-    def __call__(self, *args, **kwargs):
-        raise RuntimeError(_FAQ + " (called " + self._name + ")")
+        def __setattr__(self, attr, value):
+            fail("assigned " + name + "." + attr)
+
+        def __delattr__(self, attr):
+            fail("deleted " + name + "." + attr)
+
+        def __call__(self, *args, **kwargs):
+            fail("called " + name)
+
+        def __getitem__(self, key):
+            fail("accessed " + name + "[" + repr(key) + "]")
+
+        def __setitem__(self, key, value):
+            fail("assigned " + name + "[" + repr(key) + "]")
+
+        def __delitem__(self, key):
+            fail("deleted " + name + "[" + repr(key) + "]")
+
+        def __repr__(self):
+            return "<" + name + ": unavailable, see pyscript.transport>"
+
+    return NotSupported()
 
 
 if _wb.blocking:
     window = _wb.window
     document = _wb.document
 else:
-    window = _NotSupported("window")
-    document = _NotSupported("document")
+    window = _not_supported("window")
+    document = _not_supported("document")
 `,
   "pyscript/ffi.py": `\
 # pyscript.ffi: to_js / create_proxy with PyScript's semantics.
@@ -84,8 +93,11 @@ import sys
 
 if sys.implementation.name == "micropython":
     import jsffi
+    import _worker_bridge
 
-    JsException = jsffi.JsException
+    # A subclass of jsffi.JsException with Pyodide's shape: str(e) is
+    # "Name: message"; e.name, e.message, e.js_error.
+    JsException = _worker_bridge.JsException or jsffi.JsException
 
     def to_js(value, **kwargs):
         """Convert a Python value to JS: dicts become plain JS objects, lists arrays."""

@@ -10,7 +10,11 @@ window.__faq = state;
 // `sw`: the service-worker run of the suite (see run.js).
 const options = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : undefined;
 try {
-  const worker = kind === "py" ? new PyWorker("./worker.py", options) : new MPWorker("./worker.py", options);
+  // `factory`: PyScript's form, `await MPWorker(url, options)` (an async factory).
+  const worker = q.has("factory")
+    ? await (kind === "py" ? PyWorker : MPWorker)("./worker.py", options)
+    : kind === "py" ? new PyWorker("./worker.py", options) : new MPWorker("./worker.py", options);
+  state.isInstance = worker instanceof (kind === "py" ? PyWorker : MPWorker);
 
   // Call Python functions from JavaScript.
   const result = await worker.sync.python_function(20, 22);

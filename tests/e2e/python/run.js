@@ -23,12 +23,17 @@ document.addEventListener("securitypolicyviolation", (e) => {
   state.violations.push(`${e.violatedDirective} ${e.blockedURI}`);
 });
 
-for (const type of [`${kind}:ready`, `${kind}:done`, `${kind}:error`]) {
-  window.addEventListener(type, (e) => {
-    const w = type.endsWith(":error") ? e.detail.worker : e.detail;
-    state.events.push({ type, detailIsWorker: w === worker });
+// PyScript's FAQ listens on `document`; the events bubble on to `window`.
+for (const type of [`${kind}:ready`, `${kind}:done`, `${kind}:error`, "py:all-done"]) {
+  document.addEventListener(type, (e) => {
+    const d = e.detail;
+    state.events.push(type === "py:all-done"
+      ? { type, detail: d ?? null }
+      : { type, worker: d.worker, wrapIsWorker: d.wrap === worker, script: d.script, error: d.error?.name ?? null });
   });
 }
+state.windowEvents = [];
+window.addEventListener(`${kind}:done`, (e) => state.windowEvents.push(e.type));
 
 const Ctor = kind === "py" ? PyWorker : MPWorker;
 // `sw`: the service-worker run of the suite (harness: WB_E2E_TRANSPORT). Scope
@@ -36,9 +41,20 @@ const Ctor = kind === "py" ? PyWorker : MPWorker;
 const sw = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
 const worker = new Ctor(`./${script}`, {
   ...sw,
+  // `eventWait`: BridgeWorker's option (how long a DOM event waits for a worker listener).
+  ...(q.has("eventWait") ? { eventWait: Number(q.get("eventWait")) } : {}),
   onStdout: (line) => state.out.push(line),
   onStderr: (line) => state.err.push(line),
-  config: { files: { "./data.txt": "/data/data.txt" } },
+  config: {
+    files: { "./data.txt": "/data/data.txt" },
+    // `jsmods`: config.js_modules (js_modules.py).
+    ...(q.has("jsmods") ? {
+      js_modules: {
+        main: { "./mod_main.js": "main_mod", "./mod_style.css": "style" },
+        worker: { "./mod_worker.js": "worker_mod" },
+      },
+    } : {}),
+  },
 });
 window.__worker = worker;
 state.transport = worker.transport;
@@ -47,16 +63,36 @@ state.transport = worker.transport;
 worker.sync.report = (name, value) => {
   state.reports[name] = value;
 };
-worker.sync.describe = (name, value) => {
-  state.reports[name] = {
+function describeValue(value) {
+  return {
     type: typeof value,
     plain: value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype,
     isArray: Array.isArray(value),
     isDate: value instanceof Date,
     isMap: value instanceof Map,
     json: (() => { try { return JSON.stringify(value); } catch { return null; } })(),
+    isUint8Array: value instanceof Uint8Array,
+    // A proxy of a worker object: every read is a Promise.
+    remote: value !== null && typeof value === "object" && value.__wb_probe instanceof Promise,
+    bytes: value instanceof Uint8Array ? [...value] : null,
+    // The first element / property values that are functions or objects.
+    inner: value !== null && typeof value === "object"
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? "null" : Array.isArray(v) ? "array"
+        : v instanceof Uint8Array ? "Uint8Array" : typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype ? "plain" : typeof v]))
+      : null,
   };
+}
+worker.sync.describe = (name, value) => {
+  state.reports[name] = describeValue(value);
 };
+// The same through a plain `window` function (not `sync`).
+window.__describe = (name, value) => {
+  state.reports[name] = describeValue(value);
+};
+window.__throws = (m) => {
+  throw new RangeError(`window says ${m}`);
+};
+window.__isPlain = (v) => v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
 worker.sync.fails = (msg) => {
   throw new TypeError(`main says ${msg}`);
 };
@@ -84,3 +120,14 @@ worker.done.then(
     state.done = true;
   },
 );
+
+// Dispatches a bubbling, cancelable event on #btn; what the page saw.
+window.__dispatch = (type) => {
+  let bubbled = false;
+  const onBody = () => { bubbled = true; };
+  document.body.addEventListener(type, onBody);
+  const ev = new Event(type, { bubbles: true, cancelable: true });
+  const notPrevented = document.getElementById("btn").dispatchEvent(ev);
+  document.body.removeEventListener(type, onBody);
+  return { notPrevented, defaultPrevented: ev.defaultPrevented, bubbled, reports: { ...state.reports } };
+};
