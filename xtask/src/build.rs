@@ -65,40 +65,43 @@ const TEMPLATE_PKG: &str = "demo/.build/rust-template";
 const TEMPLATE_WASM: &str = "rust_template";
 
 pub fn template() -> Result {
-    util::timed("build: the Rust worker template (demo/rust-template)", || {
-        let root = repo_root();
-        let mut c = util::cargo();
-        c.args([
-            "build",
-            "--manifest-path",
-            TEMPLATE_CRATE,
-            "--target",
-            "wasm32-unknown-unknown",
-            "--profile",
-            "release-wasm",
-        ])
-        .env("CARGO_TARGET_DIR", root.join("target"));
-        run(c)?;
-        let Some(wb) = which("wasm-bindgen") else {
-            return err("wasm-bindgen not found: run `cargo xtask setup`");
-        };
-        let out = root.join(TEMPLATE_PKG);
-        let _ = fs::remove_dir_all(&out);
-        let mut c = cmd(wb, &["--target", "web", "--out-dir"]);
-        c.arg(&out).arg(
-            root.join("target/wasm32-unknown-unknown/release-wasm")
-                .join(format!("{TEMPLATE_WASM}.wasm")),
-        );
-        run(c)?;
-        let bg = out.join(format!("{TEMPLATE_WASM}_bg.wasm"));
-        let raw = bg.metadata().map(|m| m.len()).unwrap_or(0);
-        println!(
-            "  {TEMPLATE_PKG}/{TEMPLATE_WASM}_bg.wasm: {} raw, {} brotli",
-            kib(raw),
-            brotli_size(&bg).map_or("?".into(), kib)
-        );
-        Ok(())
-    })
+    util::timed(
+        "build: the Rust worker template (demo/rust-template)",
+        || {
+            let root = repo_root();
+            let mut c = util::cargo();
+            c.args([
+                "build",
+                "--manifest-path",
+                TEMPLATE_CRATE,
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "release-wasm",
+            ])
+            .env("CARGO_TARGET_DIR", root.join("target"));
+            run(c)?;
+            let Some(wb) = which("wasm-bindgen") else {
+                return err("wasm-bindgen not found: run `cargo xtask setup`");
+            };
+            let out = root.join(TEMPLATE_PKG);
+            let _ = fs::remove_dir_all(&out);
+            let mut c = cmd(wb, &["--target", "web", "--out-dir"]);
+            c.arg(&out).arg(
+                root.join("target/wasm32-unknown-unknown/release-wasm")
+                    .join(format!("{TEMPLATE_WASM}.wasm")),
+            );
+            run(c)?;
+            let bg = out.join(format!("{TEMPLATE_WASM}_bg.wasm"));
+            let raw = bg.metadata().map(|m| m.len()).unwrap_or(0);
+            println!(
+                "  {TEMPLATE_PKG}/{TEMPLATE_WASM}_bg.wasm: {} raw, {} brotli",
+                kib(raw),
+                brotli_size(&bg).map_or("?".into(), kib)
+            );
+            Ok(())
+        },
+    )
 }
 
 /// The wasm-threads demo crate (its own workspace, nightly only) and where
