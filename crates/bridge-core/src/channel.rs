@@ -344,6 +344,15 @@ impl<M: SharedMemory> WorkerSide<M> {
     fn serve(&mut self, seq: u32, req: Request, deadline: Deadline) -> Result<(), CallError> {
         let handler = self.handler.clone();
         let outcome = handler(req, self);
+        self.send_answer(seq, outcome, deadline)
+    }
+
+    fn send_answer(
+        &mut self,
+        seq: u32,
+        outcome: Outcome,
+        deadline: Deadline,
+    ) -> Result<(), CallError> {
         match self.core.finish_serve(seq)? {
             Answer::Send { releases } => {
                 let bytes = encode_reply(seq, outcome, releases, self.max_message);
@@ -352,6 +361,47 @@ impl<M: SharedMemory> WorkerSide<M> {
             Answer::Drop => {}
         }
         Ok(())
+    }
+
+    /// The next request to serve from the event loop (queued, or arrived
+    /// now; requests nested into a blocked call never come here), without
+    /// waiting; None when there is none. The caller serves it when it likes,
+    /// several at once if it wants (an async handler), and answers each with
+    /// [`answer`](Self::answer). [`serve_pending`](Self::serve_pending) is
+    /// this loop with the handler.
+    pub fn next_request(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<(u32, Request)>, CallError> {
+        let deadline = Deadline::after(self.tx.memory(), timeout);
+        loop {
+            if let Some(next) = self.core.next_queued() {
+                return Ok(Some(next));
+            }
+            match self.rx.try_recv()? {
+                Some(bytes) => self.dispatch(wire::decode(&bytes)?, deadline)?,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Answers request `seq` handed out by [`next_request`](Self::next_request)
+    /// (dropped if the main thread cancelled it meanwhile).
+    pub fn answer(
+        &mut self,
+        seq: u32,
+        outcome: Outcome,
+        timeout: Option<Duration>,
+    ) -> Result<(), CallError> {
+        let deadline = Deadline::after(self.tx.memory(), timeout);
+        self.send_answer(seq, outcome, deadline)
+    }
+
+    /// A request nested into our blocked call `into` cannot finish while we
+    /// block (its handler would have to wait for the event loop): that call
+    /// fails with [`CallError::NestedAborted`]. False if `into` is not blocked.
+    pub fn abort_call(&mut self, into: u32) -> bool {
+        self.core.abort_call(into)
     }
 
     /// Sends owed cancels now if the slot is free; the rest go before the
@@ -375,17 +425,11 @@ impl<M: SharedMemory> WorkerSide<M> {
     pub fn serve_pending(&mut self, timeout: Option<Duration>) -> Result<usize, CallError> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
         let mut served = 0;
-        loop {
-            if let Some((seq, req)) = self.core.next_queued() {
-                self.serve(seq, req, deadline)?;
-                served += 1;
-                continue;
-            }
-            match self.rx.try_recv()? {
-                Some(bytes) => self.dispatch(wire::decode(&bytes)?, deadline)?,
-                None => return Ok(served),
-            }
+        while let Some((seq, req)) = self.next_request(timeout)? {
+            self.serve(seq, req, deadline)?;
+            served += 1;
         }
+        Ok(served)
     }
 
     /// Waits until a request arrives (or the time-out) and serves it.
