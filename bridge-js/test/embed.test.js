@@ -126,6 +126,27 @@ describe("Rust embedding on node:worker_threads", () => {
     await assert.rejects(w.sync.waitGate(5), (e) => e.name === "TypeError" && /waitGate/.test(e.message));
   });
 
+  test("call_async: two main-thread calls in flight, Promises awaited, errors and time-outs", async () => {
+    let active = 0;
+    let most = 0;
+    w.sync.slowEcho = async (ms, v) => {
+      active++;
+      most = Math.max(most, active);
+      await new Promise((r) => setTimeout(r, ms));
+      // The worker is not blocked: a call into it meanwhile is served.
+      assert.equal(await w.sync.add(ms, 1), ms + 1);
+      active--;
+      return v;
+    };
+    w.sync.neverSettles = () => new Promise(() => {});
+    assert.deepEqual(await w.sync.twoInFlight(), ["slow", "fast"]);
+    assert.equal(most, 2, "both calls were on the main thread at once");
+    const [timedOut, thrown] = await w.sync.asyncCallErrors();
+    assert.equal(timedOut, "true");
+    assert.match(thrown, /TypeError: bad input: x 1/);
+    assert.equal(await w.sync.add(1, 1), 2, "the channel still works");
+  });
+
   test("expose_async nested into a blocked Rust call: DeadlockError for both, no hang", async () => {
     let nested = null;
     w.sync.callAsyncBack = async () => {

@@ -245,6 +245,28 @@ impl<M: SharedMemory> WorkerSide<M> {
         op: Op,
         timeout: Option<Duration>,
     ) -> Result<Outcome, CallError> {
+        let seq = self.start_call(target, op, timeout)?;
+        let result = self.wait_reply(seq);
+        if result.is_err() {
+            // Timed out, aborted: the machine ended the frame already;
+            // anything else (closed, corrupt): end it here.
+            self.core.abandon_call(seq);
+        }
+        result
+    }
+
+    /// Sends a call to the main thread without waiting for its reply;
+    /// returns its seq. The reply is kept for it (replies, nested requests
+    /// and cancels are handled by whatever receives next: a blocking
+    /// [`call`](Self::call), [`serve_pending`](Self::serve_pending),
+    /// [`next_request`](Self::next_request)); read it with
+    /// [`poll_started`](Self::poll_started). Many may be in flight.
+    pub fn start_call(
+        &mut self,
+        target: u32,
+        op: Op,
+        timeout: Option<Duration>,
+    ) -> Result<u32, CallError> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
         self.send_owed_cancels(deadline)?;
         let start = self.core.begin_call(self.now(), timeout);
@@ -267,13 +289,30 @@ impl<M: SharedMemory> WorkerSide<M> {
             }
             return Err(e);
         }
-        let result = self.wait_reply(seq);
-        if result.is_err() {
-            // Timed out, aborted: the machine ended the frame already;
-            // anything else (closed, corrupt): end it here.
-            self.core.abandon_call(seq);
+        Ok(seq)
+    }
+
+    /// The state of a call from [`start_call`](Self::start_call), without
+    /// waiting: its outcome once the reply came (the call is then over),
+    /// `Ok(None)` while it is pending, `Err(Timeout)` when its time-out
+    /// passed (a cancel is sent).
+    pub fn poll_started(&mut self, seq: u32) -> Result<Option<Outcome>, CallError> {
+        match self
+            .core
+            .poll_started(seq, self.now())
+            .map_err(|_| CallError::Corrupt("a started call lost its frame"))?
+        {
+            CallState::Replied(reply) => Ok(Some(reply.outcome)),
+            CallState::TimedOut => {
+                self.try_send_cancels();
+                Err(CallError::Timeout)
+            }
+            CallState::Aborted => {
+                self.try_send_cancels();
+                Err(CallError::NestedAborted)
+            }
+            CallState::Waiting { .. } => Ok(None),
         }
-        result
     }
 
     fn wait_reply(&mut self, seq: u32) -> Result<Outcome, CallError> {

@@ -827,8 +827,14 @@ fn requests_taken_with_next_request_are_answered_out_of_order() {
     let mut worker = WorkerSide::new(mem.clone(), &cfg).unwrap();
     let mut main = MainSide::new(mem, &cfg).unwrap();
     let no_requests = |_: Request| -> Option<Outcome> { panic!("the worker made no call") };
-    let a = main.start_call(0, op("a", vec![]), "proxy.a()", None).unwrap().seq;
-    let b = main.start_call(0, op("b", vec![]), "proxy.b()", None).unwrap().seq;
+    let a = main
+        .start_call(0, op("a", vec![]), "proxy.a()", None)
+        .unwrap()
+        .seq;
+    let b = main
+        .start_call(0, op("b", vec![]), "proxy.b()", None)
+        .unwrap()
+        .seq;
     let t = Some(Duration::from_secs(5));
     let mut taken = Vec::new();
     for _ in 0..50 {
@@ -858,7 +864,10 @@ fn requests_taken_with_next_request_are_answered_out_of_order() {
     }
     assert_eq!(
         replies,
-        vec![(b, Outcome::Ok(Value::Int(2))), (a, Outcome::Ok(Value::Int(1)))]
+        vec![
+            (b, Outcome::Ok(Value::Int(2))),
+            (a, Outcome::Ok(Value::Int(1)))
+        ]
     );
     assert!(worker.next_request(t).unwrap().is_none());
     assert!(

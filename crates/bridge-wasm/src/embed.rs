@@ -598,6 +598,8 @@ pub fn serve_pending() -> Result<u32, JsError> {
     })
     .map_err(|e| JsError::new(&format!("servePending: {e}")))?
     .map_err(|e| JsError::new(&format!("servePending: {}", BridgeError::from(e))))?;
+    // Replies to started calls may have come (`call_async`).
+    wake_started_calls();
     Ok(served)
 }
 
@@ -922,9 +924,49 @@ impl MainThread {
 
     /// Sends `op` to `target` (0: the global object) and returns the value
     /// of the reply, or the error it threw.
+    /// `call` without blocking: a future of the main function's result, so
+    /// this worker keeps its event loop (several calls in flight at once;
+    /// the main function may return a Promise, e.g. of a `fetch` made on the
+    /// main thread). The call is sent now; the future resolves when its
+    /// reply has arrived (replies are read whenever the worker reads its
+    /// mailbox: in `servePending`, or while blocked in another call) or its
+    /// time-out passed. Awaiting it needs an executor on the worker's event
+    /// loop (`wasm_bindgen_futures::spawn_local`, or an `expose_async`
+    /// function).
+    pub fn call_async<A, R>(
+        &self,
+        name: &str,
+        args: &A,
+    ) -> impl Future<Output = Result<R, BridgeError>> + 'static
+    where
+        A: Serialize + ?Sized,
+        R: DeserializeOwned + 'static,
+    {
+        let timeout = self.timeout();
+        let started = arg_list(args).and_then(|args| {
+            let op = Op::Call {
+                name: JsString::from(name),
+                args,
+            };
+            Ok(with_side(|side| side.start_call(0, op, timeout))??)
+        });
+        if let (Ok(_), Some(t)) = (&started, timeout) {
+            // Wakes the future when the time-out passes, even if nothing
+            // arrives.
+            wake_after(t);
+        }
+        StartedCall {
+            seq: started,
+            _result: std::marker::PhantomData,
+        }
+    }
+
     fn request(&self, target: u32, op: Op) -> Result<Value, BridgeError> {
         let timeout = self.timeout();
-        match with_side(|side| side.call(target, op, timeout))?? {
+        let result = with_side(|side| side.call(target, op, timeout));
+        // Replies to started calls may have come meanwhile (`call_async`).
+        wake_started_calls();
+        match result?? {
             Outcome::Ok(v) => Ok(v),
             Outcome::Thrown(v) => Err(BridgeError::from_thrown(v)),
         }
@@ -933,6 +975,62 @@ impl MainThread {
     /// The main thread's global object (`window`).
     pub fn window(&self) -> JsHandle {
         JsHandle::global()
+    }
+}
+
+thread_local! {
+    /// The tasks awaiting a started call, woken each time the worker has
+    /// read its mailbox (they look for their reply then).
+    static CALL_WAKERS: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Wakes every task awaiting a started call (`call_async`).
+fn wake_started_calls() {
+    let wakers = CALL_WAKERS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    wakers.into_iter().for_each(Waker::wake);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_closure(f: &Closure<dyn FnMut()>, ms: f64);
+}
+
+/// Wakes the started calls' tasks after `t` (so a time-out ends a call even
+/// if no message comes).
+fn wake_after(t: Duration) {
+    let f = Closure::once(wake_started_calls);
+    set_timeout_closure(&f, t.as_secs_f64() * 1000.0 + 1.0);
+    f.forget();
+}
+
+/// The future of [`MainThread::call_async`].
+struct StartedCall<R> {
+    seq: Result<u32, BridgeError>,
+    _result: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: DeserializeOwned> Future for StartedCall<R> {
+    type Output = Result<R, BridgeError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let seq = match &self.seq {
+            Ok(seq) => *seq,
+            Err(_) => {
+                let e = std::mem::replace(&mut self.seq, Err(BridgeError::Closed));
+                return Poll::Ready(Err(e.err().expect("checked")));
+            }
+        };
+        match with_side(|side| side.poll_started(seq)) {
+            Ok(Ok(Some(Outcome::Ok(v)))) => Poll::Ready(read(v)),
+            Ok(Ok(Some(Outcome::Thrown(v)))) => Poll::Ready(Err(BridgeError::from_thrown(v))),
+            Ok(Ok(None)) | Err(BridgeError::Busy) => {
+                CALL_WAKERS.with(|w| w.borrow_mut().push(cx.waker().clone()));
+                Poll::Pending
+            }
+            Ok(Err(e)) => Poll::Ready(Err(e.into())),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 
@@ -1306,6 +1404,28 @@ pub mod selftest {
         expose_async("asyncFail", |(): ()| async {
             sleep(0).await;
             Err::<(), _>(BridgeError::thrown("RangeError", "async out of range"))
+        });
+        // Two main-thread calls in flight at once, awaited without blocking.
+        expose_async("twoInFlight", |(): ()| async {
+            let slow = main_thread().call_async::<_, String>("slowEcho", &(40, "slow"));
+            let fast = main_thread().call_async::<_, String>("slowEcho", &(0, "fast"));
+            let fast = fast.await?;
+            let slow = slow.await?;
+            Ok::<_, BridgeError>(vec![slow, fast])
+        });
+        // A started call's time-out and a thrown error, as Results.
+        expose_async("asyncCallErrors", |(): ()| async {
+            let timed = main_thread()
+                .with_timeout(Some(Duration::from_millis(50)))
+                .call_async::<_, ()>("neverSettles", &())
+                .await;
+            let thrown = main_thread()
+                .call_async::<_, ()>("failTypeError", &("x", 1))
+                .await;
+            Ok::<_, BridgeError>(vec![
+                matches!(timed, Err(BridgeError::Timeout)).to_string(),
+                thrown.map_or_else(|e| e.to_string(), |_| "returned".into()),
+            ])
         });
         // Calls main, whose handler calls back into the async `waitGate`
         // while this worker is blocked: the deadlock rule.

@@ -59,7 +59,20 @@ async function main() {
     await w.sync.openGate("a");
     await a;
     w.sync.double = (x) => x * 2;
-    r.asyncCalls = { order, afterAwait: await w.sync.sleepThenCallMain(1, 20) };
+    // call_async: Rust keeps two page calls in flight, each awaiting a
+    // fetch made on the page.
+    let active = 0;
+    let most = 0;
+    w.sync.slowEcho = async (ms, v) => {
+      active++;
+      most = Math.max(most, active);
+      const status = (await fetch(location.href)).status;
+      await new Promise((res) => setTimeout(res, ms));
+      active--;
+      return `${v} ${status}`;
+    };
+    const inFlight = await w.sync.twoInFlight();
+    r.asyncCalls = { order, afterAwait: await w.sync.sleepThenCallMain(1, 20), inFlight, most };
   }
   r.dom = await w.sync.dom();
   r.testDocTitle = globalThis.testDoc.title;
