@@ -20,6 +20,14 @@
 //!
 //! // Let the main thread call Rust: `await w.sync.add(2, 3)` is 5.
 //! expose("add", |(a, b): (f64, f64)| Ok::<_, BridgeError>(a + b));
+//!
+//! // Async, on the worker's event loop: the page awaits it, and it awaits
+//! // main-thread calls without blocking (several in flight).
+//! expose_async("both", |(): ()| async {
+//!     let a = main_thread().call_async::<_, f64>("a", &());
+//!     let b = main_thread().call_async::<_, f64>("b", &());
+//!     Ok::<_, BridgeError>(a.await? + b.await?)
+//! });
 //! ```
 //!
 //! # Start-up
@@ -31,8 +39,8 @@
 //! that [`expose`]s functions, posts `{ "worker-bridge": "ready",
 //! waitAsync: true }` back, and then calls [`serve_pending`] whenever the
 //! `to_worker` mailbox's `WRITTEN` slot changes (it waits with
-//! `Atomics.waitAsync`). `bridge-js/test/fixtures/rust-worker.js` is such a
-//! bootstrap.
+//! `Atomics.waitAsync`). bridge-js ships that bootstrap as
+//! `worker-bridge/rust` (`runRustWorker`; docs/rust.md).
 //!
 //! # Arguments
 //!
