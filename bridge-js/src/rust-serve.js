@@ -16,11 +16,19 @@ export async function serveRustWorker(servePending, sab, capacity, { onError = (
   const written = (HEADER_BYTES + capacity) / 4; // the to_worker mailbox's WRITTEN slot
   for (;;) {
     const seen = Atomics.load(i32, written);
+    let served;
     try {
-      servePending();
+      served = servePending();
     } catch (e) {
       if (!/closed/.test(String(e && e.message))) onError(e);
       return;
+    }
+    if (served > 0) {
+      // It may have stopped early (it returns after starting an async Rust
+      // function, `expose_async`): let that run (a microtask), then look
+      // again before waiting, since what is left may be older than `seen`.
+      await null;
+      continue;
     }
     const w = Atomics.waitAsync(i32, written, seen);
     if (w.async) await w.value;

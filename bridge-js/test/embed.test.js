@@ -101,6 +101,70 @@ describe("Rust embedding on node:worker_threads", () => {
   });
   after(() => w && w.terminate());
 
+  test("expose_async: many async Rust calls in flight, each answered when its future finishes", async () => {
+    const a = w.sync.waitGate("a");
+    const b = w.sync.waitGate("b");
+    const order = [];
+    a.then(() => order.push("a"));
+    b.then(() => order.push("b"));
+    // Both are waiting inside Rust, and the worker still serves other calls.
+    assert.equal(await w.sync.add(1, 2), 3);
+    assert.equal(await w.sync.openGate("b"), true);
+    assert.equal(await b, "b passed");
+    assert.deepEqual(order, ["b"], "a is still pending: its gate is closed");
+    assert.equal(await w.sync.openGate("a"), true);
+    assert.equal(await a, "a passed");
+    assert.deepEqual(order, ["b", "a"]);
+    assert.equal(await w.sync.openGate("a"), false, "each gate resolves once");
+  });
+
+  test("expose_async: after an await Rust calls the main thread; errors keep their name", async () => {
+    w.sync.double = (x) => x * 2;
+    const rs = await Promise.all([w.sync.sleepThenCallMain(5, 10), w.sync.sleepThenCallMain(0, 1)]);
+    assert.deepEqual(rs, [21, 3]);
+    await assert.rejects(w.sync.asyncFail(), (e) => e.name === "RangeError" && e.message === "async out of range");
+    await assert.rejects(w.sync.waitGate(5), (e) => e.name === "TypeError" && /waitGate/.test(e.message));
+  });
+
+  test("call_async: two main-thread calls in flight, Promises awaited, errors and time-outs", async () => {
+    let active = 0;
+    let most = 0;
+    w.sync.slowEcho = async (ms, v) => {
+      active++;
+      most = Math.max(most, active);
+      await new Promise((r) => setTimeout(r, ms));
+      // The worker is not blocked: a call into it meanwhile is served.
+      assert.equal(await w.sync.add(ms, 1), ms + 1);
+      active--;
+      return v;
+    };
+    w.sync.neverSettles = () => new Promise(() => {});
+    assert.deepEqual(await w.sync.twoInFlight(), ["slow", "fast"]);
+    assert.equal(most, 2, "both calls were on the main thread at once");
+    const [timedOut, thrown] = await w.sync.asyncCallErrors();
+    assert.equal(timedOut, "true");
+    assert.match(thrown, /TypeError: bad input: x 1/);
+    assert.equal(await w.sync.add(1, 1), 2, "the channel still works");
+  });
+
+  test("expose_async nested into a blocked Rust call: DeadlockError for both, no hang", async () => {
+    let nested = null;
+    w.sync.callAsyncBack = async () => {
+      try {
+        return await w.sync.waitGate("never");
+      } catch (e) {
+        nested = e;
+        throw e;
+      }
+    };
+    const r = await w.sync.blockedCallsAsync();
+    assert.equal(nested && nested.name, "DeadlockError");
+    assert.match(nested.message, /async Rust function "waitGate".*blocked/);
+    assert.match(r, /^failed: .*Possible deadlock/);
+    // The channel still works.
+    assert.equal(await w.sync.add(2, 2), 4);
+  });
+
   test("a serde struct goes to a main function and its typed reply comes back", async () => {
     const receipt = await w.sync.roundTrip();
     // What the JS user saw: the documented mapping.

@@ -49,6 +49,7 @@ for (const server of ["isolated", "csp"]) {
     assert.equal(thrownValue, 42);
     assert.equal(r.add, 5.5);
     assert.equal(r.reentry, 1030);
+    assert.deepEqual(r.asyncCalls, { order: ["b passed", "a passed"], afterAwait: 41, inFlight: ["slow 200", "fast 200"], most: 2 });
     assert.deepEqual(r.dom, ["T", 3, 42, true, 5, true, true, 3]);
     assert.equal(r.testDocTitle, "T + Rust");
     assert.deepEqual(r.realDom, [true, "worker-bridge Rust embedding"]);

@@ -33,12 +33,14 @@ pub fn build() -> Result {
 /// also the wasm-threads flavour (nightly).
 pub fn build_command(args: &[String]) -> Result {
     let mut with_threads = false;
+    let mut with_template = false;
     for a in args {
         match a.as_str() {
             "--threads" => with_threads = true,
+            "--template" => with_template = true,
             other => {
                 return err(format!(
-                    "unknown option `{other}` for build (known: --threads)"
+                    "unknown option `{other}` for build (known: --threads, --template)"
                 ))
             }
         }
@@ -47,7 +49,59 @@ pub fn build_command(args: &[String]) -> Result {
     if with_threads {
         threads()?;
     }
+    if with_template {
+        template()?;
+    }
     Ok(())
+}
+
+/// The Rust worker template (docs/rust.md, "Your first hour"): its own
+/// workspace and Cargo.lock, bridge-wasm as a path dependency, as an outside
+/// project has it. It builds into the repository's target directory, so the
+/// dependencies it shares with the workspace's wasm build (same versions,
+/// same profile) are not compiled twice.
+const TEMPLATE_CRATE: &str = "demo/rust-template/Cargo.toml";
+const TEMPLATE_PKG: &str = "demo/.build/rust-template";
+const TEMPLATE_WASM: &str = "rust_template";
+
+pub fn template() -> Result {
+    util::timed(
+        "build: the Rust worker template (demo/rust-template)",
+        || {
+            let root = repo_root();
+            let mut c = util::cargo();
+            c.args([
+                "build",
+                "--manifest-path",
+                TEMPLATE_CRATE,
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "release-wasm",
+            ])
+            .env("CARGO_TARGET_DIR", root.join("target"));
+            run(c)?;
+            let Some(wb) = which("wasm-bindgen") else {
+                return err("wasm-bindgen not found: run `cargo xtask setup`");
+            };
+            let out = root.join(TEMPLATE_PKG);
+            let _ = fs::remove_dir_all(&out);
+            let mut c = cmd(wb, &["--target", "web", "--out-dir"]);
+            c.arg(&out).arg(
+                root.join("target/wasm32-unknown-unknown/release-wasm")
+                    .join(format!("{TEMPLATE_WASM}.wasm")),
+            );
+            run(c)?;
+            let bg = out.join(format!("{TEMPLATE_WASM}_bg.wasm"));
+            let raw = bg.metadata().map(|m| m.len()).unwrap_or(0);
+            println!(
+                "  {TEMPLATE_PKG}/{TEMPLATE_WASM}_bg.wasm: {} raw, {} brotli",
+                kib(raw),
+                brotli_size(&bg).map_or("?".into(), kib)
+            );
+            Ok(())
+        },
+    )
 }
 
 /// The wasm-threads demo crate (its own workspace, nightly only) and where

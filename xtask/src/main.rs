@@ -17,10 +17,13 @@ usage: cargo xtask <command> [options]
 commands:
   setup                 install what is missing: the wasm32 target, wasm-bindgen-cli
                         (the crate's exact version), npm packages, Debian's Chromium
-  build [--threads]     build the wasm package (bridge-js/pkg) and the minified
+  build [--threads] [--template]
+                        build the wasm package (bridge-js/pkg) and the minified
                         bundles (bridge-js/dist); print their sizes raw and brotli;
                         --threads also builds the wasm-threads flavour (nightly,
-                        installed if missing) into demo/.build/mandelbrot
+                        installed if missing) into demo/.build/mandelbrot;
+                        --template the Rust worker template (demo/rust-template)
+                        into demo/.build/rust-template
   test [options]        setup, build, then every test tier (see docs/testing.md)
       --keep-going      run every step even after a failure
       --only a,b        run only these steps (names as in the summary table;
@@ -219,6 +222,16 @@ fn test_steps() -> Vec<Step> {
             run_limited(
                 cmd("node", &["--test", "tests/bundlers/bundlers.test.mjs"]),
                 limit(10),
+            )
+            .map(drop)
+        }),
+        step("e2e-template", || {
+            // The Rust worker template, built as an outside project builds
+            // it (docs/rust.md, "Your first hour"), then run headless.
+            build::template()?;
+            run_limited(
+                cmd("node", &["--test", "tests/e2e/rust/template.e2e.mjs"]),
+                limit(5),
             )
             .map(drop)
         }),

@@ -256,6 +256,28 @@ impl<M: SharedMemory> WorkerSide<M> {
         op: Op,
         timeout: Option<Duration>,
     ) -> Result<Outcome, CallError> {
+        let seq = self.start_call(target, op, timeout)?;
+        let result = self.wait_reply(seq);
+        if result.is_err() {
+            // Timed out, aborted: the machine ended the frame already;
+            // anything else (closed, corrupt): end it here.
+            self.core.abandon_call(seq);
+        }
+        result
+    }
+
+    /// Sends a call to the main thread without waiting for its reply;
+    /// returns its seq. The reply is kept for it (replies, nested requests
+    /// and cancels are handled by whatever receives next: a blocking
+    /// [`call`](Self::call), [`serve_pending`](Self::serve_pending),
+    /// [`next_request`](Self::next_request)); read it with
+    /// [`poll_started`](Self::poll_started). Many may be in flight.
+    pub fn start_call(
+        &mut self,
+        target: u32,
+        op: Op,
+        timeout: Option<Duration>,
+    ) -> Result<u32, CallError> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
         self.send_owed_cancels(deadline)?;
         let start = self.core.begin_call(self.now(), timeout);
@@ -278,13 +300,30 @@ impl<M: SharedMemory> WorkerSide<M> {
             }
             return Err(e);
         }
-        let result = self.wait_reply(seq);
-        if result.is_err() {
-            // Timed out, aborted: the machine ended the frame already;
-            // anything else (closed, corrupt): end it here.
-            self.core.abandon_call(seq);
+        Ok(seq)
+    }
+
+    /// The state of a call from [`start_call`](Self::start_call), without
+    /// waiting: its outcome once the reply came (the call is then over),
+    /// `Ok(None)` while it is pending, `Err(Timeout)` when its time-out
+    /// passed (a cancel is sent).
+    pub fn poll_started(&mut self, seq: u32) -> Result<Option<Outcome>, CallError> {
+        match self
+            .core
+            .poll_started(seq, self.now())
+            .map_err(|_| CallError::Corrupt("a started call lost its frame"))?
+        {
+            CallState::Replied(reply) => Ok(Some(reply.outcome)),
+            CallState::TimedOut => {
+                self.try_send_cancels();
+                Err(CallError::Timeout)
+            }
+            CallState::Aborted => {
+                self.try_send_cancels();
+                Err(CallError::NestedAborted)
+            }
+            CallState::Waiting { .. } => Ok(None),
         }
-        result
     }
 
     fn wait_reply(&mut self, seq: u32) -> Result<Outcome, CallError> {
@@ -355,6 +394,15 @@ impl<M: SharedMemory> WorkerSide<M> {
     fn serve(&mut self, seq: u32, req: Request, deadline: Deadline) -> Result<(), CallError> {
         let handler = self.handler.clone();
         let outcome = handler(req, self);
+        self.send_answer(seq, outcome, deadline)
+    }
+
+    fn send_answer(
+        &mut self,
+        seq: u32,
+        outcome: Outcome,
+        deadline: Deadline,
+    ) -> Result<(), CallError> {
         match self.core.finish_serve(seq)? {
             Answer::Send { releases } => {
                 let bytes = encode_reply(seq, outcome, releases, self.max_message);
@@ -363,6 +411,47 @@ impl<M: SharedMemory> WorkerSide<M> {
             Answer::Drop => {}
         }
         Ok(())
+    }
+
+    /// The next request to serve from the event loop (queued, or arrived
+    /// now; requests nested into a blocked call never come here), without
+    /// waiting; None when there is none. The caller serves it when it likes,
+    /// several at once if it wants (an async handler), and answers each with
+    /// [`answer`](Self::answer). [`serve_pending`](Self::serve_pending) is
+    /// this loop with the handler.
+    pub fn next_request(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> Result<Option<(u32, Request)>, CallError> {
+        let deadline = Deadline::after(self.tx.memory(), timeout);
+        loop {
+            if let Some(next) = self.core.next_queued() {
+                return Ok(Some(next));
+            }
+            match self.rx.try_recv()? {
+                Some(bytes) => self.dispatch(wire::decode(&bytes)?, deadline)?,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Answers request `seq` handed out by [`next_request`](Self::next_request)
+    /// (dropped if the main thread cancelled it meanwhile).
+    pub fn answer(
+        &mut self,
+        seq: u32,
+        outcome: Outcome,
+        timeout: Option<Duration>,
+    ) -> Result<(), CallError> {
+        let deadline = Deadline::after(self.tx.memory(), timeout);
+        self.send_answer(seq, outcome, deadline)
+    }
+
+    /// A request nested into our blocked call `into` cannot finish while we
+    /// block (its handler would have to wait for the event loop): that call
+    /// fails with [`CallError::NestedAborted`]. False if `into` is not blocked.
+    pub fn abort_call(&mut self, into: u32) -> bool {
+        self.core.abort_call(into)
     }
 
     /// Sends owed cancels now if the slot is free; the rest go before the
@@ -386,17 +475,11 @@ impl<M: SharedMemory> WorkerSide<M> {
     pub fn serve_pending(&mut self, timeout: Option<Duration>) -> Result<usize, CallError> {
         let deadline = Deadline::after(self.tx.memory(), timeout);
         let mut served = 0;
-        loop {
-            if let Some((seq, req)) = self.core.next_queued() {
-                self.serve(seq, req, deadline)?;
-                served += 1;
-                continue;
-            }
-            match self.rx.try_recv()? {
-                Some(bytes) => self.dispatch(wire::decode(&bytes)?, deadline)?,
-                None => return Ok(served),
-            }
+        while let Some((seq, req)) = self.next_request(timeout)? {
+            self.serve(seq, req, deadline)?;
+            served += 1;
         }
+        Ok(served)
     }
 
     /// Waits until a request arrives (or the time-out) and serves it.

@@ -850,3 +850,63 @@ fn reply_to_an_outer_call_that_comes_first_is_kept_for_it() {
     let main_stats = main.join().unwrap();
     assert_eq!(main_stats.late_replies_dropped, 0);
 }
+
+/// The worker takes requests from its event loop with `next_request` and
+/// answers them later, in any order (an async handler): each reply reaches
+/// main's call of the same seq, and the worker serves more meanwhile.
+#[test]
+fn requests_taken_with_next_request_are_answered_out_of_order() {
+    use bridge_core::channel::MainEvent;
+    let cfg = config(1024, 4096);
+    let mem = common::channel(&cfg);
+    let mut worker = WorkerSide::new(mem.clone(), &cfg).unwrap();
+    let mut main = MainSide::new(mem, &cfg).unwrap();
+    let no_requests = |_: Request| -> Option<Outcome> { panic!("the worker made no call") };
+    let a = main
+        .start_call(0, op("a", vec![]), "proxy.a()", None)
+        .unwrap()
+        .seq;
+    let b = main
+        .start_call(0, op("b", vec![]), "proxy.b()", None)
+        .unwrap()
+        .seq;
+    let t = Some(Duration::from_secs(5));
+    let mut taken = Vec::new();
+    for _ in 0..50 {
+        main.poll(no_requests).unwrap();
+        if let Some((seq, _)) = worker.next_request(t).unwrap() {
+            taken.push(seq);
+        }
+        if taken.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(taken, vec![a, b], "both in flight at once");
+    worker.answer(b, Outcome::Ok(Value::Int(2)), t).unwrap();
+    let mut replies = Vec::new();
+    for _ in 0..50 {
+        for ev in main.poll(no_requests).unwrap() {
+            if let MainEvent::Reply { seq, outcome } = ev {
+                replies.push((seq, outcome));
+            }
+        }
+        if replies.len() == 1 && replies[0].0 == b {
+            worker.answer(a, Outcome::Ok(Value::Int(1)), t).unwrap();
+        }
+        if replies.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        replies,
+        vec![
+            (b, Outcome::Ok(Value::Int(2))),
+            (a, Outcome::Ok(Value::Int(1)))
+        ]
+    );
+    assert!(worker.next_request(t).unwrap().is_none());
+    assert!(
+        worker.answer(a, Outcome::Ok(Value::Int(1)), t).is_err(),
+        "a second answer is refused"
+    );
+}

@@ -329,3 +329,37 @@ proptest! {
         }
     }
 }
+
+/// Calls the worker does not block in (`call_async` of the Rust embedding)
+/// end in any order: `poll_started` reads any frame, `poll_call` only the
+/// innermost.
+#[test]
+fn started_calls_end_in_any_order() {
+    let mut w = W::new();
+    let a = w.begin_call(ms(0), None).seq;
+    let b = w.begin_call(ms(0), Some(ms(100))).seq;
+    assert!(matches!(
+        w.poll_started(a, ms(1)),
+        Ok(CallState::Waiting { .. })
+    ));
+    assert!(matches!(
+        w.poll_call(a, ms(1)),
+        Err(PollError::NotInnermost { .. })
+    ));
+    assert!(matches!(w.on_message(reply(a, "A")), Step::Kept));
+    assert!(matches!(
+        w.poll_started(a, ms(2)),
+        Ok(CallState::Replied("A"))
+    ));
+    assert!(matches!(
+        w.poll_started(a, ms(2)),
+        Err(PollError::NoSuchCall { .. })
+    ));
+    // b's time-out passes: it ends with a cancel owed; its late reply drops.
+    assert!(matches!(
+        w.poll_started(b, ms(150)),
+        Ok(CallState::TimedOut)
+    ));
+    assert_eq!(w.owed_cancel(), Some(b));
+    assert!(matches!(w.on_message(reply(b, "B")), Step::Late("B")));
+}

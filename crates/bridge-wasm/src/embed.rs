@@ -20,6 +20,14 @@
 //!
 //! // Let the main thread call Rust: `await w.sync.add(2, 3)` is 5.
 //! expose("add", |(a, b): (f64, f64)| Ok::<_, BridgeError>(a + b));
+//!
+//! // Async, on the worker's event loop: the page awaits it, and it awaits
+//! // main-thread calls without blocking (several in flight).
+//! expose_async("both", |(): ()| async {
+//!     let a = main_thread().call_async::<_, f64>("a", &());
+//!     let b = main_thread().call_async::<_, f64>("b", &());
+//!     Ok::<_, BridgeError>(a.await? + b.await?)
+//! });
 //! ```
 //!
 //! # Start-up
@@ -31,8 +39,8 @@
 //! that [`expose`]s functions, posts `{ "worker-bridge": "ready",
 //! waitAsync: true }` back, and then calls [`serve_pending`] whenever the
 //! `to_worker` mailbox's `WRITTEN` slot changes (it waits with
-//! `Atomics.waitAsync`). `bridge-js/test/fixtures/rust-worker.js` is such a
-//! bootstrap.
+//! `Atomics.waitAsync`). bridge-js ships that bootstrap as
+//! `worker-bridge/rust` (`runRustWorker`; docs/rust.md).
 //!
 //! # Arguments
 //!
@@ -72,7 +80,10 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
 // The channel host of bridge-core's protocol machine: numbering, the frame
@@ -274,6 +285,7 @@ impl BridgeError {
 // Thread-local state
 
 type Exposed = Rc<dyn Fn(Vec<Value>) -> Outcome>;
+type ExposedAsync = Rc<dyn Fn(Vec<Value>) -> Pin<Box<dyn Future<Output = Outcome>>>>;
 
 thread_local! {
     /// The worker's end of the channel, once started.
@@ -286,6 +298,8 @@ thread_local! {
     static IMPORTS: RefCell<ImportTable<Weak<HandleInner>>> = RefCell::new(ImportTable::new());
     /// Functions the main thread may call by name.
     static EXPOSED: RefCell<HashMap<String, Exposed>> = RefCell::new(HashMap::new());
+    /// Async functions the main thread may call by name (`expose_async`).
+    static EXPOSED_ASYNC: RefCell<HashMap<String, ExposedAsync>> = RefCell::new(HashMap::new());
     /// Default time-out of a call (from the start-up message).
     static DEFAULT_TIMEOUT: Cell<Option<Duration>> = const { Cell::new(None) };
 }
@@ -352,10 +366,66 @@ impl Drop for CurrentGuard {
 fn serve_request(req: Request, side: &mut WorkerSide<Region>) -> Outcome {
     let previous = CURRENT.with(|c| c.replace(side as *mut _));
     let guard = CurrentGuard(previous);
-    let outcome = answer(req);
+    let nested_in = req.nested_in;
+    let outcome = match async_call(&req) {
+        // Only requests nested into a blocked call come here with an async
+        // function (`serve_pending` spawns the others): the worker cannot
+        // return to its event loop, so the future gets one poll.
+        Some((name, f)) => match poll_once(f(call_args(req))) {
+            Some(outcome) => outcome,
+            None => {
+                // The rule of bridge-js's worker: the nested request and the
+                // call it is nested in fail, instead of both waiting forever.
+                side.abort_call(nested_in);
+                BridgeError::thrown(
+                    "DeadlockError",
+                    format!("Possible deadlock: the page called the async Rust function {name:?} while this Rust worker is blocked in a call to the main thread; it cannot be awaited until that call returns, so both fail. Expose it with expose() (synchronous), or call it only when the worker is not blocked"),
+                )
+                .to_outcome()
+            }
+        },
+        None => answer(req),
+    };
     drop(guard);
     flush_releases(side);
     outcome
+}
+
+/// The async function a request calls, if it calls one.
+fn async_call(req: &Request) -> Option<(String, ExposedAsync)> {
+    match &req.op {
+        Op::Call { name, .. } if req.target == 0 => {
+            let name = name.to_string_lossy();
+            let f = EXPOSED_ASYNC.with(|e| e.borrow().get(&name).cloned())?;
+            Some((name, f))
+        }
+        _ => None,
+    }
+}
+
+fn call_args(req: Request) -> Vec<Value> {
+    match req.op {
+        Op::Call { args, .. } => args,
+        _ => Vec::new(),
+    }
+}
+
+/// Polls a future once with a waker that does nothing.
+fn poll_once<F: Future + ?Sized>(mut f: Pin<Box<F>>) -> Option<F::Output> {
+    fn raw() -> RawWaker {
+        fn clone(_: *const ()) -> RawWaker {
+            raw()
+        }
+        fn noop(_: *const ()) {}
+        static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, noop, noop, noop);
+        RawWaker::new(std::ptr::null(), &VTABLE)
+    }
+    // SAFETY: the vtable's functions ignore the data pointer.
+    let waker = unsafe { Waker::from_raw(raw()) };
+    match f.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
 }
 
 fn answer(req: Request) -> Outcome {
@@ -495,16 +565,61 @@ pub fn init_bridge(
 }
 
 /// Serves every main-thread call that has arrived, without waiting for more;
-/// returns how many were served. The JS bootstrap calls it whenever the
+/// returns how many were served (an async function, [`expose_async`], counts
+/// when it starts; servePending returns right after starting one, so that
+/// it runs before the next request). The JS bootstrap calls it whenever the
 /// `to_worker` mailbox changes. Throws when the channel is closed (stop
 /// waiting then) or broken.
 #[wasm_bindgen(js_name = servePending)]
 pub fn serve_pending() -> Result<u32, JsError> {
     let timeout = DEFAULT_TIMEOUT.with(Cell::get);
-    let served = with_side(|side| side.serve_pending(timeout))
-        .map_err(|e| JsError::new(&format!("servePending: {e}")))?
-        .map_err(|e| JsError::new(&format!("servePending: {}", BridgeError::from(e))))?;
-    Ok(served as u32)
+    let served = with_side(|side| -> Result<u32, CallError> {
+        let mut served = 0;
+        while let Some((seq, req)) = side.next_request(timeout)? {
+            served += 1;
+            if let Some((_, f)) = async_call(&req) {
+                // Runs on the event loop; many at once. The reply goes when
+                // it finishes (or is dropped if the page gave up meanwhile).
+                let fut = f(call_args(req));
+                wasm_bindgen_futures::spawn_local(async move {
+                    let outcome = fut.await;
+                    let sent = with_side(|side| side.answer(seq, outcome, timeout));
+                    match sent {
+                        Ok(Ok(())) | Ok(Err(CallError::Closed)) => {}
+                        Ok(Err(e)) => report(&format!(
+                            "the reply of an async Rust function failed: {}",
+                            BridgeError::from(e)
+                        )),
+                        Err(e) => {
+                            report(&format!("the reply of an async Rust function failed: {e}"))
+                        }
+                    }
+                });
+                // Return to the event loop, so the future starts (its first
+                // poll is a microtask) before the page's next request.
+                break;
+            } else {
+                let outcome = serve_request(req, side);
+                side.answer(seq, outcome, timeout)?;
+            }
+        }
+        Ok(served)
+    })
+    .map_err(|e| JsError::new(&format!("servePending: {e}")))?
+    .map_err(|e| JsError::new(&format!("servePending: {}", BridgeError::from(e))))?;
+    // Replies to started calls may have come (`call_async`).
+    wake_started_calls();
+    Ok(served)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(s: &str);
+}
+
+fn report(message: &str) {
+    console_error(&format!("worker-bridge (Rust worker): {message}"));
 }
 
 /// Whether [`init_bridge`] ran on this thread.
@@ -543,41 +658,94 @@ where
 {
     let fname = name.to_owned();
     let wrapped = move |mut args: Vec<Value>| -> Outcome {
-        let run = || -> Result<Value, BridgeError> {
+        let mut run = || -> Result<Value, BridgeError> {
             expand_shared(&mut args)?;
             let _receipts = import_all(&args);
-            let all = Value::Array(args);
-            let a: A = match from_value(&all) {
-                Ok(a) => a,
-                Err(first) => match &all {
-                    Value::Array(one) if one.len() == 1 => {
-                        from_value(&one[0]).map_err(|_| BridgeError::Decode(first))?
-                    }
-                    // `f()` for `|(): ()|` or `|x: Option<T>|`.
-                    Value::Array(none) if none.is_empty() => {
-                        from_value(&Value::Undefined).map_err(|_| BridgeError::Decode(first))?
-                    }
-                    _ => return Err(BridgeError::Decode(first)),
-                },
-            };
+            let a: A = read_args(std::mem::take(&mut args))?;
             let r = f(a)?;
             Ok(to_value(&r)?)
         };
-        match run() {
-            Ok(v) => Outcome::Ok(v),
-            Err(e @ (BridgeError::Decode(_) | BridgeError::Encode(_))) => {
-                BridgeError::thrown("TypeError", format!("Rust function {fname:?}: {e}"))
-                    .to_outcome()
-            }
-            Err(e) => e.to_outcome(),
-        }
+        outcome_of(&fname, run())
     };
+    EXPOSED_ASYNC.with(|e| e.borrow_mut().remove(name));
     EXPOSED.with(|e| e.borrow_mut().insert(name.to_owned(), Rc::new(wrapped)));
 }
 
-/// Removes an exposed function; returns whether there was one.
+/// Removes an exposed function (sync or async); returns whether there was one.
 pub fn unexpose(name: &str) -> bool {
-    EXPOSED.with(|e| e.borrow_mut().remove(name).is_some())
+    let sync = EXPOSED.with(|e| e.borrow_mut().remove(name).is_some());
+    EXPOSED_ASYNC.with(|e| e.borrow_mut().remove(name).is_some()) || sync
+}
+
+/// Exposes an async Rust function: the page's `await w.sync.name(...)` runs
+/// `f` on this worker's event loop (`wasm_bindgen_futures::spawn_local`),
+/// so several run at once and each may await JS promises of the worker
+/// (`wasm_bindgen_futures::JsFuture`) or call the main thread. Arguments and
+/// errors as in [`expose`]. Replaces a sync function of the same name.
+///
+/// Called by the page while this worker is blocked in a call to the main
+/// thread (nested), `f` cannot be awaited: if its first poll does not
+/// finish it, the page's call rejects with a `DeadlockError` and the
+/// blocked Rust call fails too (the rule of bridge-js's worker).
+pub fn expose_async<A, R, F, Fut>(name: &str, f: F)
+where
+    A: DeserializeOwned,
+    R: Serialize,
+    F: Fn(A) -> Fut + 'static,
+    Fut: Future<Output = Result<R, BridgeError>> + 'static,
+{
+    let fname = name.to_owned();
+    let f = Rc::new(f);
+    let wrapped = move |mut args: Vec<Value>| -> Pin<Box<dyn Future<Output = Outcome>>> {
+        let fname = fname.clone();
+        let f = f.clone();
+        Box::pin(async move {
+            let started = (|| -> Result<Fut, BridgeError> {
+                expand_shared(&mut args)?;
+                let receipts = import_all(&args);
+                let a: A = read_args(args)?;
+                drop(receipts);
+                Ok(f(a))
+            })();
+            let run = async {
+                let r = started?.await?;
+                Ok::<_, BridgeError>(to_value(&r)?)
+            };
+            outcome_of(&fname, run.await)
+        })
+    };
+    EXPOSED.with(|e| e.borrow_mut().remove(name));
+    EXPOSED_ASYNC.with(|e| e.borrow_mut().insert(name.to_owned(), Rc::new(wrapped)));
+}
+
+/// The answer of exposed function `fname`: arguments or a result that do
+/// not fit reject as a `TypeError` naming it.
+fn outcome_of(fname: &str, result: Result<Value, BridgeError>) -> Outcome {
+    match result {
+        Ok(v) => Outcome::Ok(v),
+        Err(e @ (BridgeError::Decode(_) | BridgeError::Encode(_))) => {
+            BridgeError::thrown("TypeError", format!("Rust function {fname:?}: {e}")).to_outcome()
+        }
+        Err(e) => e.to_outcome(),
+    }
+}
+
+/// Reads an exposed function's `A` from its arguments (see [`expose`]).
+fn read_args<A: DeserializeOwned>(args: Vec<Value>) -> Result<A, BridgeError> {
+    let all = Value::Array(args);
+    match from_value(&all) {
+        Ok(a) => Ok(a),
+        Err(first) => match &all {
+            Value::Array(one) if one.len() == 1 => {
+                from_value(&one[0]).map_err(|_| BridgeError::Decode(first))
+            }
+            // `f()` for `|(): ()|` or `|x: Option<T>|`.
+            Value::Array(none) if none.is_empty() => {
+                from_value(&Value::Undefined).map_err(|_| BridgeError::Decode(first))
+            }
+            _ => Err(BridgeError::Decode(first)),
+        },
+    }
 }
 
 /// Live handles to main-thread objects (ids and unreleased receipts), so
@@ -765,9 +933,49 @@ impl MainThread {
 
     /// Sends `op` to `target` (0: the global object) and returns the value
     /// of the reply, or the error it threw.
+    /// `call` without blocking: a future of the main function's result, so
+    /// this worker keeps its event loop (several calls in flight at once;
+    /// the main function may return a Promise, e.g. of a `fetch` made on the
+    /// main thread). The call is sent now; the future resolves when its
+    /// reply has arrived (replies are read whenever the worker reads its
+    /// mailbox: in `servePending`, or while blocked in another call) or its
+    /// time-out passed. Awaiting it needs an executor on the worker's event
+    /// loop (`wasm_bindgen_futures::spawn_local`, or an `expose_async`
+    /// function).
+    pub fn call_async<A, R>(
+        &self,
+        name: &str,
+        args: &A,
+    ) -> impl Future<Output = Result<R, BridgeError>> + 'static
+    where
+        A: Serialize + ?Sized,
+        R: DeserializeOwned + 'static,
+    {
+        let timeout = self.timeout();
+        let started = arg_list(args).and_then(|args| {
+            let op = Op::Call {
+                name: JsString::from(name),
+                args,
+            };
+            Ok(with_side(|side| side.start_call(0, op, timeout))??)
+        });
+        if let (Ok(_), Some(t)) = (&started, timeout) {
+            // Wakes the future when the time-out passes, even if nothing
+            // arrives.
+            wake_after(t);
+        }
+        StartedCall {
+            seq: started,
+            _result: std::marker::PhantomData,
+        }
+    }
+
     fn request(&self, target: u32, op: Op) -> Result<Value, BridgeError> {
         let timeout = self.timeout();
-        match with_side(|side| side.call(target, op, timeout))?? {
+        let result = with_side(|side| side.call(target, op, timeout));
+        // Replies to started calls may have come meanwhile (`call_async`).
+        wake_started_calls();
+        match result?? {
             Outcome::Ok(v) => Ok(v),
             Outcome::Thrown(v) => Err(BridgeError::from_thrown(v)),
         }
@@ -776,6 +984,62 @@ impl MainThread {
     /// The main thread's global object (`window`).
     pub fn window(&self) -> JsHandle {
         JsHandle::global()
+    }
+}
+
+thread_local! {
+    /// The tasks awaiting a started call, woken each time the worker has
+    /// read its mailbox (they look for their reply then).
+    static CALL_WAKERS: RefCell<Vec<Waker>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Wakes every task awaiting a started call (`call_async`).
+fn wake_started_calls() {
+    let wakers = CALL_WAKERS.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    wakers.into_iter().for_each(Waker::wake);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout_closure(f: &Closure<dyn FnMut()>, ms: f64);
+}
+
+/// Wakes the started calls' tasks after `t` (so a time-out ends a call even
+/// if no message comes).
+fn wake_after(t: Duration) {
+    let f = Closure::once(wake_started_calls);
+    set_timeout_closure(&f, t.as_secs_f64() * 1000.0 + 1.0);
+    f.forget();
+}
+
+/// The future of [`MainThread::call_async`].
+struct StartedCall<R> {
+    seq: Result<u32, BridgeError>,
+    _result: std::marker::PhantomData<fn() -> R>,
+}
+
+impl<R: DeserializeOwned> Future for StartedCall<R> {
+    type Output = Result<R, BridgeError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let seq = match &self.seq {
+            Ok(seq) => *seq,
+            Err(_) => {
+                let e = std::mem::replace(&mut self.seq, Err(BridgeError::Closed));
+                return Poll::Ready(Err(e.err().expect("checked")));
+            }
+        };
+        match with_side(|side| side.poll_started(seq)) {
+            Ok(Ok(Some(Outcome::Ok(v)))) => Poll::Ready(read(v)),
+            Ok(Ok(Some(Outcome::Thrown(v)))) => Poll::Ready(Err(BridgeError::from_thrown(v))),
+            Ok(Ok(None)) | Err(BridgeError::Busy) => {
+                CALL_WAKERS.with(|w| w.borrow_mut().push(cx.waker().clone()));
+                Poll::Pending
+            }
+            Ok(Err(e)) => Poll::Ready(Err(e.into())),
+            Err(e) => Poll::Ready(Err(e)),
+        }
     }
 }
 
@@ -1099,9 +1363,93 @@ pub mod selftest {
         }
     }
 
+    thread_local! {
+        /// Open gates' resolve functions, by name (`waitGate` / `openGate`).
+        static GATES: RefCell<HashMap<String, js_sys::Function>> = RefCell::new(HashMap::new());
+    }
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_name = setTimeout)]
+        fn set_timeout(f: &js_sys::Function, ms: i32);
+    }
+
+    /// A promise of this worker that resolves after `ms`.
+    async fn sleep(ms: i32) {
+        let p = js_sys::Promise::new(&mut |resolve, _| set_timeout(&resolve, ms));
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+    }
+
+    fn install_async() {
+        // Resolves when the page calls openGate(name): many calls in flight
+        // at once, each finishing when the page says, in any order.
+        expose_async("waitGate", |(name,): (String,)| async move {
+            let p = js_sys::Promise::new(&mut |resolve, _| {
+                GATES.with(|g| g.borrow_mut().insert(name.clone(), resolve));
+            });
+            wasm_bindgen_futures::JsFuture::from(p)
+                .await
+                .map_err(|_| BridgeError::thrown("Error", "gate rejected"))?;
+            Ok::<_, BridgeError>(format!("{name} passed"))
+        });
+        expose("openGate", |(name,): (String,)| {
+            let resolve = GATES.with(|g| g.borrow_mut().remove(&name));
+            match resolve {
+                Some(r) => {
+                    r.call0(&JsValue::UNDEFINED)
+                        .map_err(|_| BridgeError::thrown("Error", "resolve threw"))?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        });
+        // Awaits a timer of the worker, then calls the main thread (blocking).
+        expose_async("sleepThenCallMain", |(ms, x): (i32, f64)| async move {
+            sleep(ms).await;
+            let doubled: f64 = main_thread().call("double", &(x,))?;
+            Ok::<_, BridgeError>(doubled + 1.0)
+        });
+        // Fails after an await.
+        expose_async("asyncFail", |(): ()| async {
+            sleep(0).await;
+            Err::<(), _>(BridgeError::thrown("RangeError", "async out of range"))
+        });
+        // Two main-thread calls in flight at once, awaited without blocking.
+        expose_async("twoInFlight", |(): ()| async {
+            let slow = main_thread().call_async::<_, String>("slowEcho", &(40, "slow"));
+            let fast = main_thread().call_async::<_, String>("slowEcho", &(0, "fast"));
+            let fast = fast.await?;
+            let slow = slow.await?;
+            Ok::<_, BridgeError>(vec![slow, fast])
+        });
+        // A started call's time-out and a thrown error, as Results.
+        expose_async("asyncCallErrors", |(): ()| async {
+            let timed = main_thread()
+                .with_timeout(Some(Duration::from_millis(50)))
+                .call_async::<_, ()>("neverSettles", &())
+                .await;
+            let thrown = main_thread()
+                .call_async::<_, ()>("failTypeError", &("x", 1))
+                .await;
+            Ok::<_, BridgeError>(vec![
+                matches!(timed, Err(BridgeError::Timeout)).to_string(),
+                thrown.map_or_else(|e| e.to_string(), |_| "returned".into()),
+            ])
+        });
+        // Calls main, whose handler calls back into the async `waitGate`
+        // while this worker is blocked: the deadlock rule.
+        expose("blockedCallsAsync", |(): ()| {
+            match main_thread().call::<_, serde::de::IgnoredAny>("callAsyncBack", &()) {
+                Ok(_) => Ok("returned".to_string()),
+                Err(e) => Ok(format!("failed: {e}")),
+            }
+        });
+    }
+
     /// Exposes the self-test functions to the main thread.
     #[wasm_bindgen(js_name = installEmbedSelftest)]
     pub fn install() {
+        install_async();
         // A serde struct to main and back, then the typed reply back again.
         expose("roundTrip", |(): ()| {
             let sent = order();

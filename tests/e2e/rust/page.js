@@ -48,6 +48,32 @@ async function main() {
   r.errors = await w.sync.errors();
   r.add = await w.sync.add(2, 3.5);
   r.reentry = await w.sync.reentry("nested", 2);
+  // expose_async: two async Rust calls in flight, finishing in the order the
+  // page opens their gates.
+  {
+    const order = [];
+    const a = w.sync.waitGate("a").then((v) => order.push(v));
+    const b = w.sync.waitGate("b").then((v) => order.push(v));
+    await w.sync.openGate("b");
+    await b;
+    await w.sync.openGate("a");
+    await a;
+    w.sync.double = (x) => x * 2;
+    // call_async: Rust keeps two page calls in flight, each awaiting a
+    // fetch made on the page.
+    let active = 0;
+    let most = 0;
+    w.sync.slowEcho = async (ms, v) => {
+      active++;
+      most = Math.max(most, active);
+      const status = (await fetch(location.href)).status;
+      await new Promise((res) => setTimeout(res, ms));
+      active--;
+      return `${v} ${status}`;
+    };
+    const inFlight = await w.sync.twoInFlight();
+    r.asyncCalls = { order, afterAwait: await w.sync.sleepThenCallMain(1, 20), inFlight, most };
+  }
   r.dom = await w.sync.dom();
   r.testDocTitle = globalThis.testDoc.title;
   r.realDom = await w.sync.realDom("hello from Rust");

@@ -172,22 +172,39 @@ impl<Q, R> WorkerCore<Q, R> {
             }
             _ => return Err(PollError::NoSuchCall { seq }),
         }
-        let frame = self.frames.last_mut().expect("checked above");
+        Ok(self.poll_frame(self.frames.len() - 1, now))
+    }
+
+    /// Where call `seq` stands at `now`, whichever frame it is: for calls
+    /// the worker does not block in (a Rust future awaiting its reply), which
+    /// may end in any order. Blocked calls use [`poll_call`](Self::poll_call).
+    pub fn poll_started(&mut self, seq: u32, now: Duration) -> Result<CallState<R>, PollError> {
+        let i = self
+            .frames
+            .iter()
+            .position(|f| f.seq == seq)
+            .ok_or(PollError::NoSuchCall { seq })?;
+        Ok(self.poll_frame(i, now))
+    }
+
+    fn poll_frame(&mut self, i: usize, now: Duration) -> CallState<R> {
+        let frame = &mut self.frames[i];
+        let seq = frame.seq;
         if let Some(reply) = frame.reply.take() {
-            self.frames.pop();
-            return Ok(CallState::Replied(reply));
+            self.frames.remove(i);
+            return CallState::Replied(reply);
         }
         if frame.aborted {
-            self.frames.pop();
+            self.frames.remove(i);
             self.owe_cancel(seq);
-            return Ok(CallState::Aborted);
+            return CallState::Aborted;
         }
         match frame.deadline {
             Some(d) if now >= d => {
                 self.time_out(seq);
-                Ok(CallState::TimedOut)
+                CallState::TimedOut
             }
-            until => Ok(CallState::Waiting { until }),
+            until => CallState::Waiting { until },
         }
     }
 

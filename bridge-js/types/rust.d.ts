@@ -1,0 +1,28 @@
+// worker-bridge/rust: the JS bootstrap of a worker whose code is Rust
+// (bridge-wasm's `embed` feature; docs/rust.md).
+
+/** The parts of a wasm-bindgen `--target web` module the bootstrap uses. */
+export interface RustWasmModule {
+  default(init?: { module_or_path: URL | string | Response | BufferSource }): Promise<unknown>;
+  initSync(init: { module: BufferSource }): unknown;
+  initBridge(sab: SharedArrayBuffer, capacity: number, maxMessage: number, timeout?: number): void;
+  servePending(): number;
+  [exported: string]: unknown;
+}
+
+export interface RunRustWorkerOptions {
+  /** The crate's exported function that exposes the Rust functions (default "start"; null: none). */
+  start?: string | null;
+  /** The `_bg.wasm` file; required on Node, optional in browsers (wasm-bindgen's default location). */
+  wasmUrl?: URL | string | null;
+  /** Errors while serving the page's calls (default: console.error). */
+  onError?: (e: unknown) => void;
+}
+
+/**
+ * Waits for the page's start-up message, starts the wasm and the bridge,
+ * calls `start`, tells the page it is ready and serves its calls. Resolves
+ * when the channel closed or start-up failed (that error is thrown in the
+ * worker's global scope, where the page's BridgeWorker sees it).
+ */
+export function runRustWorker(wasm: RustWasmModule, options?: RunRustWorkerOptions): Promise<void>;
