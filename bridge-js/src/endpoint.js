@@ -178,8 +178,11 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, transform = null }) {
     this.side = side;
+    // Applied to every argument and result this side sends (the `transform`
+    // option; PyScript turns interpreter proxies into JS values with it).
+    this.transform = transform;
     this.tx = transport;
     this.timeout = timeout > 0 ? timeout : 0;
     this.reentrant = reentrant;
@@ -297,6 +300,7 @@ export class Endpoint {
   // Encodes a request with the pending releases riding on it; the releases
   // go back to the queue if it is not sent (refs.rollbackEncode).
   encodeRequest(seq, nestedIn, target, op) {
+    if (this.transform !== null) transformOp(this.transform, op);
     const req = this._req;
     const rel = this.refs.takeReleases();
     req.seq = seq;
@@ -399,6 +403,14 @@ export class Endpoint {
 
   reply(seq, ok, value, byRef, req) {
     if (this.closed) return;
+    if (ok && this.transform !== null) {
+      try {
+        value = this.transform(value);
+      } catch (e) {
+        ok = false;
+        value = e;
+      }
+    }
     const rep = this._rep;
     rep.seq = seq;
     rep.ok = ok;
@@ -1110,6 +1122,15 @@ export class Endpoint {
     s.pendingCalls = this.pending.size;
     return s;
   }
+}
+
+// The `transform` hook on what a request sends: arguments (in place: the
+// arrays are the call's own), a set value, a prototype.
+function transformOp(fn, op) {
+  const args = op.args;
+  if (args !== undefined && args !== null) for (let i = 0; i < args.length; i++) args[i] = fn(args[i]);
+  if (op.t === "set") op.value = fn(op.value);
+  else if (op.t === "set_prototype_of") op.proto = fn(op.proto);
 }
 
 function settle(msg) {
