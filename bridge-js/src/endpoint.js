@@ -178,8 +178,14 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, transform = null }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, transform = null, awaitPromises = true }) {
     this.side = side;
+    // A native Promise returned by a proxied call (apply) is awaited before
+    // the reply (true), or sent by reference for the caller to await (false:
+    // coincident's way, which Python interpreters need; docs/pyscript.md).
+    this.awaitPromises = awaitPromises;
+    // Worker: `then` of a proxy is read from the main thread (see proxy.js).
+    this.remoteThen = false;
     // Applied to every argument and result this side sends (the `transform`
     // option; PyScript turns interpreter proxies into JS values with it).
     this.transform = transform;
@@ -786,7 +792,7 @@ export class Endpoint {
         default:
           throw new BridgeError(`unknown request op ${op.t}`);
       }
-      if (awaitable !== 0 && (awaitable === 1 ? isThenable(value) : value instanceof Promise)) {
+      if (awaitable !== 0 && (awaitable === 1 ? isThenable(value) : this.awaitPromises && value instanceof Promise)) {
         if (nested && awaitable === 1) {
           // The worker is blocked: it cannot run the promise's continuation,
           // and main is awaiting this sync function inside the call the

@@ -57,6 +57,7 @@ export class BridgeWorker {
    * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
    * @param {number} [options.maxNesting=64]  main->worker calls nested in blocked worker calls at once; one more is a DeadlockError
    * @param {(value: any) => any} [options.transform]  applied to every argument and result this side sends (docs/api.md)
+   * @param {boolean} [options.awaitPromises=true]  a Promise returned by a worker's call of a page function (through a proxy) is awaited before the reply; false: sent by reference, for the worker to await
    */
   constructor(url, options = {}) {
     const {
@@ -71,6 +72,7 @@ export class BridgeWorker {
       spin = DEFAULT_SPIN_MS,
       maxNesting = 64,
       transform = null,
+      awaitPromises = true,
     } = options;
     const own = options[ON_WORKER] ?? null;
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
@@ -124,6 +126,7 @@ export class BridgeWorker {
       maxNesting,
       name,
       transform,
+      awaitPromises,
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),

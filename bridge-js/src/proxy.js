@@ -111,8 +111,10 @@ const SYNC = {
     if (typeof key === "symbol") {
       if (key === DISPOSE) return disposer(st);
       if (!WELL_KNOWN.has(key)) return undefined;
-    } else if (key === "then") {
-      // Not thenable, so `await proxy` gives the proxy instead of hanging.
+    } else if (key === "then" && !st.tables.ep.remoteThen) {
+      // Not thenable, so `await proxy` gives the proxy instead of hanging
+      // (bridge({ remoteThen: true }): read it, so a main-thread Promise
+      // can be awaited through its proxy).
       return undefined;
     }
     OP_GET.key = key;

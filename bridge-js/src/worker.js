@@ -27,6 +27,7 @@ const BELL_POLL = { [TAG]: "bell", poll: true };
 let scope = null; // the Worker's own stream: self, or parentPort
 let port = null; // where bridge messages to the main thread go: the bridge's channel (or `scope`)
 let transformHook = null; // bridge({ transform })
+let remoteThen = false; // bridge({ remoteThen })
 let endpoint = null;
 let result = null;
 let resolveBridge;
@@ -142,6 +143,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     post,
   });
   endpoint = ep;
+  ep.remoteThen = remoteThen;
   const refs = ep.refs;
   result = Object.freeze({
     sync: makeSync(ep),
@@ -177,7 +179,10 @@ function start(init, ServiceWorkerWorkerTransport) {
  * Resolves, once the main thread's start-up message arrived, to
  * `{ sync, window, isWindowProxy, native, transport, release, stats }`.
  * `options.transform` is applied to every argument and result this side
- * sends (docs/api.md); the last one given applies.
+ * sends (docs/api.md); the last one given applies. `options.remoteThen`:
+ * proxies read `then` from the main thread, so a main-thread Promise that
+ * a call returned by reference (BridgeWorker's `awaitPromises: false`) can
+ * be awaited (interpreters need it; docs/pyscript.md).
  */
 export function bridge(options) {
   if (options != null && options.transform !== undefined) {
@@ -185,6 +190,10 @@ export function bridge(options) {
     if (fn !== null && typeof fn !== "function") throw new TypeError("bridge({ transform }): transform must be a function");
     transformHook = fn;
     if (endpoint !== null) endpoint.transform = fn;
+  }
+  if (options != null && options.remoteThen !== undefined) {
+    remoteThen = options.remoteThen === true;
+    if (endpoint !== null) endpoint.remoteThen = remoteThen;
   }
   if (scope === null) {
     return Promise.reject(new BridgeError("worker-bridge: bridge() must run inside a worker started with " +

@@ -46,6 +46,10 @@ export default function coincident(options) {
         timeout: timeout > 0 ? timeout : 0,
         name: workerOptions.name,
         transform,
+        // Python awaits what a main-thread call returns: a rejection must
+        // arrive as a rejected promise, not as a JS exception thrown inside
+        // the interpreter's call (MicroPython cannot catch that one).
+        awaitPromises: false,
         [ON_WORKER]: this,
       });
       this.#bridge = bridge;

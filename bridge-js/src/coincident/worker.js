@@ -20,7 +20,8 @@ import { FFI_NAME, ffiHelpers } from "./ffi.js";
  */
 export default async function coincident(options) {
   const transform = typeof options?.transform === "function" ? options.transform : null;
-  const b = await bridge({ transform });
+  // As with coincident, a proxy of a main-thread Promise is awaitable.
+  const b = await bridge({ transform, remoteThen: true });
   const { sync: proxy, isWindowProxy } = b;
   const blocking = b.transport !== "async";
   const callMain = (op, target, arg, args) => proxy[FFI_NAME](op, target, arg, args);
