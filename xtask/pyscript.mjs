@@ -64,26 +64,30 @@ async function workerTemplate() {
 // @pyscript/core's src/3rd-party/codemirror*.js and xterm-readline.js
 // re-export npm packages that are its build-time devDependencies (not
 // installed with it); its dist/ has them prebuilt, as stock PyScript loads
-// them. Those imports stay external, pointing at copies of the dist chunks.
-const THIRD_PARTY = /3rd-party\/(codemirror[a-z_-]*|xterm-readline)\.js$/;
+// them. So those stay external, pointing at copies of the dist chunks:
+// xterm-readline directly; codemirror through src/plugins/codemirror.js,
+// whose getters are taken from dist's core (some chunks export their
+// namespace under a mangled name there).
+const XTERM_READLINE = /3rd-party\/xterm-readline\.js$/;
+const DIST_CHUNK = /^\.\/(codemirror[a-z_-]*?|xterm-readline|index)-[A-Za-z0-9_-]{8}\.js$/;
 function thirdParty(outDir) {
   const dist = readdirSync(join(CORE, "dist")).filter((f) => f.endsWith(".js"));
-  const chunk = new Map();
+  let readline = null;
   for (const f of dist) {
-    const m = /^(codemirror[a-z_-]*?|xterm-readline|index)-[A-Za-z0-9_-]{8}\.js$/.exec(f);
+    const m = DIST_CHUNK.exec(`./${f}`);
     if (m === null) continue;
     copyFileSync(join(CORE, "dist", f), join(outDir, f));
-    chunk.set(m[1], f);
+    if (m[1] === "xterm-readline") readline = f;
   }
+  const coreChunk = dist.find((f) => /^core-[A-Za-z0-9_-]{8}\.js$/.test(f));
+  const getters = coreChunk && /\{(get core\(\)\{return import\("\.\/codemirror-.*?get commands\(\)\{[^}]*\})\}/.exec(readFileSync(join(CORE, "dist", coreChunk), "utf8"));
+  if (!getters || readline === null) throw new Error("@pyscript/core's dist/ changed: no codemirror getters or xterm-readline chunk found");
   return {
     name: "pyscript-3rd-party",
     setup(b) {
-      b.onResolve({ filter: THIRD_PARTY }, (args) => {
-        const name = THIRD_PARTY.exec(args.path)[1];
-        const f = chunk.get(name);
-        if (f === undefined) throw new Error(`@pyscript/core's dist has no prebuilt ${name}`);
-        return { path: `./${f}`, external: true };
-      });
+      b.onLoad({ filter: /src\/plugins\/codemirror\.js$/ }, () => ({ contents: `export default {${getters[1]}};`, loader: "js" }));
+      b.onResolve({ filter: DIST_CHUNK }, (args) => ({ path: args.path, external: true }));
+      b.onResolve({ filter: XTERM_READLINE }, () => ({ path: `./${readline}`, external: true }));
     },
   };
 }

@@ -443,7 +443,8 @@ export class Endpoint {
       if (e instanceof BridgeError && !(e instanceof ClosedError) && ok) {
         // Too large: tell the caller instead of leaving it waiting.
         this.reply(seq, false, e, false, req);
-      } else {
+      } else if (!(e instanceof ClosedError)) {
+        // (Closed: the caller is gone with the channel; nobody to tell.)
         this.report(e);
       }
     }

@@ -1,20 +1,25 @@
 // The page of the PyScript specs (tests/e2e/pyscript.test.mjs) and of the
 // PyScript benchmark (benches/pyscript/run.mjs). Its query:
-//   build=wb|stock     which PyScript build (demo/.build/pyscript/<build>/)
+//   build=wb|stock     which PyScript build (demo/.build/pyscript/<build>/, made by
+//                      `cargo xtask build`: wb has coincident aliased to worker-bridge)
 //   type=mpy|py        MicroPython or Pyodide
-//   src=<file>         Python file in this folder, run in a worker
-//   name=<worker name> the script's name attribute (named worker)
-//   sw=1               add service-worker="./sw.js" (pages without COOP/COEP)
-//   main=<file>        a module of this folder to run on the page first
-//   tag=<tag>          "script" (default) or "editor" (<script type="mpy-editor">)
-// Results: the Python code and the page module put what they observe into
-// window.__py (report(key, value)); `done` is set when the test is over.
+//   src=<file>         a Python file of this folder, run in a worker (<script type=... worker>)
+//   name=<name>        the worker's name attribute (a named worker)
+//   mainpy=<file>      a Python file run on the main thread (<script type=...>)
+//   editor=<file>      a Python file put in a <script type="mpy-editor"> (py-editor)
+//   main=<file>        a module of this folder whose default export runs with
+//                      PyScript's core module once it is loaded
+//   sw=1               service-worker="./sw.js" on every tag and worker (pages without COOP/COEP)
+// The Python code and the page modules record what they observe with
+// window.report(key, value) into window.__py; `done` ends a test.
+import "./helpers.js";
+
 const q = new URLSearchParams(location.search);
 const build = q.get("build") || "wb";
 const type = q.get("type") || "mpy";
 const base = `/demo/.build/pyscript/${build}/`;
 
-window.__py = { build, log: [] };
+window.__py = { build };
 window.report = (key, value) => {
   window.__py[key] = value;
   return true;
@@ -25,24 +30,28 @@ css.rel = "stylesheet";
 css.href = `${base}core.css`;
 document.head.append(css);
 
-if (q.get("main")) await import(`./${q.get("main")}`);
-
-const src = q.get("src");
-if (src) {
-  const tag = q.get("tag") || "script";
+function tag(kind, attrs, text) {
   const s = document.createElement("script");
-  s.type = tag === "editor" ? `${type}-editor` : type;
-  if (tag !== "editor") s.setAttribute("worker", "");
+  s.type = kind;
   s.setAttribute("config", `./${type}.json`);
-  if (q.get("name")) s.setAttribute("name", q.get("name"));
   if (q.get("sw")) s.setAttribute("service-worker", "./sw.js");
-  if (tag === "editor") {
-    s.textContent = await (await fetch(`./${src}`)).text();
-    s.setAttribute("env", "e2e");
-  } else {
-    s.src = `./${src}`;
-  }
+  for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
+  if (text !== undefined) s.textContent = text;
   document.body.append(s);
+  return s;
 }
 
-window.__py.core = await import(`${base}core.js`);
+if (q.get("src")) tag(type, { worker: "", src: `./${q.get("src")}`, ...(q.get("name") ? { name: q.get("name") } : {}) });
+if (q.get("mainpy")) tag(type, { src: `./${q.get("mainpy")}` });
+if (q.get("editor")) tag(`${type}-editor`, { env: "e2e" }, await (await fetch(`./${q.get("editor")}`)).text());
+
+const core = await import(`${base}core.js`);
+if (q.get("main")) {
+  const { default: run } = await import(`./${q.get("main")}`);
+  try {
+    await run(core, q);
+  } catch (e) {
+    window.report("mainError", `${e && e.name}: ${e && e.message}`);
+    window.report("done", true);
+  }
+}
