@@ -10,6 +10,7 @@
 //   main=<file>        a module of this folder whose default export runs with
 //                      PyScript's core module once it is loaded
 //   sw=1               service-worker="./sw.js" on every tag and worker (pages without COOP/COEP)
+//   config=<file>      the config of the tags (default <type>.json)
 // The Python code and the page modules record what they observe with
 // window.report(key, value) into window.__py; `done` ends a test.
 import "./helpers.js";
@@ -33,7 +34,7 @@ document.head.append(css);
 function tag(kind, attrs, text) {
   const s = document.createElement("script");
   s.type = kind;
-  s.setAttribute("config", `./${type}.json`);
+  s.setAttribute("config", `./${q.get("config") || `${type}.json`}`);
   if (q.get("sw")) s.setAttribute("service-worker", "./sw.js");
   for (const [k, v] of Object.entries(attrs)) s.setAttribute(k, v);
   if (text !== undefined) s.textContent = text;
