@@ -819,6 +819,11 @@ export class Endpoint {
           );
           return;
         }
+      } else if (awaitable === 2 && value instanceof Promise) {
+        // Sent by reference (awaitPromises: false): the worker attaches its
+        // handlers a round trip later; a rejection before that is not an
+        // unhandled one on this page.
+        value.then(undefined, () => {});
       }
     } catch (e) {
       ok = false;
