@@ -127,6 +127,12 @@ describe(`PyScript MicroPython on worker-bridge, more (${E2E_TRANSPORT})`, () =>
     await p.page.click(".mpy-editor-run-button", { timeout: 60_000 });
     await until(p, "done", 60_000);
     assert.equal((await state_(p)).editor, "micropython:pyscript e2e");
-    assert.deepEqual(p.errors, []);
+    // With service-worker="...", py-editor also starts a throw-away XWorker
+    // of type "dummy" at load, only to get the service worker registered
+    // early; polyscript cannot boot a "dummy" interpreter, so that worker
+    // reports its error (console) and its `ready` rejects (page error), as
+    // in stock PyScript. Nothing else may fail.
+    const dummy = (e) => e.startsWith("[error] MessageEvent") || e === "[pageerror] Cannot read properties of undefined (reading 'module')";
+    assert.deepEqual(p.errors.filter((e) => !(SW && dummy(e))), []);
   });
 });

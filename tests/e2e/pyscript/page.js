@@ -7,8 +7,8 @@
 //   name=<name>        the worker's name attribute (a named worker)
 //   mainpy=<file>      a Python file run on the main thread (<script type=...>)
 //   editor=<file>      a Python file put in a <script type="mpy-editor"> (py-editor)
-//   main=<file>        a module of this folder whose default export runs with
-//                      PyScript's core module once it is loaded
+//   main=<file>        a module of this folder (or an absolute path) whose default
+//                      export runs with PyScript's core module once it is loaded
 //   sw=1               service-worker="./sw.js" on every tag and worker (pages without COOP/COEP)
 //   config=<file>      the config of the tags (default <type>.json)
 // The Python code and the page modules record what they observe with
@@ -48,7 +48,8 @@ if (q.get("editor")) tag(`${type}-editor`, { env: "e2e" }, await (await fetch(`.
 
 const core = await import(`${base}core.js`);
 if (q.get("main")) {
-  const { default: run } = await import(`./${q.get("main")}`);
+  const main = q.get("main");
+  const { default: run } = await import(main.startsWith("/") ? main : `./${main}`);
   try {
     await run(core, q);
   } catch (e) {
