@@ -1,13 +1,8 @@
 # Awaiting a main-thread promise that rejects raises in Python (issue 13,
-# item 8): getUserMedia has no device in headless Chromium; rejectSoon is a
-# page function (helpers.js) whose promise rejects a moment later.
+# item 8): rejectSoon is a page function (helpers.js) whose promise rejects
+# a moment later; resolveSoon's resolves.
 from pyscript import window
 
-try:
-    await window.navigator.mediaDevices.getUserMedia({"video": True})
-    window.report("media", "resolved")
-except Exception as e:
-    window.report("media", "raised: " + str(e))
 try:
     await window.rejectSoon("nope")
     window.report("rejected", "resolved")
