@@ -1,12 +1,10 @@
 // The page side of benches/pyscript/run.mjs (tests/e2e/pyscript/page.html?main=/benches/pyscript/bench.js):
 // starts the bench worker with PyScript's MPWorker / PyWorker and runs the
 // cases the query names; results go to window.__py.bench.
-export default async ({ MPWorker, PyWorker }, q) => {
-  const type = q.get("type") || "mpy";
-  const W = type === "py" ? PyWorker : MPWorker;
-  const config = await (await fetch(`./${type}.json`)).json();
-  const options = { config: `./${type}.json`, version: new URL(config.interpreter, location.href).href };
-  if (q.get("sw")) options.serviceWorker = "./sw.js";
+import { pyWorkerOf } from "/tests/e2e/pyscript/helpers.js";
+
+export default async (core, q) => {
+  const { W, options } = await pyWorkerOf(core, q);
   const t0 = performance.timeOrigin + performance.now();
   const w = await W("/benches/pyscript/bench.py", options);
   const out = { start: (await w.sync.first_line()) - t0 };

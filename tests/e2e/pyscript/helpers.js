@@ -4,3 +4,17 @@ window.resolveSoon = (value) => new Promise((resolve) => setTimeout(() => resolv
 window.throwNow = (message) => {
   throw new TypeError(message);
 };
+
+/**
+ * PyScript's MPWorker or PyWorker for the page's `type`, and its options:
+ * the interpreter from the local npm package (PyScript's JS API takes it as
+ * `version`, a URL; the script tags take the config's `interpreter`), and
+ * the service worker on the service-worker run.
+ */
+export async function pyWorkerOf({ MPWorker, PyWorker }, q) {
+  const type = q.get("type") || "mpy";
+  const config = await (await fetch(`/tests/e2e/pyscript/${type}.json`)).json();
+  const options = { config: `/tests/e2e/pyscript/${type}.json`, version: new URL(config.interpreter, location.href).href };
+  if (q.get("sw")) options.serviceWorker = "/tests/e2e/pyscript/sw.js";
+  return { W: type === "py" ? PyWorker : MPWorker, options };
+}

@@ -1,14 +1,10 @@
 // MPWorker / PyWorker from @pyscript/core (main=workers.js): a real Worker
 // with `sync`, exports, the FAQ deadlock, user messages beside the bridge,
 // terminate().
-export default async ({ MPWorker, PyWorker }, q) => {
-  const type = q.get("type") || "mpy";
-  const W = type === "py" ? PyWorker : MPWorker;
-  // The interpreter from the local npm package: PyScript's JS API takes it
-  // as `version` (a URL), the script tags from the config's `interpreter`.
-  const config = await (await fetch(`./${type}.json`)).json();
-  const options = { config: `./${type}.json`, version: new URL(config.interpreter, location.href).href };
-  if (q.get("sw")) options.serviceWorker = "./sw.js";
+import { pyWorkerOf } from "./helpers.js";
+
+export default async (core, q) => {
+  const { W, options } = await pyWorkerOf(core, q);
   // PyScript's MPWorker / PyWorker resolve to the worker once it is ready.
   const w = await W("./exports.py", options);
   report("isWorker", w instanceof Worker);
