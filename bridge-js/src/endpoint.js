@@ -411,7 +411,7 @@ export class Endpoint {
     if (this.closed) return;
     if (ok && this.transform !== null) {
       try {
-        value = this.transform(value);
+        value = transformValue(this.transform, value);
       } catch (e) {
         ok = false;
         value = e;
@@ -1137,12 +1137,19 @@ export class Endpoint {
 }
 
 // The `transform` hook on what a request sends: arguments (in place: the
-// arrays are the call's own), a set value, a prototype.
+// arrays are the call's own), a set value, a prototype. A bridge proxy goes
+// as it is (as reflected-ffi skips its own proxies): it is the peer's object,
+// and asking an interpreter's transform about it would probe it remotely
+// (MicroPython's `instanceof PyProxy` walks its prototype chain).
+function transformValue(fn, v) {
+  return v !== null && (typeof v === "object" || typeof v === "function") && PROXY_STATE.has(v) ? v : fn(v);
+}
+
 function transformOp(fn, op) {
   const args = op.args;
-  if (args !== undefined && args !== null) for (let i = 0; i < args.length; i++) args[i] = fn(args[i]);
-  if (op.t === "set") op.value = fn(op.value);
-  else if (op.t === "set_prototype_of") op.proto = fn(op.proto);
+  if (args !== undefined && args !== null) for (let i = 0; i < args.length; i++) args[i] = transformValue(fn, args[i]);
+  if (op.t === "set") op.value = transformValue(fn, op.value);
+  else if (op.t === "set_prototype_of") op.proto = transformValue(fn, op.proto);
 }
 
 function settle(msg) {

@@ -106,7 +106,7 @@ function preventExtensions(target) {
 
 const SYNC = {
   preventExtensions,
-  get(target, key) {
+  get(target, key, receiver) {
     const st = target[STATE];
     if (typeof key === "symbol") {
       if (key === DISPOSE) return disposer(st);
@@ -116,6 +116,13 @@ const SYNC = {
       // (bridge({ remoteThen: true }): read it, so a main-thread Promise
       // can be awaited through its proxy).
       return undefined;
+    } else if ((key === "call" || key === "apply") && typeof target === "function" && st.tables.ep.remoteThen) {
+      // Interpreters call methods as `f.call(this, ...)` (MicroPython does):
+      // answered here, one apply instead of a get and an apply, as
+      // reflected-ffi does for its function proxies.
+      return key === "call"
+        ? (thisArg, ...args) => Reflect.apply(receiver, thisArg, args)
+        : (thisArg, args) => Reflect.apply(receiver, thisArg, args ?? []);
     }
     OP_GET.key = key;
     return st.tables.ep.reflect(st, OP_GET, key, key);

@@ -182,7 +182,9 @@ function start(init, ServiceWorkerWorkerTransport) {
  * sends (docs/api.md); the last one given applies. `options.remoteThen`:
  * proxies read `then` from the main thread, so a main-thread Promise that
  * a call returned by reference (BridgeWorker's `awaitPromises: false`) can
- * be awaited (interpreters need it; docs/pyscript.md).
+ * be awaited, and a function proxy's `call` / `apply` are answered locally
+ * (one apply instead of a get and an apply); interpreters need the first
+ * and gain from the second (docs/pyscript.md).
  */
 export function bridge(options) {
   if (options != null && options.transform !== undefined) {
