@@ -185,8 +185,17 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0 }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
     this.side = side;
+    // A native Promise returned by a proxied call (apply) is awaited before
+    // the reply (true), or sent by reference for the caller to await (false:
+    // coincident's way, which Python interpreters need; docs/pyscript.md).
+    this.awaitPromises = awaitPromises;
+    // Worker: `then` of a proxy is read from the main thread (see proxy.js).
+    this.remoteThen = false;
+    // Applied to every argument and result this side sends (the `transform`
+    // option; PyScript turns interpreter proxies into JS values with it).
+    this.transform = transform;
     this.tx = transport;
     // The largest message: the encoder stops there, before the work when it
     // can tell (a sparse array's length, see wire.js), not only the mailbox.
@@ -316,6 +325,7 @@ export class Endpoint {
   // Encodes a request with the pending releases riding on it; the releases
   // go back to the queue if it is not sent (refs.rollbackEncode).
   encodeRequest(seq, nestedIn, target, op) {
+    if (this.transform !== null) transformOp(this.transform, op);
     const req = this._req;
     const rel = this.refs.takeReleases();
     req.seq = seq;
@@ -418,6 +428,14 @@ export class Endpoint {
 
   reply(seq, ok, value, byRef, req) {
     if (this.closed) return;
+    if (ok && this.transform !== null) {
+      try {
+        value = transformValue(this.transform, value);
+      } catch (e) {
+        ok = false;
+        value = e;
+      }
+    }
     const rep = this._rep;
     rep.seq = seq;
     rep.ok = ok;
@@ -444,7 +462,8 @@ export class Endpoint {
       if (e instanceof BridgeError && !(e instanceof ClosedError) && ok) {
         // Too large: tell the caller instead of leaving it waiting.
         this.reply(seq, false, e, false, req);
-      } else {
+      } else if (!(e instanceof ClosedError)) {
+        // (Closed: the caller is gone with the channel; nobody to tell.)
         this.report(e);
       }
     }
@@ -852,7 +871,7 @@ export class Endpoint {
         default:
           throw new BridgeError(`unknown request op ${op.t}`);
       }
-      if (awaitable !== 0 && (awaitable === 1 ? isThenable(value) : value instanceof Promise)) {
+      if (awaitable !== 0 && (awaitable === 1 ? isThenable(value) : this.awaitPromises && value instanceof Promise)) {
         if (nested && awaitable === 1) {
           // The worker is blocked: it cannot run the promise's continuation,
           // and main is awaiting this sync function inside the call the
@@ -878,6 +897,11 @@ export class Endpoint {
           );
           return;
         }
+      } else if (awaitable === 2 && value instanceof Promise) {
+        // Sent by reference (awaitPromises: false): the worker attaches its
+        // handlers a round trip later; a rejection before that is not an
+        // unhandled one on this page.
+        value.then(undefined, () => {});
       }
     } catch (e) {
       ok = false;
@@ -1190,6 +1214,22 @@ export class Endpoint {
     s.served = this.served;
     return s;
   }
+}
+
+// The `transform` hook on what a request sends: arguments (in place: the
+// arrays are the call's own), a set value, a prototype. A bridge proxy goes
+// as it is (as reflected-ffi skips its own proxies): it is the peer's object,
+// and asking an interpreter's transform about it would probe it remotely
+// (MicroPython's `instanceof PyProxy` walks its prototype chain).
+function transformValue(fn, v) {
+  return v !== null && (typeof v === "object" || typeof v === "function") && PROXY_STATE.has(v) ? v : fn(v);
+}
+
+function transformOp(fn, op) {
+  const args = op.args;
+  if (args !== undefined && args !== null) for (let i = 0; i < args.length; i++) args[i] = transformValue(fn, args[i]);
+  if (op.t === "set") op.value = transformValue(fn, op.value);
+  else if (op.t === "set_prototype_of") op.proto = transformValue(fn, op.proto);
 }
 
 function settle(msg) {

@@ -42,7 +42,12 @@ function lockName() {
   return `worker-bridge:${t}:${++lockCount}:${Math.random().toString(36).slice(2)}`;
 }
 
-function canShareMemory() {
+// Internal option of BridgeWorker: serve the bridge on this existing Worker
+// instead of creating one (the coincident-compatible `Worker` subclass of
+// ./coincident/main.js is the Worker itself).
+export const ON_WORKER = Symbol("worker-bridge: existing Worker");
+
+export function canShareMemory() {
   if (typeof SharedArrayBuffer !== "function" || typeof Atomics !== "object") return false;
   // Browsers expose crossOriginIsolated; Node does not (and always can share).
   return globalThis.crossOriginIsolated !== false;
@@ -63,6 +68,8 @@ export class BridgeWorker {
    * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
    * @param {number} [options.maxNesting=64]  main->worker calls nested in blocked worker calls at once; one more is a DeadlockError
    * @param {number} [options.eventWait=50]  ms a DOM event being dispatched waits for a worker listener (atomics transport; 0: none)
+   * @param {(value: any) => any} [options.transform]  applied to every argument and result this side sends (docs/api.md)
+   * @param {boolean} [options.awaitPromises=true]  a Promise returned by a worker's call of a page function (through a proxy) is awaited before the reply; false: sent by reference, for the worker to await
    */
   constructor(url, options = {}) {
     const {
@@ -77,8 +84,11 @@ export class BridgeWorker {
       spin = DEFAULT_SPIN_MS,
       maxNesting = 64,
       eventWait = DEFAULT_EVENT_WAIT_MS,
+      transform = null,
+      awaitPromises = true,
     } = options;
     if (!(eventWait >= 0)) throw new TypeError(`BridgeWorker: eventWait must be a number of ms >= 0, got ${eventWait}`);
+    const own = options[ON_WORKER] ?? null;
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
       throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics", "service-worker" or "async" (or omit it)`);
     }
@@ -98,7 +108,13 @@ export class BridgeWorker {
     // wait for frames on its own (no lost wake-up in between).
     this._bellToWorker = true;
     this._worker = null;
-    this._outbox = []; // messages posted before the (Node) Worker exists
+    this._outbox = []; // messages posted before the start-up message went
+    // The bridge's own channel: every bridge message after the start-up
+    // message travels on it, so the Worker's `message` listeners on both
+    // sides only ever see what user code posts (docs/protocol.md §1).
+    const channel = new MessageChannel();
+    this._port = channel.port1;
+    this._peerPort = channel.port2;
 
     let sab = null;
     let tx;
@@ -125,6 +141,8 @@ export class BridgeWorker {
       name,
       maxMessage,
       eventWaitMs: eventWait,
+      transform,
+      awaitPromises,
       globalObj: globalThis,
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),
@@ -158,6 +176,14 @@ export class BridgeWorker {
       spin,
     };
 
+    if (own !== null) {
+      // The Worker exists already: attach now. On the service-worker
+      // transport the start-up message must wait for the service worker, so
+      // the channel goes first and the start-up message follows on it.
+      this._attach(own, false);
+      if (kind === "service-worker") this._postWorker({ [TAG]: 1, port: this._peerPort, wait: true }, [this._peerPort]);
+      else this._start(init);
+    }
     if (kind === "service-worker") {
       // The worker must start once the service worker controls the page, so
       // that its requests reach it; messages wait in the outbox until then.
@@ -171,34 +197,51 @@ export class BridgeWorker {
       }).then((sw) => {
         if (this._ep.closed || sw === null) return;
         init.sw = sw;
-        this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
-        const queued = this._outbox;
-        this._outbox = null;
-        this._post(init);
-        for (const [m, t] of queued) this._post(m, t);
+        if (own !== null) {
+          this._port.postMessage(init);
+          this._flush();
+        } else {
+          this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
+          this._start(init);
+        }
       }, (e) => this._fail(e));
+    } else if (own !== null) {
+      // started above
     } else if (typeof globalThis.Worker === "function") {
       this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
-      this._post(init);
+      this._start(init);
     } else {
       // Node: worker_threads, loaded on demand so browsers never see it.
-      this._outbox.push([init, undefined]);
       const spec = "node:worker_threads";
       import(/* webpackIgnore: true */ spec).then(({ Worker }) => {
         if (this._ep.closed) return;
         const target = typeof url === "string" && url.startsWith("file:") ? new URL(url) : url;
         this._attach(new Worker(target, name === undefined ? {} : { name }), true);
-        const queued = this._outbox;
-        this._outbox = null;
-        for (const [m, t] of queued) this._worker.postMessage(m, t);
+        this._start(init);
       }, (e) => this._fail(new BridgeError(`BridgeWorker: no Worker in this environment: ${e.message}`, { cause: e })));
     }
 
     if (kind === "atomics") this._ep.armWait();
   }
 
+  // The start-up message goes on the Worker's own stream with the port of
+  // the bridge's channel; everything after it goes on the channel.
+  _start(init) {
+    this._postWorker({ ...init, port: this._peerPort }, [this._peerPort]);
+    this._flush();
+  }
+
+  _flush() {
+    const queued = this._outbox;
+    this._outbox = null;
+    for (const [m, t] of queued) this._post(m, t);
+  }
+
   _attach(worker, node) {
     this._worker = worker;
+    // The Worker's own postMessage (a subclass may override it).
+    const post = node ? worker.postMessage : globalThis.Worker.prototype.postMessage;
+    this._postWorker = (m, transfer) => post.call(worker, m, transfer);
     const onMessage = (data) => {
       if (data === null || typeof data !== "object") return;
       const t = data[TAG];
@@ -218,12 +261,25 @@ export class BridgeWorker {
         this._resolveReady();
       }
     };
+    const port = this._port;
     if (node) {
+      port.on("message", onMessage);
+      // A Rust worker's JS bootstrap answers on the Worker's own stream.
       worker.on("message", onMessage);
       worker.on("error", (e) => this._fail(new ClosedError(`the worker crashed: ${e && e.message}`, { cause: e })));
       worker.on("exit", (code) => this._fail(new ClosedError(`the worker exited (code ${code}); every pending call was rejected. Create a new BridgeWorker to go on`)));
     } else {
-      worker.addEventListener("message", (e) => onMessage(e.data));
+      port.addEventListener("message", (e) => onMessage(e.data));
+      port.start();
+      // A Rust worker's JS bootstrap (docs/rust.md) answers on the Worker's
+      // own stream; no user listener sees those messages either.
+      worker.addEventListener("message", (e) => {
+        const data = e.data;
+        if (data !== null && typeof data === "object" && data[TAG] !== undefined) {
+          e.stopImmediatePropagation();
+          onMessage(data);
+        }
+      });
       worker.addEventListener("error", (e) => {
         // Before the handshake an error means the script did not load.
         if (!this._started) {
@@ -246,13 +302,9 @@ export class BridgeWorker {
   }
 
   _post(m, transfer) {
-    if (this._worker === null) {
-      if (this._outbox !== null) this._outbox.push([m, transfer]);
-    } else if (transfer === undefined) {
-      this._worker.postMessage(m);
-    } else {
-      this._worker.postMessage(m, transfer);
-    }
+    if (this._outbox !== null) this._outbox.push([m, transfer]);
+    else if (transfer === undefined) this._port.postMessage(m);
+    else this._port.postMessage(m, transfer);
   }
 
   _fail(err) {
@@ -260,6 +312,7 @@ export class BridgeWorker {
     if (this._ep.closed) return;
     this._rejectReady(err);
     this._ep.close(err);
+    this._port.close();
   }
 
   _reportError(e) {
@@ -299,6 +352,5 @@ export class BridgeWorker {
   terminate() {
     this._fail(new ClosedError("the worker was terminated (BridgeWorker.terminate()); this call can no longer complete"));
     if (this._worker !== null) this._worker.terminate();
-    else this._outbox = [];
   }
 }

@@ -128,13 +128,22 @@ function preventExtensions(target) {
 
 const SYNC = {
   preventExtensions,
-  get(target, key) {
+  get(target, key, receiver) {
     const st = target[STATE];
     if (key === DISPOSE) {
       return disposer(st);
-    } else if (key === "then") {
-      // Not thenable, so `await proxy` gives the proxy instead of hanging.
+    } else if (key === "then" && !st.tables.ep.remoteThen) {
+      // Not thenable, so `await proxy` gives the proxy instead of hanging
+      // (bridge({ remoteThen: true }): read it, so a main-thread Promise
+      // can be awaited through its proxy).
       return undefined;
+    } else if ((key === "call" || key === "apply") && typeof target === "function" && st.tables.ep.remoteThen) {
+      // Interpreters call methods as `f.call(this, ...)` (MicroPython does):
+      // answered here, one apply instead of a get and an apply, as
+      // reflected-ffi does for its function proxies.
+      return key === "call"
+        ? (thisArg, ...args) => Reflect.apply(receiver, thisArg, args)
+        : (thisArg, args) => Reflect.apply(receiver, thisArg, args ?? []);
     }
     const r = probed(st, key === TO_STRING_TAG, askGet, key);
     if (r !== MISS) return r;

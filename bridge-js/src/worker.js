@@ -24,7 +24,10 @@ const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync =
 const BELL = { [TAG]: "bell" };
 const BELL_POLL = { [TAG]: "bell", poll: true };
 
-let port = null; // where messages to the main thread go: self, or parentPort
+let scope = null; // the Worker's own stream: self, or parentPort
+let port = null; // where bridge messages to the main thread go: the bridge's channel (or `scope`)
+let transformHook = null; // bridge({ transform })
+let remoteThen = false; // bridge({ remoteThen })
 let endpoint = null;
 let result = null;
 let resolveBridge;
@@ -34,12 +37,26 @@ let outgoing = null; // convertOutgoing()
 const started = new Promise((res, rej) => { resolveBridge = res; rejectBridge = rej; });
 started.catch(() => {});
 
+// The start-up message carries the port of the bridge's own channel
+// (main.js): every later bridge message travels there, so user `message`
+// listeners never see one.
+function listen(p) {
+  port = p;
+  if (scope !== globalThis) p.on("message", onMessage); // Node's MessagePort
+  else {
+    p.addEventListener("message", (e) => onMessage(e.data));
+    p.start();
+  }
+}
+
 function onMessage(data) {
   if (data === null || typeof data !== "object") return;
   const t = data[TAG];
   if (t === undefined) return;
   if (t === 1) {
     if (endpoint !== null || early !== null) return;
+    if (data.port != null && port === scope) listen(data.port);
+    if (data.wait === true) return; // the start-up message follows on the channel
     if (data.transport !== "service-worker") {
       start(data, null);
       return;
@@ -71,14 +88,22 @@ function onMessage(data) {
 }
 
 if (typeof globalThis.WorkerGlobalScope === "function" && globalThis instanceof globalThis.WorkerGlobalScope) {
-  port = globalThis;
-  globalThis.addEventListener("message", (e) => onMessage(e.data));
+  scope = port = globalThis;
+  // Installed before any code of the importing module runs, so it is the
+  // first listener: bridge messages stop here.
+  globalThis.addEventListener("message", (e) => {
+    const data = e.data;
+    if (data !== null && typeof data === "object" && data[TAG] !== undefined) {
+      e.stopImmediatePropagation();
+      onMessage(data);
+    }
+  });
 } else if (typeof process === "object" && process.versions != null && process.versions.node) {
   // A variable specifier keeps bundlers from resolving this for browsers.
   const spec = "node:worker_threads";
   const { parentPort } = await import(/* webpackIgnore: true */ spec);
   if (parentPort !== null) {
-    port = parentPort;
+    scope = port = parentPort;
     parentPort.on("message", onMessage);
   }
 }
@@ -113,12 +138,14 @@ function start(init, ServiceWorkerWorkerTransport) {
     reentrant: init.reentrant,
     spinMs: init.spin,
     maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
+    transform: transformHook,
     globalObj: globalThis,
     ringBell: init.doorbell === true ? (poll) => port.postMessage(poll ? BELL_POLL : BELL) : null,
     onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
     post,
   });
   endpoint = ep;
+  ep.remoteThen = remoteThen;
   const refs = ep.refs;
   refs.convert = outgoing;
   result = Object.freeze({
@@ -137,7 +164,7 @@ function start(init, ServiceWorkerWorkerTransport) {
   });
   // self.close() sends the main thread nothing: close the channel first, so
   // main rejects its pending calls at once instead of waiting for replies.
-  if (port === globalThis && typeof globalThis.close === "function") {
+  if (scope === globalThis && typeof globalThis.close === "function") {
     const close = globalThis.close;
     globalThis.close = function () {
       ep.close(new ClosedError("the worker closed itself (self.close())"));
@@ -176,9 +203,26 @@ export function convertOutgoing(fn) {
 /**
  * Resolves, once the main thread's start-up message arrived, to
  * `{ sync, window, isWindowProxy, native, transport, release, stats }`.
+ * `options.transform` is applied to every argument and result this side
+ * sends (docs/api.md); the last one given applies. `options.remoteThen`:
+ * proxies read `then` from the main thread, so a main-thread Promise that
+ * a call returned by reference (BridgeWorker's `awaitPromises: false`) can
+ * be awaited, and a function proxy's `call` / `apply` are answered locally
+ * (one apply instead of a get and an apply); interpreters need the first
+ * and gain from the second (docs/pyscript.md).
  */
-export function bridge() {
-  if (port === null) {
+export function bridge(options) {
+  if (options != null && options.transform !== undefined) {
+    const fn = options.transform;
+    if (fn !== null && typeof fn !== "function") throw new TypeError("bridge({ transform }): transform must be a function");
+    transformHook = fn;
+    if (endpoint !== null) endpoint.transform = fn;
+  }
+  if (options != null && options.remoteThen !== undefined) {
+    remoteThen = options.remoteThen === true;
+    if (endpoint !== null) endpoint.remoteThen = remoteThen;
+  }
+  if (scope === null) {
     return Promise.reject(new BridgeError("worker-bridge: bridge() must run inside a worker started with " +
       "`new BridgeWorker(url)` from the main thread (import it from \"worker-bridge/worker\" in the worker script)"));
   }

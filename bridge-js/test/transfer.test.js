@@ -24,14 +24,16 @@ function checkPattern(buf, seed, offset = 0, length = buf.byteLength - offset) {
   return true;
 }
 
-// Counts the messages that carried moved buffers, per direction.
+// Counts the messages that carried moved buffers, per direction (on the
+// bridge's own channel, where every bridge message after the start travels).
 function countMoves(w) {
   const c = { toMain: 0, toWorker: 0 };
-  w.worker.on("message", (d) => {
+  const port = w._port;
+  port.on("message", (d) => {
     if (d !== null && typeof d === "object" && d[TAG] === "m" && Array.isArray(d.x) && d.x.length > 0) c.toMain++;
   });
-  const post = w.worker.postMessage.bind(w.worker);
-  w.worker.postMessage = (m, t) => {
+  const post = port.postMessage.bind(port);
+  port.postMessage = (m, t) => {
     if (m !== null && typeof m === "object" && m[TAG] === "m" && Array.isArray(m.x) && m.x.length > 0) c.toWorker++;
     return post(m, t);
   };

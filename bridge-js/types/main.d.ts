@@ -79,6 +79,13 @@ export interface BridgeWorkerOptions {
   eventWait?: number;
   /** Force a transport (mainly for tests). Default: "atomics" when SharedArrayBuffer is usable. */
   transport?: "atomics" | "service-worker" | "async";
+  /**
+   * Applied to every argument and result the page sends (arguments of
+   * calls into the worker, results of the page's functions and proxy
+   * operations, set values). PyScript turns interpreter proxies into JS
+   * values with it.
+   */
+  transform?: (value: any) => any;
 }
 
 /**

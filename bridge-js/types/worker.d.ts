@@ -41,8 +41,17 @@ export interface Bridge {
   withTimeout<T>(ms: number, fn: () => T): T;
 }
 
+export interface BridgeOptions {
+  /**
+   * Applied to every argument and result the worker sends (arguments of
+   * sync calls and proxy operations, set values, results of the worker's
+   * functions). The last one given applies.
+   */
+  transform?: ((value: any) => any) | null;
+}
+
 /** Resolves once the main thread's start-up message arrived. */
-export function bridge(): Promise<Bridge>;
+export function bridge(options?: BridgeOptions): Promise<Bridge>;
 
 /**
  * `fn(obj)` is asked about each non-function object this worker is about to

@@ -26,7 +26,21 @@ pub fn build() -> Result {
         })?;
     }
     util::timed("build: minified bundles (esbuild)", bundle)?;
+    util::timed(
+        "build: PyScript from npm, on worker-bridge and stock (xtask/pyscript.mjs)",
+        pyscript,
+    )?;
     sizes()
+}
+
+/// @pyscript/core + polyscript bundled from node_modules with coincident's
+/// two specifiers aliased to bridge-js/src/coincident/*, and once stock,
+/// into demo/.build/pyscript/{wb,stock} (docs/pyscript.md).
+fn pyscript() -> Result {
+    let mut c = cmd("node", &[]);
+    c.arg(repo_root().join("xtask/pyscript.mjs"));
+    run(c)?;
+    Ok(())
 }
 
 /// `cargo xtask build [--threads]`: the default build; with `--threads`

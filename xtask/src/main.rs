@@ -185,6 +185,9 @@ fn test_steps() -> Vec<Step> {
                     "tests/e2e/deadlock.test.mjs",
                     "tests/e2e/transfer.test.mjs",
                     "tests/e2e/refs.test.mjs",
+                    "tests/e2e/pyscript.test.mjs",
+                    "tests/e2e/pyscript-js-modules.test.mjs",
+                    "tests/e2e/coincident.test.mjs",
                 ],
             );
             c.env("WB_E2E_TRANSPORT", "service-worker");

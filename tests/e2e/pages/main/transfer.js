@@ -19,10 +19,9 @@ function instrument(w) {
 }
 
 export function setup({ worker }) {
-  // The service-worker transport makes the Worker only once its service
-  // worker is ready; no transfer happens before the bridge is up.
-  if (worker.worker !== null) instrument(worker.worker);
-  else worker.ready.then(() => instrument(worker.worker));
+  // Bridge messages travel on the bridge's own MessageChannel (main's end:
+  // `_port`), not on the Worker's message stream.
+  instrument(worker._port);
   worker.sync.moves = () => ({ ...moves });
   worker.sync.take = (name, buf, seed) => ({
     isBuffer: buf instanceof ArrayBuffer,

@@ -1,0 +1,22 @@
+// The page side of benches/pyscript/run.mjs (tests/e2e/pyscript/page.html?main=/benches/pyscript/bench.js):
+// starts the bench worker with PyScript's MPWorker / PyWorker and runs the
+// cases the query names; results go to window.__py.bench.
+import { pyWorkerOf } from "/tests/e2e/pyscript/helpers.js";
+
+export default async (core, q) => {
+  const { W, options } = await pyWorkerOf(core, q);
+  const t0 = performance.timeOrigin + performance.now();
+  const w = await W("/benches/pyscript/bench.py", options);
+  const out = { start: (await w.sync.first_line()) - t0 };
+  w.sync.bench = (x) => x;
+  const n = Number(q.get("n") || 2000);
+  const dom = Number(q.get("dom") || 1000);
+  for (const kind of (q.get("cases") || "fn,title,sync,dom").split(",")) {
+    const count = kind === "dom" ? dom : n;
+    await w.sync.run(kind, Math.max(1, count >> 4)); // warm-up
+    out[kind] = (await w.sync.run(kind, count)) / count * 1000; // us per op
+  }
+  w.terminate();
+  report("bench", out);
+  report("done", true);
+};

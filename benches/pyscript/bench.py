@@ -1,0 +1,47 @@
+# The Python side of benches/pyscript/run.mjs: one worker, started by
+# MPWorker / PyWorker from the page (bench.js). Times are taken in the
+# worker with its own performance.now() (no round trip).
+import js
+from pyscript import window, document, sync
+
+FIRST = js.performance.timeOrigin + js.performance.now()
+
+
+def first_line():
+    return FIRST
+
+
+def run(kind, n):
+    now = js.performance.now
+    if kind == "fn":
+        m = window.Math
+        t = now()
+        for i in range(n):
+            m.max(i, 1)
+        return now() - t
+    if kind == "title":
+        d = document
+        t = now()
+        for i in range(n):
+            d.title
+        return now() - t
+    if kind == "sync":
+        f = sync.bench
+        t = now()
+        for i in range(n):
+            f(i)
+        return now() - t
+    if kind == "dom":
+        box = document.getElementById("out")
+        t = now()
+        for i in range(n):
+            el = document.createElement("div")
+            el.textContent = str(i)
+            box.append(el)
+        elapsed = now() - t
+        box.replaceChildren()
+        return elapsed
+    raise ValueError(kind)
+
+
+__export__ = ["first_line", "run"]

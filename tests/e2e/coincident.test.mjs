@@ -1,0 +1,54 @@
+// worker-bridge/coincident/main and /worker used directly, as polyscript
+// does (docs/pyscript.md), and the bridge's own channel: user messages
+// beside the bridge, both ways, with BridgeWorker / bridge() and with the
+// compat Worker. Page: tests/e2e/coincident/page.html?case=compat|bridge.
+// On the service-worker run (e2e-sw) the pages pass the service worker.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { e2e, E2E_TRANSPORT, usesServiceWorker } from "./harness.mjs";
+
+const h = e2e({ servers: ["isolated", "csp"] });
+
+async function run(t, kase, server = "isolated") {
+  const p = await h.open(t, { server });
+  const q = new URLSearchParams({ case: kase });
+  if (usesServiceWorker(server)) q.set("sw", "1");
+  await p.page.goto(p.url(`/tests/e2e/coincident/page.html?${q}`));
+  await p.page.waitForFunction(() => window.__c && window.__c.done, null, { timeout: 60_000, polling: 50 });
+  const c = await p.page.evaluate(() => window.__c);
+  assert.equal(c.error, undefined, `the page failed: ${c.error}\n${p.log.join("\n")}`);
+  assert.deepEqual(p.errors, []);
+  return c;
+}
+
+test(`BridgeWorker / bridge(): user messages both ways never meet a bridge message (${E2E_TRANSPORT})`, async (t) => {
+  const c = await run(t, "bridge");
+  assert.equal(c.worker.add, 5);
+  assert.deepEqual(c.worker.seen, [], "no bridge message reached the worker's own listener");
+  assert.deepEqual(c.seen, ["echo:1", "echo:2"], "the page's Worker listener saw only the worker's user messages");
+});
+
+test(`coincident compat: a real Worker; proxy, transform both ways, ffi in one call each, user messages, terminate (${E2E_TRANSPORT})`, async (t) => {
+  const c = await run(t, "compat");
+  assert.equal(c.isWorker, true);
+  const w = c.worker;
+  assert.equal(w.sync, true);
+  assert.equal(w.native, E2E_TRANSPORT === "atomics");
+  assert.equal(w.isProxy, true);
+  assert.equal(w.add, 5, "the worker's transform applied to the arguments it sent");
+  assert.equal(w.pageResult, "unwrapped by the page's transform", "the page's transform applied to its result");
+  assert.deepEqual(w.gather, ["coincident compat", "box"]);
+  assert.equal(w.query, "/tests/e2e/coincident/page.html");
+  assert.deepEqual(w.localGather, [2]);
+  assert.equal(w.assigned, "yes");
+  assert.equal(w.evaluate, 6 * 7 + "coincident compat".length, "ffi.evaluate ran on the page");
+  assert.deepEqual(w.seen, []);
+  assert.deepEqual(c.seen, ["echo:1", "echo:2"]);
+  assert.equal(c.terminated, "ClosedError");
+});
+
+test("coincident compat under a CSP without 'unsafe-eval': ffi.evaluate throws a clear EvalError, the rest works", { skip: E2E_TRANSPORT !== "atomics" && "the csp server is the Atomics run's" }, async (t) => {
+  const c = await run(t, "compat", "csp");
+  assert.equal(c.worker.add, 5);
+  assert.match(c.worker.evaluate, /^EvalError: ffi\.evaluate\(\) compiles the function's source on the main thread with Function\(\), which this page's Content-Security-Policy forbids/);
+});

@@ -1,0 +1,49 @@
+// tests/e2e/coincident.test.mjs: worker-bridge/coincident/main and /worker
+// used directly (as polyscript does), and BridgeWorker beside user messages.
+// ?case=compat|bridge; results in window.__c.
+import coincident from "/bridge-js/src/coincident/main.js";
+import { BridgeWorker } from "/bridge-js/src/main.js";
+
+const q = new URLSearchParams(location.search);
+const out = (window.__c = {});
+const sw = q.get("sw") ? "./sw.js" : undefined;
+
+async function userMessages(worker, seen) {
+  // The worker echoes user messages; main sees only those, never the bridge's.
+  const echoed = new Promise((resolve) => worker.addEventListener("message", (e) => e.data === "echo:2" && resolve()));
+  worker.postMessage(1);
+  worker.postMessage(2);
+  await echoed;
+  return seen;
+}
+
+try {
+  if (q.get("case") === "compat") {
+    const { Worker: CWorker } = coincident({ transform: (v) => (v && v.wrapped !== undefined ? v.wrapped : v) });
+    const w = new CWorker("./worker.js?case=compat", { serviceWorker: sw });
+    const seen = [];
+    w.addEventListener("message", (e) => seen.push(e.data));
+    out.isWorker = w instanceof Worker;
+    w.proxy.add = (a, b) => a + b;
+    w.proxy.wrapped = () => ({ wrapped: "unwrapped by the page's transform" });
+    out.worker = await w.proxy.run();
+    out.seen = await userMessages(w, seen);
+    const pending = w.proxy.run();
+    w.terminate();
+    out.terminated = await pending.then(() => "resolved", (e) => e.name);
+  } else {
+    const w = new BridgeWorker("./worker.js?case=bridge", { type: "module", serviceWorker: sw });
+    const seen = [];
+    w.sync.add = (a, b) => a + b;
+    // (On the service-worker transport the Worker exists once the service
+    // worker controls the page.)
+    await w.ready;
+    w.worker.addEventListener("message", (e) => seen.push(e.data));
+    out.worker = await w.sync.run();
+    out.seen = await userMessages(w.worker, seen);
+    w.terminate();
+  }
+} catch (e) {
+  out.error = `${e.name}: ${e.message}`;
+}
+out.done = true;

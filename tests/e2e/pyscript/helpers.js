@@ -1,0 +1,20 @@
+// Page functions the Python scripts of tests/e2e/pyscript call (main=helpers.js).
+window.rejectSoon = (message) => new Promise((_, reject) => setTimeout(() => reject(new Error(message)), 10));
+window.resolveSoon = (value) => new Promise((resolve) => setTimeout(() => resolve(value), 10));
+window.throwNow = (message) => {
+  throw new TypeError(message);
+};
+
+/**
+ * PyScript's MPWorker or PyWorker for the page's `type`, and its options:
+ * the interpreter from the local npm package (PyScript's JS API takes it as
+ * `version`, a URL; the script tags take the config's `interpreter`), and
+ * the service worker on the service-worker run.
+ */
+export async function pyWorkerOf({ MPWorker, PyWorker }, q) {
+  const type = q.get("type") || "mpy";
+  const config = await (await fetch(`/tests/e2e/pyscript/${type}.json`)).json();
+  const options = { config: `/tests/e2e/pyscript/${type}.json`, version: new URL(config.interpreter, location.href).href };
+  if (q.get("sw")) options.serviceWorker = "/tests/e2e/pyscript/sw.js";
+  return { W: type === "py" ? PyWorker : MPWorker, options };
+}
