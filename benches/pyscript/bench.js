@@ -3,8 +3,10 @@
 // cases the query names; results go to window.__py.bench.
 import { pyWorkerOf } from "/tests/e2e/pyscript/helpers.js";
 
-export default async (core, q) => {
-  const { W, options } = await pyWorkerOf(core, q);
+// `workerOf` picks the constructor and its options: PyScript's (pyWorkerOf)
+// by default, worker-bridge/python's from ours.js.
+export default async (core, q, workerOf = pyWorkerOf) => {
+  const { W, options } = await workerOf(core, q);
   const t0 = performance.timeOrigin + performance.now();
   const w = await W("/benches/pyscript/bench.py", options);
   const out = { start: (await w.sync.first_line()) - t0 };

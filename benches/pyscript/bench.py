@@ -44,4 +44,11 @@ def run(kind, n):
     raise ValueError(kind)
 
 
+# PyScript exports what __export__ names; worker-bridge/python exposes with
+# sync.name = f (its pyscript module is the one with `_wb`).
 __export__ = ["first_line", "run"]
+import pyscript
+
+if hasattr(pyscript, "_wb"):
+    sync.first_line = first_line
+    sync.run = run

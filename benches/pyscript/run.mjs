@@ -12,7 +12,9 @@
 // operation in us: `window.Math.max(i, 1)`, a `document.title` read, a `sync`
 // call into the page, one element of a DOM loop (createElement, set
 // textContent, append). Prints min / median / max per build and the ratio
-// of the medians (worker-bridge / stock: below 1 is faster).
+// of the medians (worker-bridge / stock: below 1 is faster). A third build,
+// "ours", is worker-bridge/python's own MPWorker / PyWorker (no PyScript,
+// benches/pyscript/ours.html) on the same bench.py.
 import { launchBrowser } from "../../tests/e2e/harness.mjs";
 import { startServer } from "../../tests/server.mjs";
 import { startBusy, busyArg } from "../busy.mjs";
@@ -29,7 +31,7 @@ const N = Number(opt("--n", SMOKE ? 50 : 2000));
 const DOM = Number(opt("--dom", SMOKE ? 20 : 1000));
 const TYPES = opt("--types", SMOKE ? "mpy" : "mpy,py").split(",");
 const BUSY = busyArg(argv);
-const BUILDS = { wb: "PyScript on worker-bridge", stock: "stock PyScript (coincident)" };
+const BUILDS = { wb: "PyScript on worker-bridge", stock: "stock PyScript (coincident)", ours: "worker-bridge/python" };
 const ROWS = [
   ["start", "start to first Python line (ms)"],
   ["fn", "window.Math.max() call (us)"],
@@ -49,7 +51,7 @@ async function once(build, type) {
   page.on("pageerror", (e) => errors.push(e.message));
   const q = new URLSearchParams({ build, type, main: "/benches/pyscript/bench.js", n: String(N), dom: String(DOM) });
   try {
-    await page.goto(`${server.url}/tests/e2e/pyscript/page.html?${q}`);
+    await page.goto(build === "ours" ? `${server.url}/benches/pyscript/ours.html?${q}` : `${server.url}/tests/e2e/pyscript/page.html?${q}`);
     await page.waitForFunction(() => window.__py && window.__py.done, null, { timeout: type === "py" ? 300_000 : 120_000, polling: 100 });
     const r = await page.evaluate(() => ({ bench: window.__py.bench, error: window.__py.mainError }));
     if (r.error || !r.bench) throw new Error(r.error || "no result");
@@ -66,7 +68,7 @@ let failed = false;
 try {
   for (let rep = 0; rep < REPS; rep++) {
     for (const type of TYPES) {
-      const order = rep % 2 === 0 ? ["wb", "stock"] : ["stock", "wb"];
+      const order = rep % 2 === 0 ? ["wb", "stock", "ours"] : ["ours", "stock", "wb"];
       for (const build of order) {
         const r = await once(build, type);
         for (const [row] of ROWS) (((results[type] ??= {})[build] ??= {})[row] ??= []).push(r[row]);
@@ -98,12 +100,14 @@ for (const type of TYPES) {
   const r = results[type];
   if (!r?.wb || !r?.stock) continue;
   console.log(`\n${type === "mpy" ? "MicroPython" : "Pyodide"} (min / median / max)`);
-  console.log(`| ${"".padEnd(34)} | ${BUILDS.wb.padEnd(26)} | ${BUILDS.stock.padEnd(27)} | ratio |`);
-  console.log(`|${"-".repeat(36)}|${"-".repeat(28)}|${"-".repeat(29)}|-------|`);
+  console.log(`| ${"".padEnd(34)} | ${BUILDS.wb.padEnd(26)} | ${BUILDS.stock.padEnd(27)} | ratio | ${BUILDS.ours.padEnd(26)} | ratio |`);
+  console.log(`|${"-".repeat(36)}|${"-".repeat(28)}|${"-".repeat(29)}|-------|${"-".repeat(28)}|-------|`);
   for (const [row, label] of ROWS) {
     const a = r.wb[row];
     const b = r.stock[row];
-    console.log(`| ${label.padEnd(34)} | ${span(a).padEnd(26)} | ${span(b).padEnd(27)} | ${(median(a) / median(b)).toFixed(2).padStart(5)} |`);
+    const c = r.ours?.[row];
+    const ours = c ? `| ${span(c).padEnd(26)} | ${(median(c) / median(b)).toFixed(2).padStart(5)} |` : "| - | - |";
+    console.log(`| ${label.padEnd(34)} | ${span(a).padEnd(26)} | ${span(b).padEnd(27)} | ${(median(a) / median(b)).toFixed(2).padStart(5)} ${ours}`);
   }
 }
 process.exit(failed ? 1 : 0);
