@@ -4,7 +4,7 @@
 // (workers/deadlock.js) and reports what both sides saw.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { e2e, mainResult, assertClean } from "./harness.mjs";
+import { e2e, mainResult, assertClean, E2E_TRANSPORT } from "./harness.mjs";
 
 const h = e2e({ servers: ["isolated"] });
 // "At once": decided when the call is made; generous for 2 loaded cores.
@@ -110,7 +110,16 @@ for (const [name, what] of [["unseenTerminate", "its Worker is terminated direct
     const o = await runCase(t, name);
     assert.notEqual(o.pending, "hung", "the pending calls were still pending after 20 s");
     assert.equal(o.pending.length, 2);
-    for (const p of o.pending) {
+    for (const [i, p] of o.pending.entries()) {
+      // On the service-worker transport a worker terminated inside its
+      // synchronous XHR may run on for a moment: its wait fails with a
+      // NetworkError, its blocked call throws that, and the main->worker
+      // call it was serving (the first) is answered with the error before
+      // the worker is gone. Rejected either way, never left pending.
+      if (E2E_TRANSPORT === "service-worker" && name === "unseenBlocked" && i === 0 && !p.closed) {
+        assert.match(p.error.message, /the wait on the service worker failed/, JSON.stringify(p));
+        continue;
+      }
       assert.equal(p.closed, true, JSON.stringify(p));
       assert.match(p.error.message, /the worker stopped without BridgeWorker\.terminate\(\)/);
     }
