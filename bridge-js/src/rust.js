@@ -12,9 +12,11 @@
 // hands the channel to Rust (`initBridge`), calls the crate's exported
 // `start` function (where the Rust code exposes its functions), answers
 // "ready" and serves the page's calls (`serveRustWorker`) until the channel
-// closes. Works in browsers and on Node worker_threads.
+// closes. Works in browsers and on Node worker_threads, on the Atomics
+// transport and (browsers) on the service-worker transport, where Rust blocks
+// in a synchronous XMLHttpRequest (`initBridgeSw`; docs/service-worker.md).
 
-import { serveRustWorker } from "./rust-serve.js";
+import { serveRustWorker, serveOnDemand } from "./rust-serve.js";
 
 const TAG = "worker-bridge";
 
@@ -38,13 +40,59 @@ async function initWasm(wasm, wasmUrl) {
 
 /** Why this start-up message cannot run a Rust worker, or null. */
 function refusal(init) {
+  if (init.transport === "service-worker") {
+    return init.sw != null && init.port != null ? null : "the start-up message of the service-worker transport lacks its `sw` part or the bridge's port";
+  }
   if (init.transport !== "atomics" || !(init.sab instanceof SharedArrayBuffer)) {
-    return `the Rust embedding needs the atomics transport (SharedArrayBuffer); got ${JSON.stringify(init.transport)}. Serve the page cross-origin isolated (COOP/COEP)`;
+    return `the Rust embedding needs a transport that can block: atomics (SharedArrayBuffer) or the service worker; got ${JSON.stringify(init.transport)}. Serve the page cross-origin isolated (COOP/COEP), or give BridgeWorker the serviceWorker option (docs/service-worker.md)`;
   }
   if (init.doorbell === true) {
     return "the main thread has no Atomics.waitAsync and asks for doorbell messages, which the Rust embedding does not send; use a browser or Node with Atomics.waitAsync";
   }
   return null;
+}
+
+/** Starts a Rust worker on the service-worker transport; resolves when serving ended. */
+async function runOnServiceWorker(wasm, init, { start, wasmUrl, onError }) {
+  // Main's messages travel on the bridge's port; those that come before the
+  // wasm is ready wait here, in order.
+  const bridgePort = init.port;
+  let early = [];
+  let deliver = null;
+  bridgePort.addEventListener("message", (e) => {
+    const d = e.data;
+    if (d === null || typeof d !== "object" || d[TAG] !== "m") return;
+    if (deliver === null) early.push(d.b);
+    else deliver(d.b);
+  });
+  bridgePort.start();
+  // The limits and the header name live in transport-sw.js (loaded only on
+  // this transport, as worker.js does).
+  const [{ RUST_LIMITS }] = await Promise.all([import("./transport-sw.js"), initWasm(wasm, wasmUrl)]);
+  const { wake, done } = serveOnDemand(() => wasm.servePending(), { onError });
+  const post = (kind, b) => {
+    if (b === undefined) bridgePort.postMessage({ [TAG]: kind });
+    else bridgePort.postMessage({ [TAG]: kind, b }, [b.buffer]);
+  };
+  wasm.initBridgeSw(init.sw, init.maxMessage, init.timeout || undefined, RUST_LIMITS, post, wake);
+  startRust(wasm, start);
+  deliver = (b) => {
+    wasm.swDeliver(b);
+    wake();
+  };
+  for (const b of early) wasm.swDeliver(b);
+  early = null;
+  bridgePort.postMessage({ [TAG]: "ready", waitAsync: true });
+  wake();
+  await done;
+}
+
+function startRust(wasm, start) {
+  if (start == null) return;
+  if (typeof wasm[start] !== "function") {
+    throw new Error(`runRustWorker: the wasm module exports no function ${JSON.stringify(start)} (mark it #[wasm_bindgen] and pub)`);
+  }
+  wasm[start]();
 }
 
 /**
@@ -62,19 +110,25 @@ export function runRustWorker(wasm, { start = "start", wasmUrl = null, onError =
     const run = async (init) => {
       const why = refusal(init);
       if (why) throw new Error(`runRustWorker: ${why}`);
+      if (init.transport === "service-worker") return runOnServiceWorker(wasm, init, { start, wasmUrl, onError });
       await initWasm(wasm, wasmUrl);
       wasm.initBridge(init.sab, init.capacity, init.maxMessage, init.timeout || undefined);
-      if (start != null) {
-        if (typeof wasm[start] !== "function") {
-          throw new Error(`runRustWorker: the wasm module exports no function ${JSON.stringify(start)} (mark it #[wasm_bindgen] and pub)`);
-        }
-        wasm[start]();
-      }
+      startRust(wasm, start);
       port.postMessage({ [TAG]: "ready", waitAsync: true });
       await serveRustWorker(() => wasm.servePending(), init.sab, init.capacity, { onError });
     };
     const onMessage = (data) => {
       if (data === null || typeof data !== "object" || data[TAG] !== 1 || started) return;
+      if (data.wait === true && data.port != null) {
+        // The start-up message follows on the bridge's channel (main.js,
+        // an existing Worker on the service-worker transport).
+        const bridgePort = data.port;
+        bridgePort.addEventListener("message", (e) => {
+          if (e.data !== null && typeof e.data === "object" && e.data[TAG] === 1) onMessage({ ...e.data, port: bridgePort });
+        });
+        bridgePort.start();
+        return;
+      }
       started = true;
       run(data).then(resolve, (e) => {
         // Surface it to the main thread as a worker error (BridgeWorker's

@@ -32,6 +32,8 @@ export const TRANSPORT_KIND = "service-worker";
 const MAX_NETWORK_ERRORS = 3;
 /** Waits answered "unknown session" before the worker gives up (each held ~1 s by the SW). */
 const MAX_UNKNOWN = 4;
+/** What a Rust worker's wait needs besides its start-up message (rust.js, `initBridgeSw`). */
+export const RUST_LIMITS = { header: SW_HEADER, maxNetworkErrors: MAX_NETWORK_ERRORS, maxUnknown: MAX_UNKNOWN };
 /** How long BridgeWorker waits for the page to become controlled once the SW is active. */
 const CONTROL_WAIT_MS = 4_000;
 const RELOAD_KEY = "worker-bridge:sw-reload";

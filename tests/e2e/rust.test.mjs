@@ -1,16 +1,28 @@
 // The Rust embedding in headless Chromium: a worker whose code is Rust
 // (bridge_wasm::embed, the `full` wasm package) drives the real DOM and
 // calls page functions synchronously; the page calls Rust. Served
-// cross-origin isolated, with and without the strict CSP.
+// cross-origin isolated, with and without the strict CSP, and on a page
+// without isolation on the service-worker transport: the same Rust code
+// (WB_E2E_TRANSPORT=service-worker runs the first two on it as well).
 //
 // Needs bridge-js/pkg/full (see docs/rust.md) and Debian's chromium.
-import { test } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { e2e, waitFor, assertClean } from "./harness.mjs";
+import { e2e, waitFor, assertClean, usesServiceWorker, E2E_TRANSPORT } from "./harness.mjs";
+import { startServer } from "../server.mjs";
 
 const PKG_JS = new URL("../../bridge-js/pkg/full/bridge_wasm.js", import.meta.url);
 const h = e2e({ servers: ["isolated", "csp"] });
+// No COOP/COEP; the standalone service worker script may control "/", so
+// that the bootstrap in /bridge-js/ is inside its scope.
+before(async () => {
+  h.ctx.servers.sw = await startServer({
+    isolated: false,
+    headers: (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null),
+  });
+});
+after(() => h.ctx.servers.sw?.close());
 
 function requirePkg() {
   if (!existsSync(PKG_JS) || !readFileSync(PKG_JS, "utf8").includes("installEmbedSelftest")) {
@@ -22,18 +34,22 @@ function requirePkg() {
   }
 }
 
-for (const server of ["isolated", "csp"]) {
-  test(`Rust worker: typed calls, errors, DOM handles, exposed functions (${server})`, { timeout: 90_000 }, async (t) => {
+for (const server of ["isolated", "csp", "sw"]) {
+  // The transport run of the e2e-sw step covers the service worker with the
+  // first two already.
+  const skip = server === "sw" && E2E_TRANSPORT === "service-worker" ? "covered by the isolated and csp runs on this transport" : false;
+  test(`Rust worker: typed calls, errors, DOM handles, exposed functions (${server})`, { timeout: 120_000, skip }, async (t) => {
     requirePkg();
+    const sw = server === "sw" || usesServiceWorker(server);
     const p = await h.open(t, { server });
-    const response = await p.page.goto(p.url("/tests/e2e/rust/index.html"));
+    const response = await p.page.goto(p.url(`/tests/e2e/rust/index.html${sw ? "?sw=1" : ""}`));
     assert.equal(response.status(), 200);
-    await waitFor(p, "done", 60_000);
+    await waitFor(p, "done", 90_000);
     const state = await p.page.evaluate(() => window.__e2e);
     assert.equal(state.error, null, `the page failed: ${JSON.stringify(state.error)}\n${p.log.join("\n")}`);
     const r = state.results;
-    assert.equal(r.transport, "atomics");
-    assert.equal(r.crossOriginIsolated, true);
+    assert.equal(r.transport, sw ? "service-worker" : "atomics");
+    assert.equal(r.crossOriginIsolated, !sw);
     assert.equal(r.seenId, "18446744073709551615");
     assert.deepEqual(r.seenToken, [0, 1, 254, 255]);
     assert.equal(r.seenTokenIsU8, true);

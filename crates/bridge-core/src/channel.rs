@@ -199,49 +199,116 @@ fn encode_reply(seq: u32, outcome: Outcome, releases: Vec<Release>, max_message:
 /// It gets the `WorkerSide` so it can call the main thread itself (a
 /// nested request whose handler calls main again: the calls form a stack);
 /// it is `Fn` because such a call may run it again, re-entrantly.
-pub type WorkerHandler<M> = Arc<dyn Fn(Request, &mut WorkerSide<M>) -> Outcome + Send + Sync>;
+pub type WorkerHandler<L> = Arc<dyn Fn(Request, &mut WorkerSide<L>) -> Outcome + Send + Sync>;
 
-/// The worker's end of a channel: it may block. A host of
-/// [`WorkerCore`]: the machine decides, this sends, receives and blocks.
-pub struct WorkerSide<M: SharedMemory> {
+/// How a [`WorkerSide`] moves whole messages and blocks: the channel's two
+/// mailboxes in shared memory ([`Mailboxes`], the Atomics transport), or
+/// another blocking wait (bridge-wasm's service-worker transport, a
+/// synchronous XMLHttpRequest). The protocol's decisions stay in
+/// [`WorkerSide`] and its machine whichever link carries the bytes.
+pub trait WorkerLink {
+    /// The clock deadlines are measured on.
+    fn now(&self) -> Duration;
+    /// Sends one message to the main thread (may wait for room until `deadline`).
+    fn send(&mut self, bytes: &[u8], deadline: Deadline) -> Result<(), SendError>;
+    /// Waits until one whole message from the main thread arrives, or `deadline`.
+    fn recv(&mut self, deadline: Deadline) -> Result<Vec<u8>, RecvError>;
+    /// One whole message from the main thread if one is there, without waiting.
+    fn try_recv(&mut self) -> Result<Option<Vec<u8>>, TryRecvError>;
+    /// Closes the channel for both sides.
+    fn close(&self);
+}
+
+/// The Atomics transport's link: sends on `to_main`, receives on
+/// `to_worker` (docs/protocol.md §4).
+pub struct Mailboxes<M: SharedMemory> {
     tx: Producer<M>,
     rx: Consumer<M>,
     capacity: usize,
-    max_message: usize,
-    core: WorkerCore<Request, Reply>,
-    handler: WorkerHandler<M>,
 }
 
-impl<M: SharedMemory> WorkerSide<M> {
-    /// The worker's end: sends on `to_main`, receives on `to_worker`.
-    pub fn new(mem: M, config: &Config) -> Result<Self, ConfigError>
-    where
-        M: Clone,
-    {
+impl<M: SharedMemory + Clone> Mailboxes<M> {
+    /// The worker's two mailboxes of the channel in `mem`.
+    pub fn new(mem: M, config: &Config) -> Result<Self, ConfigError> {
         config.validate(mem.byte_len())?;
-        Ok(WorkerSide {
+        Ok(Mailboxes {
             tx: Producer::new(mem.clone(), Layout::to_main(config.capacity), config),
             rx: Consumer::new(mem, Layout::to_worker(config.capacity), config),
             capacity: config.capacity,
-            max_message: config.max_message,
+        })
+    }
+}
+
+impl<M: SharedMemory> WorkerLink for Mailboxes<M> {
+    fn now(&self) -> Duration {
+        self.tx.memory().now()
+    }
+    fn send(&mut self, bytes: &[u8], deadline: Deadline) -> Result<(), SendError> {
+        self.tx.send(bytes, deadline)
+    }
+    fn recv(&mut self, deadline: Deadline) -> Result<Vec<u8>, RecvError> {
+        self.rx.recv(deadline)
+    }
+    fn try_recv(&mut self) -> Result<Option<Vec<u8>>, TryRecvError> {
+        self.rx.try_recv()
+    }
+    fn close(&self) {
+        close_channel(self.tx.memory(), self.capacity);
+    }
+}
+
+/// The worker's end of a channel: it may block. A host of
+/// [`WorkerCore`]: the machine decides, this sends, receives and blocks
+/// through its [`WorkerLink`].
+pub struct WorkerSide<L: WorkerLink> {
+    link: L,
+    max_message: usize,
+    core: WorkerCore<Request, Reply>,
+    handler: WorkerHandler<L>,
+}
+
+impl<M: SharedMemory + Clone> WorkerSide<Mailboxes<M>> {
+    /// The worker's end on the Atomics transport: sends on `to_main`,
+    /// receives on `to_worker`.
+    pub fn new(mem: M, config: &Config) -> Result<Self, ConfigError> {
+        Ok(WorkerSide::with_link(Mailboxes::new(mem, config)?, config.max_message))
+    }
+}
+
+impl<L: WorkerLink> WorkerSide<L> {
+    /// The worker's end over `link`; replies over `max_message` bytes
+    /// become thrown errors.
+    pub fn with_link(link: L, max_message: usize) -> Self {
+        WorkerSide {
+            link,
+            max_message,
             core: WorkerCore::new(),
             handler: Arc::new(|req, _| {
                 thrown("Error", &format!("the worker exposes nothing: request {} has no handler; set one with WorkerSide::set_handler", req.seq))
             }),
-        })
+        }
+    }
+
+    /// The link (the transport's own state).
+    pub fn link(&mut self) -> &mut L {
+        &mut self.link
+    }
+
+    fn deadline(&self, timeout: Option<Duration>) -> Deadline {
+        Deadline::at(timeout.map(|t| self.link.now().saturating_add(t)))
     }
 
     /// Sets what answers the main thread's requests (nested ones while a
     /// call waits, the others in [`serve_pending`](Self::serve_pending)).
     pub fn set_handler(
         &mut self,
-        handler: impl Fn(Request, &mut WorkerSide<M>) -> Outcome + Send + Sync + 'static,
+        handler: impl Fn(Request, &mut WorkerSide<L>) -> Outcome + Send + Sync + 'static,
     ) {
         self.handler = Arc::new(handler);
     }
 
     fn now(&self) -> Duration {
-        self.tx.memory().now()
+        self.link.now()
     }
 
     /// Calls `op` on `target` of the main thread and waits for the reply.
@@ -278,7 +345,7 @@ impl<M: SharedMemory> WorkerSide<M> {
         op: Op,
         timeout: Option<Duration>,
     ) -> Result<u32, CallError> {
-        let deadline = Deadline::after(self.tx.memory(), timeout);
+        let deadline = self.deadline(timeout);
         self.send_owed_cancels(deadline)?;
         let start = self.core.begin_call(self.now(), timeout);
         let seq = start.seq;
@@ -290,7 +357,7 @@ impl<M: SharedMemory> WorkerSide<M> {
             releases: start.releases,
         });
         let sent = match wire::encode(&request) {
-            Ok(bytes) => self.tx.send(&bytes, deadline).map_err(CallError::from),
+            Ok(bytes) => self.link.send(&bytes, deadline).map_err(CallError::from),
             Err(e) => Err(e.into()),
         };
         if let Err(e) = sent {
@@ -344,7 +411,7 @@ impl<M: SharedMemory> WorkerSide<M> {
                 }
                 CallState::Waiting { until } => Deadline::at(until),
             };
-            let bytes = match self.rx.recv(until) {
+            let bytes = match self.link.recv(until) {
                 Ok(bytes) => bytes,
                 Err(RecvError::Timeout) => {
                     self.core.time_out(seq);
@@ -406,7 +473,7 @@ impl<M: SharedMemory> WorkerSide<M> {
         match self.core.finish_serve(seq)? {
             Answer::Send { releases } => {
                 let bytes = encode_reply(seq, outcome, releases, self.max_message);
-                self.tx.send(&bytes, deadline)?;
+                self.link.send(&bytes, deadline)?;
             }
             Answer::Drop => {}
         }
@@ -423,12 +490,12 @@ impl<M: SharedMemory> WorkerSide<M> {
         &mut self,
         timeout: Option<Duration>,
     ) -> Result<Option<(u32, Request)>, CallError> {
-        let deadline = Deadline::after(self.tx.memory(), timeout);
+        let deadline = self.deadline(timeout);
         loop {
             if let Some(next) = self.core.next_queued() {
                 return Ok(Some(next));
             }
-            match self.rx.try_recv()? {
+            match self.link.try_recv()? {
                 Some(bytes) => self.dispatch(wire::decode(&bytes)?, deadline)?,
                 None => return Ok(None),
             }
@@ -443,7 +510,7 @@ impl<M: SharedMemory> WorkerSide<M> {
         outcome: Outcome,
         timeout: Option<Duration>,
     ) -> Result<(), CallError> {
-        let deadline = Deadline::after(self.tx.memory(), timeout);
+        let deadline = self.deadline(timeout);
         self.send_answer(seq, outcome, deadline)
     }
 
@@ -457,14 +524,14 @@ impl<M: SharedMemory> WorkerSide<M> {
     /// Sends owed cancels now if the slot is free; the rest go before the
     /// next call.
     fn try_send_cancels(&mut self) {
-        let now = Deadline::after(self.tx.memory(), Some(Duration::ZERO));
+        let now = self.deadline(Some(Duration::ZERO));
         let _ = self.send_owed_cancels(now);
     }
 
     fn send_owed_cancels(&mut self, deadline: Deadline) -> Result<(), CallError> {
         while let Some(seq) = self.core.owed_cancel() {
             let bytes = wire::encode(&Message::Cancel { seq })?;
-            self.tx.send(&bytes, deadline)?;
+            self.link.send(&bytes, deadline)?;
             self.core.cancel_sent(seq);
         }
         Ok(())
@@ -473,7 +540,7 @@ impl<M: SharedMemory> WorkerSide<M> {
     /// Serves every request that is queued or has arrived, without waiting
     /// for more; late replies are dropped. Returns how many were served.
     pub fn serve_pending(&mut self, timeout: Option<Duration>) -> Result<usize, CallError> {
-        let deadline = Deadline::after(self.tx.memory(), timeout);
+        let deadline = self.deadline(timeout);
         let mut served = 0;
         while let Some((seq, req)) = self.next_request(timeout)? {
             self.serve(seq, req, deadline)?;
@@ -484,9 +551,9 @@ impl<M: SharedMemory> WorkerSide<M> {
 
     /// Waits until a request arrives (or the time-out) and serves it.
     pub fn serve_one(&mut self, timeout: Option<Duration>) -> Result<(), CallError> {
-        let deadline = Deadline::after(self.tx.memory(), timeout);
+        let deadline = self.deadline(timeout);
         while !self.core.has_queued() {
-            let bytes = self.rx.recv(deadline)?;
+            let bytes = self.link.recv(deadline)?;
             self.dispatch(wire::decode(&bytes)?, deadline)?;
         }
         let (seq, req) = self.core.next_queued().expect("checked non-empty");
@@ -510,7 +577,7 @@ impl<M: SharedMemory> WorkerSide<M> {
 
     /// Closes the channel: every waiter on either side fails with `Closed`.
     pub fn close(&self) {
-        close_channel(self.tx.memory(), self.capacity);
+        self.link.close();
     }
 }
 

@@ -179,6 +179,13 @@ impl Deadline {
     pub fn expired<M: SharedMemory + ?Sized>(&self, mem: &M) -> bool {
         self.remaining(mem) == Some(Duration::ZERO)
     }
+
+    /// Time left at `now` on the deadline's clock: `None` for never,
+    /// `Some(ZERO)` once passed (for a link with a clock of its own, see
+    /// `channel::WorkerLink`).
+    pub fn remaining_at(&self, now: Duration) -> Option<Duration> {
+        self.0.map(|at| at.saturating_sub(now))
+    }
 }
 
 /// Why a [`Producer::send`] or [`OutgoingMessage::poll_write`] failed.

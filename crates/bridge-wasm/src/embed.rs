@@ -89,7 +89,7 @@ use std::time::Duration;
 // The channel host of bridge-core's protocol machine: numbering, the frame
 // stack (an outer call's reply that arrives during a nested call is kept for
 // it), late replies, cancels and deadlines are all decided there.
-use bridge_core::channel::{CallError, WorkerSide};
+use bridge_core::channel::CallError;
 use bridge_core::mailbox::Config;
 use bridge_core::message::{Key, Op, Outcome, Request};
 use bridge_core::refs::{ImportTable, TableStats};
@@ -103,6 +103,18 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::shm::SabRegion;
+
+// The service-worker transport (docs/service-worker.md): the link the
+// channel takes instead of the mailboxes on a page without cross-origin
+// isolation, and its start-up export `initBridgeSw`.
+#[path = "transport_sw.rs"]
+mod transport_sw;
+use transport_sw::Link;
+
+/// The embedding's channel: bridge-core's host of the protocol machine over
+/// the transport the start-up message chose (the mailboxes in memory `M`, or
+/// the service worker).
+type WorkerSide<M> = bridge_core::channel::WorkerSide<Link<M>>;
 
 /// The memory a channel of this embedding lives in: the SharedArrayBuffer
 /// the main thread made (`initBridge`), or, in the wasm-threads flavour, a
@@ -223,6 +235,10 @@ pub enum BridgeError {
     /// where a handle was expected.
     #[error("{0}")]
     NotAHandle(String),
+    /// The service-worker transport failed (the service worker does not
+    /// control this worker, was stopped or unregistered, lost messages).
+    #[error("{0}")]
+    ServiceWorker(String),
     /// Any other failure of the channel (message too large, protocol violation).
     #[error(transparent)]
     Channel(CallError),
@@ -232,7 +248,10 @@ impl From<CallError> for BridgeError {
     fn from(e: CallError) -> Self {
         match e {
             CallError::Timeout => BridgeError::Timeout,
-            CallError::Closed => BridgeError::Closed,
+            CallError::Closed => match transport_sw::take_failure() {
+                Some(why) => BridgeError::ServiceWorker(why),
+                None => BridgeError::Closed,
+            },
             other => BridgeError::Channel(other),
         }
     }
@@ -539,8 +558,14 @@ pub fn init_bridge(
         max_message: max_message as usize,
         ..Config::default()
     };
-    let mut side = WorkerSide::new(region, &config)
+    let side = Link::atomics(region, &config)
         .map_err(|e| JsError::new(&format!("initBridge: bad start-up message: {e}")))?;
+    install_side(side, timeout_ms)
+}
+
+/// Makes `side` this thread's channel, with `timeout_ms` as the default
+/// time-out of every call.
+fn install_side(mut side: WorkerSide<Region>, timeout_ms: Option<f64>) -> Result<(), JsError> {
     side.set_handler(serve_request);
     SIDE.with(|s| {
         let mut s = s
@@ -1034,6 +1059,11 @@ impl<R: DeserializeOwned> Future for StartedCall<R> {
             Ok(Ok(Some(Outcome::Ok(v)))) => Poll::Ready(read(v)),
             Ok(Ok(Some(Outcome::Thrown(v)))) => Poll::Ready(Err(BridgeError::from_thrown(v))),
             Ok(Ok(None)) | Err(BridgeError::Busy) => {
+                // Service-worker transport: the reply comes through a wait
+                // parked in the service worker.
+                if let Ok(Err(why)) = with_side(transport_sw::keep_polling) {
+                    return Poll::Ready(Err(BridgeError::ServiceWorker(why)));
+                }
                 CALL_WAKERS.with(|w| w.borrow_mut().push(cx.waker().clone()));
                 Poll::Pending
             }
@@ -1601,11 +1631,10 @@ pub mod threads {
     use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
     use std::time::Duration;
 
-    use bridge_core::channel::WorkerSide;
     use bridge_core::mailbox::{channel_bytes, Config, Consumer, Deadline, Layout, Producer};
     use std::sync::atomic::AtomicUsize;
 
-    use super::{serve_request, BridgeError, Region};
+    use super::{serve_request, BridgeError, Link, Region, WorkerSide};
     use bridge_core::shm::{SharedMemory, WaitOutcome};
     use js_sys::{Atomics, Int32Array, SharedArrayBuffer};
     use wasm_bindgen::prelude::*;
@@ -1689,7 +1718,7 @@ pub mod threads {
         let region = LinearRegion::attach(spare.offset, spare.config.capacity)
             .ok_or(BridgeError::NoChannel)?;
         // The sizes were validated when the channel was allocated.
-        let mut side = WorkerSide::new(Region::Linear(region), &spare.config).map_err(|_| {
+        let mut side = Link::atomics(Region::Linear(region), &spare.config).map_err(|_| {
             BridgeError::Channel(bridge_core::channel::CallError::Corrupt(
                 "a channel for a thread does not fit its region",
             ))

@@ -16,7 +16,10 @@ async function main() {
   globalThis.testDoc = { title: "T" };
   globalThis.testObj = { list: [1, 2, 3], method(a, b) { return a * b; } };
   globalThis.TestClass = TestClass;
-  const w = new BridgeWorker("/bridge-js/test/fixtures/rust-worker.js", { type: "module" });
+  // `?sw`: the service-worker transport (a page without COOP/COEP; the
+  // worker script in /bridge-js/ must be inside the scope too).
+  const sw = new URLSearchParams(location.search).has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
+  const w = new BridgeWorker("/bridge-js/test/fixtures/rust-worker.js", { type: "module", ...sw });
   const seen = {};
   w.sync.checkout = (order, currency) => {
     seen.order = order;
