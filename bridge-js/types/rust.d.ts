@@ -7,6 +7,10 @@ export interface RustWasmModule {
   initSync(init: { module: BufferSource }): unknown;
   initBridge(sab: SharedArrayBuffer, capacity: number, maxMessage: number, timeout?: number): void;
   servePending(): number;
+  /** The service-worker transport (a page without COOP/COEP; docs/service-worker.md). */
+  initBridgeSw(sw: unknown, maxMessage: number, timeout: number | undefined, limits: unknown,
+    post: (kind: string, bytes?: Uint8Array) => void, wake: () => void): void;
+  swDeliver(bytes: Uint8Array): void;
   [exported: string]: unknown;
 }
 

@@ -76,3 +76,16 @@ for (const server of ["isolated", "csp", "sw"]) {
     assertClean({ errors: p.errors, state: null });
   });
 }
+
+test("Rust worker on the service-worker transport, outside the service worker's scope: a clear error, no hang", { timeout: 60_000 }, async (t) => {
+  requirePkg();
+  const p = await h.open(t, { server: "sw" });
+  // The page is controlled (scope /tests/e2e/); the worker script in
+  // /bridge-js/ is not, so its wait reaches the server instead.
+  await p.page.goto(p.url("/tests/e2e/rust/index.html?sw=1&scope=/tests/e2e/"));
+  await waitFor(p, "done", 45_000);
+  const state = await p.page.evaluate(() => window.__e2e);
+  assert.equal(state.results.transport, "service-worker");
+  assert.equal(state.results.receipt, undefined, "the first call (roundTrip) fails");
+  assert.match(state.error?.message ?? "", /the worker-bridge service worker does not control this worker: .*__worker-bridge__\/wait answered with status 404/);
+});

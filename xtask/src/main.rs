@@ -188,6 +188,7 @@ fn test_steps() -> Vec<Step> {
                     "tests/e2e/pyscript.test.mjs",
                     "tests/e2e/pyscript-js-modules.test.mjs",
                     "tests/e2e/coincident.test.mjs",
+                    "tests/e2e/rust.test.mjs",
                 ],
             );
             c.env("WB_E2E_TRANSPORT", "service-worker");

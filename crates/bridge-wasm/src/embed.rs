@@ -40,7 +40,11 @@
 //! waitAsync: true }` back, and then calls [`serve_pending`] whenever the
 //! `to_worker` mailbox's `WRITTEN` slot changes (it waits with
 //! `Atomics.waitAsync`). bridge-js ships that bootstrap as
-//! `worker-bridge/rust` (`runRustWorker`; docs/rust.md).
+//! `worker-bridge/rust` (`runRustWorker`; docs/rust.md). On a page without
+//! cross-origin isolation the start-up message names the service-worker
+//! transport instead, and the bootstrap calls `initBridgeSw`: the same
+//! channel host over a synchronous XMLHttpRequest (module `transport_sw`,
+//! docs/service-worker.md); the code that uses this API does not change.
 //!
 //! # Arguments
 //!

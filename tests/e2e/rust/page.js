@@ -18,7 +18,9 @@ async function main() {
   globalThis.TestClass = TestClass;
   // `?sw`: the service-worker transport (a page without COOP/COEP; the
   // worker script in /bridge-js/ must be inside the scope too).
-  const sw = new URLSearchParams(location.search).has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
+  // `?sw&scope=...` another scope (the error test: a worker outside it).
+  const q = new URLSearchParams(location.search);
+  const sw = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: q.get("scope") ?? "/" } } : {};
   const w = new BridgeWorker("/bridge-js/test/fixtures/rust-worker.js", { type: "module", ...sw });
   const seen = {};
   w.sync.checkout = (order, currency) => {

@@ -17,12 +17,13 @@ import { e2e, assertClean } from "../harness.mjs";
 const PKG_JS = new URL("../../../demo/.build/rust-template/rust_template.js", import.meta.url);
 const h = e2e({ servers: ["isolated", "plain"] });
 
-test("the Rust template: page -> Rust -> page and the DOM", { timeout: 60_000 }, async (t) => {
+for (const [server, query] of [["isolated", ""], ["plain", "?sw"]]) {
+test(`the Rust template: page -> Rust -> page and the DOM (${server}${query})`, { timeout: 60_000 }, async (t) => {
   if (!existsSync(PKG_JS)) {
     throw new Error("demo/.build/rust-template is missing: build it with `cargo xtask build --template`");
   }
-  const p = await h.open(t, { server: "isolated" });
-  const response = await p.page.goto(p.url("/demo/rust-template/index.html"));
+  const p = await h.open(t, { server });
+  const response = await p.page.goto(p.url(`/demo/rust-template/index.html${query}`));
   assert.equal(response.status(), 200);
   await p.page.waitForFunction(() => window.__template != null, null, { timeout: 45_000 });
   const r = await p.page.evaluate(() => window.__template);
@@ -33,13 +34,15 @@ test("the Rust template: page -> Rust -> page and the DOM", { timeout: 60_000 },
   assert.equal(r.greeting.paragraphs, 2);
   assert.equal(r.sum, 5.5);
   assert.equal(await p.page.textContent("#from-rust"), "HELLO, ADA! VISIT NUMBER 42.");
+  assert.equal(r.transport, query === "?sw" ? "service-worker" : "atomics");
   assertClean({ errors: p.errors, state: null });
 });
+}
 
-test("the Rust template on a page without isolation: a clear start-up error, no hang", { timeout: 60_000 }, async (t) => {
+test("the Rust template on a page without isolation and no service worker: a clear start-up error, no hang", { timeout: 60_000 }, async (t) => {
   const p = await h.open(t, { server: "plain" });
   await p.page.goto(p.url("/demo/rust-template/index.html"));
   await p.page.waitForFunction(() => window.__template != null, null, { timeout: 45_000 });
   const r = await p.page.evaluate(() => window.__template);
-  assert.match(String(r.error), /runRustWorker: the Rust embedding needs the atomics transport/);
+  assert.match(String(r.error), /runRustWorker: the Rust embedding needs a transport that can block: atomics \(SharedArrayBuffer\) or the service worker; got "async"/);
 });
