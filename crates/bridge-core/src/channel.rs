@@ -271,7 +271,10 @@ impl<M: SharedMemory + Clone> WorkerSide<Mailboxes<M>> {
     /// The worker's end on the Atomics transport: sends on `to_main`,
     /// receives on `to_worker`.
     pub fn new(mem: M, config: &Config) -> Result<Self, ConfigError> {
-        Ok(WorkerSide::with_link(Mailboxes::new(mem, config)?, config.max_message))
+        Ok(WorkerSide::with_link(
+            Mailboxes::new(mem, config)?,
+            config.max_message,
+        ))
     }
 }
 

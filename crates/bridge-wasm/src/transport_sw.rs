@@ -219,7 +219,8 @@ impl SwLink {
 
     fn unpack(&mut self, body: &[u8]) -> Result<(), String> {
         let mut i = 0;
-        let u32_at = |i: usize| u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
+        let u32_at =
+            |i: usize| u32::from_le_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
         while i + 8 <= body.len() {
             let n = u32_at(i);
             let len = u32_at(i + 4) as usize;
@@ -243,7 +244,9 @@ impl SwLink {
         let mut unknown = 0;
         loop {
             let xhr = self.request(&url, true).map_err(|e| {
-                Fail::Once(format!("worker-bridge: cannot open the wait on the service worker: {e}"))
+                Fail::Once(format!(
+                    "worker-bridge: cannot open the wait on the service worker: {e}"
+                ))
             })?;
             if let Err(e) = xhr.send() {
                 // The service worker was stopped or replaced while it held the request.
@@ -329,7 +332,9 @@ impl SwLink {
                 self.schedule_deliver();
                 return Err(RecvError::Timeout);
             }
-            let wait = left.map_or(self.park_ms, |l| (l.as_secs_f64() * 1000.0).min(self.park_ms));
+            let wait = left.map_or(self.park_ms, |l| {
+                (l.as_secs_f64() * 1000.0).min(self.park_ms)
+            });
             if let Err(f) = self.fetch_once(wait) {
                 return Err(self.failure(f));
             }
@@ -478,7 +483,8 @@ pub(super) fn keep_polling(side: &mut WorkerSide<Region>) -> Result<(), String> 
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         xhr.set_onloadend(Some(&resolve));
     });
-    xhr.send().map_err(|e| format!("the asynchronous wait on the service worker failed: {e:?}"))?;
+    xhr.send()
+        .map_err(|e| format!("the asynchronous wait on the service worker failed: {e:?}"))?;
     s.polling = true;
     wasm_bindgen_futures::spawn_local(async move {
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
@@ -488,7 +494,9 @@ pub(super) fn keep_polling(side: &mut WorkerSide<Region>) -> Result<(), String> 
             };
             s.polling = false;
             let result = if xhr.status().unwrap_or(0) == 0 {
-                Err(Fail::Once("the asynchronous wait on the service worker failed (network error)".into()))
+                Err(Fail::Once(
+                    "the asynchronous wait on the service worker failed (network error)".into(),
+                ))
             } else {
                 s.answer(&xhr, &url).map(|unknown| {
                     if unknown {
