@@ -25,87 +25,12 @@ pub fn build() -> Result {
             wasm(&["--features", "full"], PKG_FULL)
         })?;
     }
-    util::timed(
-        "build: the main thread's core (bridge-core-wasm, wasm2js) into bridge-js/gen",
-        main_core,
-    )?;
     util::timed("build: minified bundles (esbuild)", bundle)?;
     util::timed(
         "build: PyScript from npm, on worker-bridge and stock (xtask/pyscript.mjs)",
         pyscript,
     )?;
     sizes()
-}
-
-/// Where the main thread's core goes: bridge-js/src/main-core.js imports it.
-const MAIN_CORE: &str = "bridge-js/gen/main-core.js";
-
-/// The main thread's wait-for tracker (crates/bridge-core-wasm with only
-/// its `main` exports) built for wasm32 on stable Rust, shrunk by
-/// binaryen's wasm-opt and translated to JS by its wasm2js (npm `binaryen`,
-/// pinned in package.json), into [`MAIN_CORE`]. bridge-js ships only the
-/// translation: it loads synchronously and under a CSP without
-/// 'wasm-unsafe-eval' (docs/benchmarks.md has the measurements).
-fn main_core() -> Result {
-    let root = repo_root();
-    let mut c = util::cargo();
-    c.args([
-        "build",
-        "-p",
-        "bridge-core-wasm",
-        "--no-default-features",
-        "--features",
-        "main",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "release-core",
-    ]);
-    run(c)?;
-    let bin = |name: &str| root.join("node_modules/.bin").join(name);
-    for tool in ["wasm-opt", "wasm2js"] {
-        if !bin(tool).exists() {
-            return err(format!(
-                "node_modules/.bin/{tool} is missing: run `cargo xtask setup` (npm ci installs binaryen)"
-            ));
-        }
-    }
-    // Beside bridge_wasm.wasm's profile directory: release-core's.
-    let wasm = wasm_out()
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join("release-core/bridge_core_wasm.wasm"))
-        .unwrap_or_default();
-    let tmp = root.join("target/main-core");
-    fs::create_dir_all(&tmp).map_err(|e| util::Error(format!("{}: {e}", tmp.display())))?;
-    let opt = tmp.join("main-core.wasm");
-    // wasm2js has no saturating float-to-int (Rust's `as` casts): lower them.
-    let mut c = cmd(
-        bin("wasm-opt"),
-        &[
-            "-Oz",
-            "--strip-debug",
-            "--strip-producers",
-            "--enable-nontrapping-float-to-int",
-            "--llvm-nontrapping-fptoint-lowering",
-        ],
-    );
-    c.arg(&wasm).arg("-o").arg(&opt);
-    run(c)?;
-    let out = root.join(MAIN_CORE);
-    if let Some(dir) = out.parent() {
-        fs::create_dir_all(dir).map_err(|e| util::Error(format!("{}: {e}", dir.display())))?;
-    }
-    let mut c = cmd(bin("wasm2js"), &["-Oz"]);
-    c.arg(&opt).arg("-o").arg(&out);
-    run(c)?;
-    let raw = out.metadata().map(|m| m.len()).unwrap_or(0);
-    println!(
-        "  {MAIN_CORE}: {} raw, {} brotli (unminified; the bundles carry it minified)",
-        kib(raw),
-        brotli_size(&out).map_or("?".into(), kib)
-    );
-    Ok(())
 }
 
 /// @pyscript/core + polyscript bundled from node_modules with coincident's
