@@ -17,8 +17,10 @@
 //!   runs (docs/benchmarks.md).
 //! - `main` ([`main_core`]): the main thread's wait-for tracker
 //!   ([`bridge_core::deadlock::WaitForTracker`]), labels kept by the host.
-//!   `cargo xtask build` builds it alone (`--no-default-features --features
-//!   main`) and translates it with `wasm2js` into bridge-js/gen.
+//!   Built alone (`--no-default-features --features main`, profile
+//!   `release-core`) and translated by `wasm2js`, it ran bridge-js's main
+//!   thread in a measured switch that was reverted on the byte budget
+//!   (docs/benchmarks.md, "The main thread's tracker from Rust").
 //!
 //! Each export takes the pointer its `*_new` export returned first.
 //!

@@ -1,7 +1,8 @@
 //! The main thread's wait-for tracker ([`bridge_core::deadlock::WaitForTracker`])
-//! behind plain `extern "C"` exports: bridge-js's main thread asks it how to
-//! send each call into a worker, and refuses the calls it refuses with the
-//! text it writes.
+//! behind plain `extern "C"` exports, for a JS main thread to ask how to
+//! send each call into a worker and to refuse the calls it refuses with the
+//! text it writes (the JS host it was measured with: commit "bridge-js: the
+//! main thread's wait-for tracker is bridge-core's", `src/main-core.js`).
 //!
 //! Labels stay in JS: the tracker keeps a `HostLabel` (which call of which
 //! worker, or which worker's name) and writes it into its messages as a
