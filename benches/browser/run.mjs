@@ -38,6 +38,7 @@ const BUSY = busyArg(argv);
 export const LIBS = {
   ours: "worker-bridge",
   "ours-dist": "worker-bridge, bridge-js/dist",
+  "ours-base": "worker-bridge, baseline bundle (base.mjs)",
   coincident: "coincident 4.1.1",
   comlink: "comlink 4.4.2 (async)",
   atomics: "floor: Atomics",
@@ -218,7 +219,9 @@ async function main() {
 
   for (const c of CASES) {
     if (ONLY && !ONLY.includes(c.id)) continue;
-    const libs = [...(c.libs ?? ALL), ...(flag("--profile") && !c.libs ? ["ours-profile"] : [])].filter((l) => !LIBS_ONLY || LIBS_ONLY.includes(l) || (l.endsWith("-sw") && LIBS_ONLY.includes(l.slice(0, -3))));
+    // ours-base (a before/after baseline, base.mjs) only when asked for, beside ours-dist.
+    const baseline = LIBS_ONLY?.includes("ours-base") && (c.libs ?? ALL).includes("ours-dist") ? ["ours-base"] : [];
+    const libs = [...(c.libs ?? ALL), ...baseline, ...(flag("--profile") && !c.libs ? ["ours-profile"] : [])].filter((l) => !LIBS_ONLY || LIBS_ONLY.includes(l) || (l.endsWith("-sw") && LIBS_ONLY.includes(l.slice(0, -3))));
     const counts = SMOKE ? c.smoke : c.full;
     const isolated = c.isolated ?? true;
     const samples = Object.fromEntries(libs.map((l) => [l, []]));

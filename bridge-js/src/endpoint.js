@@ -17,6 +17,7 @@ import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.j
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy, STATE } from "./proxy.js";
 import { ProbeCache, describeObject } from "./probe.js";
+import { MAX_LEN } from "./protocol.js";
 // The main thread's wait-for tracker (./deadlock.js), given by main.js: only
 // the main side uses it, so a worker's bundle does not carry it.
 let waitFor = null;
@@ -42,7 +43,7 @@ export const DEFAULT_EVENT_WAIT_MS = 50;
 // Releases with nothing to ride on go alone after this much quiet.
 const RELEASE_IDLE_MS = 25;
 // maxMessage when the endpoint is not told (MSG_LEN is an i32: docs/protocol.md §4).
-const MAX_MESSAGE_BYTES = 0x7fffffff;
+const MAX_MESSAGE_BYTES = MAX_LEN;
 // A worker may get a call before its code assigned `sync.name`: wait this long.
 const PARK_MS = 10_000;
 

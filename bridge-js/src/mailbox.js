@@ -7,14 +7,14 @@
 // `recvBlocking` / `waitAsync`. The main thread uses only the non-blocking
 // calls (send, tryRecv, waitAsync, flushed), as a browser main thread must.
 
-export const HEADER_BYTES = 32;
+import { DEFAULT_MAX_MESSAGE, HEADER_BYTES, SLOT, FLAG, MAX_LEN } from "./protocol.js";
 
-// i32 slots of the header.
-const WRITTEN = 0, READ = 1, FRAME_LEN = 2, MSG_LEN = 3, FLAGS = 4, CLOSED = 5;
-const FIRST = 1, LAST = 2, ABORT = 4;
+export { HEADER_BYTES };
 
-import { DEFAULT_MAX_MESSAGE } from "./protocol.js";
-const MAX_MSG_LEN = 0x7fffffff; // MSG_LEN is an i32 slot
+// i32 slots of the header, and the frame flags (the layout is protocol.js's).
+const { WRITTEN, READ, FRAME_LEN, MSG_LEN, FLAGS, CLOSED } = SLOT;
+const { FIRST, LAST, ABORT } = FLAG;
+const MAX_MSG_LEN = MAX_LEN;
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 const pause = typeof Atomics.pause === "function" ? Atomics.pause : null;

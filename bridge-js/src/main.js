@@ -23,7 +23,7 @@ export { transfer } from "./transfer.js";
 
 useWaitFor(waitFor);
 
-import { DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE } from "./protocol.js";
+import { DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, DEFAULT_MAX_NESTING } from "./protocol.js";
 // Read once at import: tests delete Atomics.waitAsync before importing to
 // exercise the doorbell path.
 const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync === "function";
@@ -82,7 +82,7 @@ export class BridgeWorker {
       transport = null,
       name,
       spin = DEFAULT_SPIN_MS,
-      maxNesting = 64,
+      maxNesting = DEFAULT_MAX_NESTING,
       eventWait = DEFAULT_EVENT_WAIT_MS,
       transform = null,
       awaitPromises = true,

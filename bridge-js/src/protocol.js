@@ -25,6 +25,22 @@ export const OP = Object.freeze({
   describe: 12,
 });
 
+/** Reply outcomes: the byte after a reply's seq. */
+export const OUTCOME_OK = 0;
+export const OUTCOME_THROWN = 1;
+
+/** Bytes of a mailbox's header (docs/protocol.md §4). */
+export const HEADER_BYTES = 32;
+
+/** The header's i32 slots. */
+export const SLOT = Object.freeze({ WRITTEN: 0, READ: 1, FRAME_LEN: 2, MSG_LEN: 3, FLAGS: 4, CLOSED: 5 });
+
+/** Bits of the FLAGS slot. */
+export const FLAG = Object.freeze({ FIRST: 1, LAST: 2, ABORT: 4 });
+
+/** The longest message a header can describe (MSG_LEN is an i32 slot). */
+export const MAX_LEN = 0x7fffffff;
+
 /** Data bytes per mailbox unless configured otherwise (1 MiB). */
 export const DEFAULT_CAPACITY = 1 << 20;
 

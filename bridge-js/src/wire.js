@@ -23,6 +23,9 @@
 //       dicts as arrays and objects this way).
 
 import { takeMarks, restoreMarks, isDetached, marksActive } from "./transfer.js";
+import {
+  TAG_REQUEST, TAG_REPLY, TAG_RELEASE, TAG_CANCEL, OP, OUTCOME_OK, OUTCOME_THROWN,
+} from "./protocol.js";
 
 export class WireError extends Error {
   constructor(message) {
@@ -49,10 +52,10 @@ const MAX_ARRAY_LENGTH = 4294967295;
 /** The kind refs.importRemote is asked for when a unique symbol arrives. */
 export const SYMBOL_KIND = 3;
 
-const OPS = ["get", "set", "has", "delete", "own_keys",
-  "get_own_property_descriptor", "define_property", "get_prototype_of",
-  "set_prototype_of", "apply", "construct", "call", "describe"];
-const OP_INDEX = new Map(OPS.map((name, i) => [name, i]));
+// Op names by code and codes by name, from protocol.js's one table.
+const OPS = [];
+for (const [name, code] of Object.entries(OP)) OPS[code] = name;
+const OP_INDEX = new Map(Object.entries(OP));
 
 const SYMBOL_NAMES = ["asyncIterator", "hasInstance", "isConcatSpreadable",
   "iterator", "match", "matchAll", "replace", "search", "species", "split",
@@ -743,28 +746,28 @@ class Encoder {
     if (t === undefined) throw new WireError(`unknown op ${op == null ? op : JSON.stringify(op.t)}; expected one of ${OPS.join(", ")}`);
     this.u8(t);
     switch (t) {
-      case 0: case 2: case 3: case 5:
+      case OP.get: case OP.has: case OP.delete: case OP.get_own_property_descriptor:
         this.key(op.key);
         return;
-      case 1:
+      case OP.set:
         this.key(op.key);
         this.value(op.value);
         return;
-      case 6:
+      case OP.define_property:
         this.key(op.key);
         this.value(op.descriptor);
         return;
-      case 8:
+      case OP.set_prototype_of:
         this.value(op.proto);
         return;
-      case 9:
+      case OP.apply:
         this.value(op.this);
         this.values(op.args, "apply args");
         return;
-      case 10:
+      case OP.construct:
         this.values(op.args, "construct args");
         return;
-      case 11:
+      case OP.call:
         if (typeof op.name !== "string") throw new WireError("call op needs a string name");
         this.jsString(op.name);
         this.values(op.args, "call args");
@@ -777,7 +780,7 @@ class Encoder {
   message(msg) {
     switch (msg == null ? undefined : msg.t) {
       case "request":
-        this.u8(0);
+        this.u8(TAG_REQUEST);
         this.checkedU32(msg.seq, "seq");
         this.checkedU32(msg.nestedIn ?? 0, "nestedIn");
         this.checkedU32(msg.target ?? 0, "target");
@@ -792,9 +795,9 @@ class Encoder {
         this.releases(msg.releases);
         return;
       case "reply":
-        this.u8(1);
+        this.u8(TAG_REPLY);
         this.checkedU32(msg.seq, "seq");
-        this.u8(msg.ok === false ? 1 : 0);
+        this.u8(msg.ok === false ? OUTCOME_THROWN : OUTCOME_OK);
         this.byRef = msg.byRef === true;
         if (this.xo !== null && marksActive) this.mark(msg.value);
         if (msg.byRef === "describe") this.describeReply(msg.value);
@@ -802,11 +805,11 @@ class Encoder {
         this.releases(msg.releases);
         return;
       case "release":
-        this.u8(2);
+        this.u8(TAG_RELEASE);
         this.releases(msg.releases);
         return;
       case "cancel":
-        this.u8(3);
+        this.u8(TAG_CANCEL);
         this.checkedU32(msg.seq, "seq");
         return;
       default:
@@ -1380,27 +1383,27 @@ class Decoder {
   op() {
     const t = this.u32();
     switch (t) {
-      case 0: case 2: case 3: case 5:
+      case OP.get: case OP.has: case OP.delete: case OP.get_own_property_descriptor:
         return { t: OPS[t], key: this.key() };
-      case 1: {
+      case OP.set: {
         const key = this.key();
         return { t: "set", key, value: this.value(false) };
       }
-      case 4: case 7: case 12:
+      case OP.own_keys: case OP.get_prototype_of: case OP.describe:
         return { t: OPS[t] };
-      case 6: {
+      case OP.define_property: {
         const key = this.key();
         return { t: "define_property", key, descriptor: this.value(false) };
       }
-      case 8:
+      case OP.set_prototype_of:
         return { t: "set_prototype_of", proto: this.value(false) };
-      case 9: {
+      case OP.apply: {
         const thisArg = this.value(false);
         return { t: "apply", this: thisArg, args: this.values() };
       }
-      case 10:
+      case OP.construct:
         return { t: "construct", args: this.values() };
-      case 11: {
+      case OP.call: {
         const name = this.jsString();
         return { t: "call", name, args: this.values() };
       }
@@ -1413,23 +1416,23 @@ class Decoder {
   message() {
     const t = this.u32();
     switch (t) {
-      case 0: {
+      case TAG_REQUEST: {
         const seq = this.u32();
         const nestedIn = this.u32();
         const target = this.u32();
         const op = this.op();
         return { t: "request", seq, nestedIn, target, op, releases: this.releases() };
       }
-      case 1: {
+      case TAG_REPLY: {
         const seq = this.u32();
         const o = this.u32();
-        if (o > 1) { this.pos--; this.fail(`unknown Outcome variant ${o}`); }
+        if (o !== OUTCOME_OK && o !== OUTCOME_THROWN) { this.pos--; this.fail(`unknown Outcome variant ${o}`); }
         const value = this.value(false);
-        return { t: "reply", seq, ok: o === 0, value, releases: this.releases() };
+        return { t: "reply", seq, ok: o === OUTCOME_OK, value, releases: this.releases() };
       }
-      case 2:
+      case TAG_RELEASE:
         return { t: "release", releases: this.releases() };
-      case 3:
+      case TAG_CANCEL:
         return { t: "cancel", seq: this.u32() };
       default:
         this.pos--;

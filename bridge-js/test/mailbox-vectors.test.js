@@ -25,6 +25,10 @@ test("channel layout: header size, offsets, defaults", () => {
   assert.equal(protocol.DEFAULT_CAPACITY, V.defaults.capacity);
   assert.equal(protocol.DEFAULT_MAX_MESSAGE, V.defaults.max_message);
   assert.equal(protocol.DEFAULT_MAX_NESTING, V.defaults.max_nesting);
+  // The header's slots and flags: one table (protocol.js), the Rust layout's.
+  assert.equal(protocol.HEADER_BYTES, V.header_bytes);
+  assert.deepEqual({ ...protocol.SLOT }, V.slots);
+  assert.deepEqual({ ...protocol.FLAG }, V.flags);
   // A Mailbox made without maxMessage takes the one default.
   const sab = new SharedArrayBuffer(channelBytes(8));
   assert.equal(new Mailbox(sab, 0, 8).maxMessage, V.defaults.max_message);

@@ -95,6 +95,27 @@ pub const MAIN: u32 = 0;
 /// legitimate back-and-forth and well inside a browser's stack.
 pub use crate::protocol::constants::DEFAULT_MAX_NESTING;
 
+/// What the tracker keeps to name a call or a worker in its messages: the
+/// text itself (`String`, the default), or a host's reference to text the
+/// host keeps and writes in later (the wasm build for bridge-js keeps its
+/// labels in JS, where some are made only when a message needs them).
+pub trait Label {
+    /// Appends the text (or the host's placeholder for it) to `out`.
+    fn write_to(&self, out: &mut String);
+}
+
+impl Label for String {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+fn text<L: Label>(label: &L) -> String {
+    let mut out = String::new();
+    label.write_to(&mut out);
+    out
+}
+
 /// A worker->main call that main is serving: the worker is blocked in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CallRef {
@@ -184,47 +205,95 @@ impl DeadlockError {
     }
 }
 
-impl fmt::Display for DeadlockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Possible deadlock: {} was awaited while the worker is blocked in {}",
-            self.awaited, self.blocked
-        )?;
+impl DeadlockError {
+    /// The error's message: what [`Display`](fmt::Display) writes. Built
+    /// without `core::fmt`, so the wasm build of the tracker
+    /// (crates/bridge-core-wasm) carries no formatting machinery.
+    pub fn message(&self) -> String {
+        let mut m = String::from("Possible deadlock: ");
+        push(&mut m, &self.awaited);
+        push(&mut m, " was awaited while the worker is blocked in ");
+        push(&mut m, &self.blocked);
         match &self.reason {
-            DeadlockReason::NotReentrant => f.write_str(
+            DeadlockReason::NotReentrant => push(
+                &mut m,
                 " (the worker was created with reentrant: false, so it cannot serve a call \
                  before its own call returns, and that call's handler awaits this one; \
                  create it with reentrant: true, or do not await worker calls in this handler)",
             ),
             DeadlockReason::Cycle(links) => {
-                f.write_str(" (a wait cycle through several workers:")?;
+                push(&mut m, " (a wait cycle through several workers:");
                 for (i, link) in links.iter().enumerate() {
-                    let sep = if i == 0 { " " } else { ", and " };
-                    write!(
-                        f,
-                        "{sep}{} is blocked in {}, whose handler awaits {} on {}",
-                        link.worker_name, link.blocked, link.awaits, link.next_name
-                    )?;
+                    push(&mut m, if i == 0 { " " } else { ", and " });
+                    push(&mut m, &link.worker_name);
+                    push(&mut m, " is blocked in ");
+                    push(&mut m, &link.blocked);
+                    push(&mut m, ", whose handler awaits ");
+                    push(&mut m, &link.awaits);
+                    push(&mut m, " on ");
+                    push(&mut m, &link.next_name);
                 }
-                f.write_str(
+                push(
+                    &mut m,
                     "; a worker created with reentrant: false cannot serve calls while it is \
                      blocked: make the workers re-entrant or break the cycle)",
-                )
+                );
             }
-            DeadlockReason::TooDeep { limit } => write!(
-                f,
-                " (calls between the main thread and this worker are nested {limit} deep, \
-                 the limit (the maxNesting option); they probably recurse without end)"
-            ),
-            DeadlockReason::PendingResult => write!(
-                f,
-                ": {} returned a Promise, which the blocked worker cannot await. Make that \
-                 worker function synchronous, or call it from the main thread only when the \
-                 worker is not blocked.",
-                self.awaited
-            ),
+            DeadlockReason::TooDeep { limit } => {
+                push(
+                    &mut m,
+                    " (calls between the main thread and this worker are nested ",
+                );
+                push_decimal(&mut m, *limit as u64);
+                push(
+                    &mut m,
+                    " deep, the limit (the maxNesting option); they probably recurse without end)",
+                );
+            }
+            DeadlockReason::PendingResult => {
+                push(&mut m, ": ");
+                push(&mut m, &self.awaited);
+                push(
+                    &mut m,
+                    " returned a Promise, which the blocked worker cannot await. Make that \
+                     worker function synchronous, or call it from the main thread only when the \
+                     worker is not blocked.",
+                );
+            }
         }
+        m
+    }
+}
+
+/// `out.push_str(s)`, kept out of line: the messages are many pieces, and
+/// one call each keeps the wasm build small.
+#[inline(never)]
+fn push(out: &mut String, s: &str) {
+    out.push_str(s);
+}
+
+/// Appends `n` in decimal (without `core::fmt`, for the wasm build's
+/// [`Label`]s too).
+pub fn push_decimal(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(d as char);
+    }
+}
+
+impl fmt::Display for DeadlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 
@@ -247,14 +316,14 @@ pub enum TrackError {
 }
 
 #[derive(Clone, Debug)]
-struct Blocked {
+struct Blocked<L> {
     seq: u32,
-    label: String,
+    label: L,
 }
 
 #[derive(Clone, Debug)]
-struct Outgoing {
-    label: String,
+struct Outgoing<L> {
+    label: L,
     context: Option<CallRef>,
     /// With no known context: the served calls of other workers when the
     /// call was made, each of which may be awaiting it (module doc).
@@ -262,7 +331,7 @@ struct Outgoing {
     nested_into: Option<u32>,
 }
 
-impl Outgoing {
+impl<L> Outgoing<L> {
     /// Whether the handler of `node` awaits this call (or, with `assumed`,
     /// may await it).
     fn awaited_by(&self, node: CallRef, assumed: bool) -> bool {
@@ -273,20 +342,32 @@ impl Outgoing {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-struct WorkerState {
+#[derive(Clone, Debug)]
+struct WorkerState<L> {
     reentrant: Option<bool>,
     /// The worker's own nesting limit (else the tracker's).
     max_nesting: Option<usize>,
     /// `worker "name"` in messages (else `worker #id`).
-    name: Option<String>,
+    name: Option<L>,
     /// Calls the worker is blocked in, oldest first.
-    blocked: Vec<Blocked>,
+    blocked: Vec<Blocked<L>>,
     /// main->worker calls without a reply, by main's seq.
-    outgoing: SmallMap<Outgoing>,
+    outgoing: SmallMap<Outgoing<L>>,
 }
 
-impl WorkerState {
+impl<L> Default for WorkerState<L> {
+    fn default() -> Self {
+        Self {
+            reentrant: None,
+            max_nesting: None,
+            name: None,
+            blocked: Vec::new(),
+            outgoing: SmallMap::default(),
+        }
+    }
+}
+
+impl<L> WorkerState<L> {
     fn nesting(&self) -> usize {
         self.outgoing
             .values()
@@ -295,7 +376,7 @@ impl WorkerState {
     }
 
     /// The blocked calls an outgoing call waits for (see the module doc).
-    fn waited_by(&self, call: &Outgoing) -> &[Blocked] {
+    fn waited_by(&self, call: &Outgoing<L>) -> &[Blocked<L>] {
         match call.nested_into {
             None => &self.blocked,
             Some(into) => match self.blocked.iter().position(|b| b.seq == into) {
@@ -306,6 +387,15 @@ impl WorkerState {
             },
         }
     }
+}
+
+/// One hop of a wait cycle while it is searched: the handler of served call
+/// `node` awaits `awaits` on worker `next` (named in a [`CycleLink`] only
+/// when the cycle is found).
+struct Hop<'a, L> {
+    node: CallRef,
+    awaits: &'a L,
+    next: u32,
 }
 
 /// A map from u32 kept as a `Vec` in insertion order. The tracker holds a
@@ -375,12 +465,13 @@ impl<V> SmallMap<V> {
     }
 }
 
-/// The main thread's wait-for graph over all its workers.
+/// The main thread's wait-for graph over all its workers, naming calls and
+/// workers in its messages with labels of type `L` ([`Label`]).
 #[derive(Clone, Debug)]
-pub struct WaitForTracker {
+pub struct WaitForTracker<L = String> {
     default_reentrant: bool,
     max_nesting: usize,
-    workers: SmallMap<WorkerState>,
+    workers: SmallMap<WorkerState<L>>,
     next_id: u32,
 }
 
@@ -405,17 +496,41 @@ impl Default for WorkerOptions<'_> {
     }
 }
 
-impl Default for WaitForTracker {
+impl Default for WaitForTracker<String> {
     fn default() -> Self {
         Self::new(true)
     }
 }
 
-impl WaitForTracker {
+impl WaitForTracker<String> {
     /// A tracker; workers not configured with
     /// [`set_reentrant`](Self::set_reentrant) are re-entrant if
     /// `default_reentrant`.
     pub fn new(default_reentrant: bool) -> Self {
+        Self::with_labels(default_reentrant)
+    }
+
+    /// Registers a worker with its own options and returns its id (1, 2,
+    /// ...; ids already in use are skipped). A worker id used without being
+    /// added gets the tracker's defaults.
+    pub fn add_worker(&mut self, options: WorkerOptions<'_>) -> u32 {
+        let name = options.name.filter(|n| !n.is_empty()).map(String::from);
+        self.add_labelled_worker(options.reentrant, options.max_nesting, |_| name)
+    }
+
+    /// The innermost call `worker` is blocked in, as `(seq, label)`.
+    pub fn blocked_in(&self, worker: u32) -> Option<(u32, &str)> {
+        self.workers
+            .get(&worker)?
+            .blocked
+            .last()
+            .map(|b| (b.seq, b.label.as_str()))
+    }
+}
+
+impl<L: Label> WaitForTracker<L> {
+    /// A tracker whose labels are `L`s (as [`new`](WaitForTracker::new)).
+    pub fn with_labels(default_reentrant: bool) -> Self {
         Self {
             default_reentrant,
             max_nesting: DEFAULT_MAX_NESTING,
@@ -424,28 +539,48 @@ impl WaitForTracker {
         }
     }
 
-    /// Registers a worker with its own options and returns its id (1, 2,
-    /// ...; ids already in use are skipped). A worker id used without being
-    /// added gets the tracker's defaults.
-    pub fn add_worker(&mut self, options: WorkerOptions<'_>) -> u32 {
+    /// [`add_worker`](WaitForTracker::add_worker) with the worker's name
+    /// made from its id (`None`: it has none).
+    pub fn add_labelled_worker(
+        &mut self,
+        reentrant: bool,
+        max_nesting: usize,
+        name: impl FnOnce(u32) -> Option<L>,
+    ) -> u32 {
         let mut id = self.next_id;
         while id == MAIN || self.workers.get(&id).is_some() {
             id = id.wrapping_add(1);
         }
         self.next_id = id.wrapping_add(1);
         let state = self.workers.get_or_default(id);
-        state.reentrant = Some(options.reentrant);
-        state.max_nesting = Some(options.max_nesting.max(1));
-        state.name = options.name.filter(|n| !n.is_empty()).map(String::from);
+        state.reentrant = Some(reentrant);
+        state.max_nesting = Some(max_nesting.max(1));
+        state.name = name(id);
         id
     }
 
     /// How messages name `worker`: `worker "name"`, or `worker #id`.
     pub fn name_of(&self, worker: u32) -> String {
-        match self.workers.get(&worker).and_then(|w| w.name.as_deref()) {
-            Some(name) => alloc::format!("worker \"{name}\""),
-            None => alloc::format!("worker #{worker}"),
+        let mut out = String::from("worker ");
+        match self.workers.get(&worker).and_then(|w| w.name.as_ref()) {
+            Some(name) => {
+                out.push('"');
+                name.write_to(&mut out);
+                out.push('"');
+            }
+            None => {
+                out.push('#');
+                push_decimal(&mut out, worker.into());
+            }
         }
+        out
+    }
+
+    /// True when main's direct call to `worker` should be checked again
+    /// later with [`suspected_cycle`](Self::suspected_cycle): the worker is
+    /// strict and blocked.
+    pub fn may_cycle(&self, worker: u32) -> bool {
+        !self.is_reentrant(worker) && self.is_blocked(worker)
     }
 
     /// Changes the default nesting limit (at least 1) of workers not added
@@ -483,7 +618,12 @@ impl WaitForTracker {
 
     /// Main read the worker's request `seq`, labelled `label` (e.g.
     /// `proxy.main_task()`), and serves it: the worker is blocked in it.
-    pub fn begin_serving(&mut self, worker: u32, seq: u32, label: &str) -> Result<(), TrackError> {
+    pub fn begin_serving(
+        &mut self,
+        worker: u32,
+        seq: u32,
+        label: impl Into<L>,
+    ) -> Result<(), TrackError> {
         if worker == MAIN {
             return Err(TrackError::MainIsNotAWorker);
         }
@@ -522,9 +662,10 @@ impl WaitForTracker {
         &mut self,
         worker: u32,
         seq: u32,
-        label: &str,
+        label: impl Into<L>,
         context: Option<CallRef>,
     ) -> Result<Deliver, DeadlockError> {
+        let label: L = label.into();
         let reentrant = self.is_reentrant(worker);
         let max_nesting = self.max_nesting_of(worker);
         // A context that is no longer served (answered, cancelled) issues
@@ -538,8 +679,8 @@ impl WaitForTracker {
                     if state.nesting() >= max_nesting {
                         return Err(DeadlockError {
                             worker,
-                            awaited: label.into(),
-                            blocked: innermost.label.clone(),
+                            awaited: text(&label),
+                            blocked: text(&innermost.label),
                             reason: DeadlockReason::TooDeep { limit: max_nesting },
                         });
                     }
@@ -549,7 +690,7 @@ impl WaitForTracker {
                 }
                 Some(_) => {
                     if let Some(ctx) = context {
-                        if let Some(err) = self.find_cycle(worker, label, ctx, false) {
+                        if let Some(err) = self.find_cycle(worker, &label, ctx, false) {
                             return Err(err);
                         }
                     }
@@ -568,7 +709,7 @@ impl WaitForTracker {
         self.workers.get_or_default(worker).outgoing.insert(
             seq,
             Outgoing {
-                label: label.into(),
+                label,
                 context,
                 candidates,
                 nested_into,
@@ -630,14 +771,18 @@ impl WaitForTracker {
             .or(state.blocked.last())
             .map_or_else(
                 || String::from("a call to the main thread"),
-                |b| b.label.clone(),
+                |b| text(&b.label),
             );
-        Some(DeadlockError::pending_result(worker, &call.label, &blocked))
+        Some(DeadlockError::pending_result(
+            worker,
+            &text(&call.label),
+            &blocked,
+        ))
     }
 
     /// The worker is gone (terminated, crashed): forgets it and returns its
     /// outstanding calls as `(seq, label)` so the caller can reject them.
-    pub fn remove_worker(&mut self, worker: u32) -> Vec<(u32, String)> {
+    pub fn remove_worker(&mut self, worker: u32) -> Vec<(u32, L)> {
         self.workers
             .remove(&worker)
             .map(|w| {
@@ -650,18 +795,11 @@ impl WaitForTracker {
             .unwrap_or_default()
     }
 
-    /// The innermost call `worker` is blocked in, as `(seq, label)`.
-    pub fn blocked_in(&self, worker: u32) -> Option<(u32, &str)> {
-        self.workers
-            .get(&worker)?
-            .blocked
-            .last()
-            .map(|b| (b.seq, b.label.as_str()))
-    }
-
     /// True if `worker` is blocked in a call main is serving.
     pub fn is_blocked(&self, worker: u32) -> bool {
-        self.blocked_in(worker).is_some()
+        self.workers
+            .get(&worker)
+            .is_some_and(|w| !w.blocked.is_empty())
     }
 
     /// Every worker call main is serving.
@@ -692,7 +830,7 @@ impl WaitForTracker {
     fn find_cycle(
         &self,
         target: u32,
-        label: &str,
+        label: &L,
         ctx: CallRef,
         assumed: bool,
     ) -> Option<DeadlockError> {
@@ -700,71 +838,69 @@ impl WaitForTracker {
         let mut visited = Vec::new();
         for start in &state.blocked {
             let mut path = Vec::new();
-            if self.reaches(
-                CallRef {
-                    worker: target,
-                    seq: start.seq,
-                },
-                ctx,
-                &mut visited,
-                &mut path,
-                assumed,
-            ) {
-                let reason = if path.is_empty() {
-                    DeadlockReason::NotReentrant
-                } else {
-                    // Close the cycle: the caller's own call awaits this one.
-                    path.push(CycleLink {
-                        worker: ctx.worker,
-                        worker_name: self.name_of(ctx.worker),
-                        next_name: self.name_of(target),
-                        blocked: self.label_of(ctx).unwrap_or_default().into(),
-                        awaits: label.into(),
-                        next: target,
-                    });
-                    DeadlockReason::Cycle(path)
-                };
-                return Some(DeadlockError {
-                    worker: target,
-                    awaited: label.into(),
-                    blocked: start.label.clone(),
-                    reason,
-                });
+            let from = CallRef {
+                worker: target,
+                seq: start.seq,
+            };
+            if !self.reaches(from, ctx, &mut visited, &mut path, assumed) {
+                continue;
             }
+            let reason = if path.is_empty() {
+                DeadlockReason::NotReentrant
+            } else {
+                // Close the cycle: the caller's own call awaits this one.
+                path.push(Hop {
+                    node: ctx,
+                    awaits: label,
+                    next: target,
+                });
+                DeadlockReason::Cycle(
+                    path.iter()
+                        .map(|hop| CycleLink {
+                            worker: hop.node.worker,
+                            worker_name: self.name_of(hop.node.worker),
+                            next_name: self.name_of(hop.next),
+                            blocked: self.label_of(hop.node).map(text).unwrap_or_default(),
+                            awaits: text(hop.awaits),
+                            next: hop.next,
+                        })
+                        .collect(),
+                )
+            };
+            return Some(DeadlockError {
+                worker: target,
+                awaited: text(label),
+                blocked: text(&start.label),
+                reason,
+            });
         }
         None
     }
 
-    fn reaches(
-        &self,
+    fn reaches<'a>(
+        &'a self,
         node: CallRef,
         goal: CallRef,
         visited: &mut Vec<CallRef>,
-        path: &mut Vec<CycleLink>,
+        path: &mut Vec<Hop<'a, L>>,
         assumed: bool,
     ) -> bool {
         if node == goal {
             return true;
         }
-        if visited.contains(&node) {
+        if visited.contains(&node) || self.label_of(node).is_none() {
             return false;
         }
         visited.push(node);
-        let Some(node_label) = self.label_of(node) else {
-            return false;
-        };
         for (next_worker, next_state) in self.workers.iter() {
             for call in next_state.outgoing.values() {
                 if !call.awaited_by(node, assumed) {
                     continue;
                 }
                 for b in next_state.waited_by(call) {
-                    path.push(CycleLink {
-                        worker: node.worker,
-                        worker_name: self.name_of(node.worker),
-                        next_name: self.name_of(next_worker),
-                        blocked: node_label.into(),
-                        awaits: call.label.clone(),
+                    path.push(Hop {
+                        node,
+                        awaits: &call.label,
                         next: next_worker,
                     });
                     let next = CallRef {
@@ -790,12 +926,12 @@ impl WaitForTracker {
             .collect()
     }
 
-    fn label_of(&self, call: CallRef) -> Option<&str> {
+    fn label_of(&self, call: CallRef) -> Option<&L> {
         self.workers
             .get(&call.worker)?
             .blocked
             .iter()
             .find(|b| b.seq == call.seq)
-            .map(|b| b.label.as_str())
+            .map(|b| &b.label)
     }
 }

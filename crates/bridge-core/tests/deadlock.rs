@@ -355,7 +355,7 @@ fn nesting_deeper_than_the_limit_is_refused() {
             t.call_worker(A, depth, "proxy.pong()", ctx(A, depth)),
             Ok(Deliver::Nested { into_seq: depth })
         );
-        t.begin_serving(A, depth + 1, &format!("proxy.ping({depth})"))
+        t.begin_serving(A, depth + 1, format!("proxy.ping({depth})"))
             .unwrap();
     }
     let err = t.call_worker(A, 4, "proxy.pong()", ctx(A, 4)).unwrap_err();
