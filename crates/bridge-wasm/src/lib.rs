@@ -50,10 +50,16 @@ pub mod convert;
 #[cfg(feature = "embed")]
 pub mod embed;
 #[cfg(feature = "embed")]
+mod callback;
+#[cfg(any(feature = "embed", test))]
+mod exports;
+#[cfg(feature = "embed")]
 mod port;
 mod shm;
 mod tracker;
 
+#[cfg(feature = "embed")]
+pub use embed::{Callback, RustObject};
 #[cfg(feature = "embed")]
 pub use port::WorkerPort;
 pub use shm::SabRegion;
