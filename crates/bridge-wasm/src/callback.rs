@@ -400,3 +400,173 @@ pub(crate) fn take_back(ids: &[u32]) {
 pub fn export_stats() -> TableStats {
     EXPORTS.with(|e| e.borrow().stats())
 }
+
+/// Rust functions that exercise Callbacks and RustObjects against a real
+/// page, for `tests/e2e/rust/refs.test.mjs` (feature `embed-selftest`).
+#[cfg(feature = "embed-selftest")]
+pub mod selftest {
+    use std::cell::{Cell, RefCell};
+
+    use serde::Serialize;
+    use wasm_bindgen::prelude::*;
+
+    use super::{export_stats, Callback, RustObject};
+    use crate::embed::{expose, import_stats, main_thread, window, BridgeError, JsHandle};
+
+    thread_local! {
+        /// What the click listeners saw, oldest first.
+        static CLICKS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+        /// The body listener, kept to remove it again.
+        static BODY_LISTENER: RefCell<Option<Callback>> = const { RefCell::new(None) };
+        /// Closures and objects dropped (their captured guard ran).
+        static DROPPED: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Captured by every closure and object here: counts drops.
+    struct Guard;
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            DROPPED.with(|d| d.set(d.get() + 1));
+        }
+    }
+
+    fn listener(place: &'static str) -> Callback {
+        let guard = Guard;
+        Callback::new(move |(ev,): (JsHandle,)| {
+            let _ = &guard;
+            let kind: String = ev.get_as("type")?;
+            let target = ev.get("target")?.handle()?;
+            let id: String = target.get_as("id")?;
+            let x: f64 = ev.get_as("clientX")?;
+            let trusted: bool = ev.get_as("isTrusted")?;
+            CLICKS.with(|c| {
+                c.borrow_mut().push(format!(
+                    "{place}:{kind}:{id}:{}{}",
+                    x.round(),
+                    if trusted { ":trusted" } else { "" }
+                ))
+            });
+            Ok::<_, BridgeError>(())
+        })
+    }
+
+    #[derive(Serialize)]
+    struct Stats {
+        live: usize,
+        count: u64,
+        dropped: u32,
+        imports: usize,
+    }
+
+    struct Counter {
+        n: i64,
+        _guard: Guard,
+    }
+
+    /// Exposes the functions `tests/e2e/rust/refs-page.js` calls.
+    #[wasm_bindgen(js_name = installRefsSelftest)]
+    pub fn install_refs_selftest() {
+        // window.addEventListener("click", f, { once: true }) with no Rust
+        // clone of f left, and document.body.addEventListener("click", g)
+        // with g kept here (to remove it).
+        expose("listen", |(): ()| {
+            let once = listener("window");
+            window().call_method(
+                "addEventListener",
+                &("click", &once, once_option()),
+            )?;
+            drop(once);
+            let body = window()
+                .get("document")?
+                .handle()?
+                .get("body")?
+                .handle()?;
+            let kept = listener("body");
+            body.call_method("addEventListener", &("click", &kept))?;
+            BODY_LISTENER.with(|b| *b.borrow_mut() = Some(kept));
+            Ok::<_, BridgeError>(())
+        });
+        expose("clicks", |(): ()| {
+            Ok::<_, BridgeError>(CLICKS.with(|c| std::mem::take(&mut *c.borrow_mut())))
+        });
+        // Blocked in a call to the page, whose function dispatches a click:
+        // the listener runs nested, before the call returns.
+        expose("clickWhileBlocked", |(x,): (f64,)| {
+            main_thread().call::<_, ()>("clickTarget", &(x,))?;
+            Ok::<_, BridgeError>(CLICKS.with(|c| std::mem::take(&mut *c.borrow_mut())))
+        });
+        expose("unlisten", |(): ()| {
+            let kept = BODY_LISTENER.with(|b| b.borrow_mut().take());
+            let Some(kept) = kept else {
+                return Err(BridgeError::thrown("Error", "not listening"));
+            };
+            let body = window()
+                .get("document")?
+                .handle()?
+                .get("body")?
+                .handle()?;
+            // The same Callback is the same function on the page.
+            body.call_method("removeEventListener", &("click", &kept))?;
+            Ok(())
+        });
+        // The same callback twice in one call, and twice in two calls: the
+        // page sees one function.
+        expose("identity", |(): ()| {
+            let guard = Guard;
+            let cb = Callback::new(move |(): ()| {
+                let _ = &guard;
+                Ok::<_, BridgeError>(1)
+            });
+            let twice: bool = main_thread().call("same", &(&cb, &cb))?;
+            let kept: bool = main_thread().call("keep", &(&cb,))?;
+            let again: bool = main_thread().call("isKept", &(&cb,))?;
+            let obj = RustObject::new(Counter { n: 0, _guard: Guard })
+                .method("add", |c: &mut Counter, (k,): (i64,)| {
+                    c.n += k;
+                    Ok(c.n)
+                })
+                .build();
+            let methods_same: bool = main_thread().call("sameMethod", &(&obj,))?;
+            main_thread().call::<_, ()>("forget", &())?;
+            Ok::<_, BridgeError>((twice, kept, again, methods_same))
+        });
+        // n closures (and n / 10 objects) passed to the page, which calls
+        // each once and drops it.
+        expose("churn", |(n,): (u32,)| {
+            let mut sum = 0i64;
+            for i in 0..n {
+                let guard = Guard;
+                let cb = Callback::new(move |(x,): (i64,)| {
+                    let _ = &guard;
+                    Ok::<_, BridgeError>(x * 2)
+                });
+                sum += main_thread().call::<_, i64>("takeCallback", &(&cb, i))?;
+                if i % 10 == 0 {
+                    let obj = RustObject::new(Counter { n: 0, _guard: Guard })
+                        .method("add", |c: &mut Counter, (k,): (i64,)| {
+                            c.n += k;
+                            Ok(c.n)
+                        })
+                        .method("get", |c: &mut Counter, (): ()| Ok(c.n))
+                        .build();
+                    sum += main_thread().call::<_, i64>("takeObject", &(&obj, i))?;
+                }
+            }
+            Ok::<_, BridgeError>(sum)
+        });
+        expose("refStats", |(): ()| {
+            let s = export_stats();
+            Ok::<_, BridgeError>(Stats {
+                live: s.live,
+                count: s.count,
+                dropped: DROPPED.with(Cell::get),
+                imports: import_stats().live,
+            })
+        });
+    }
+
+    /// `{ once: true }`.
+    fn once_option() -> std::collections::BTreeMap<&'static str, bool> {
+        std::collections::BTreeMap::from([("once", true)])
+    }
+}
