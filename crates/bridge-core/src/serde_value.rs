@@ -373,10 +373,8 @@ impl ser::Serializer for ValueSerializer {
             };
             return match value.serialize(self)? {
                 Value::Array(pair) => match pair.as_slice() {
-                    [kind, id] => match (
-                        index(kind).and_then(|k| u8::try_from(k).ok()),
-                        index(id),
-                    ) {
+                    [kind, id] => match (index(kind).and_then(|k| u8::try_from(k).ok()), index(id))
+                    {
                         (Some(kind), Some(id))
                             if id != 0 && crate::value::RefKind::from_u8(kind).is_some() =>
                         {

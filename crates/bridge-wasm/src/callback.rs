@@ -150,8 +150,10 @@ fn run(body: &Body, what: &str, args: Vec<Value>) -> Outcome {
 /// written as `Remote { kind: function, id }`.
 impl Serialize for Callback {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let id = export(self.0.key, RefKind::Function, || Export::Callback(self.0.clone()))
-            .map_err(serde::ser::Error::custom)?;
+        let id = export(self.0.key, RefKind::Function, || {
+            Export::Callback(self.0.clone())
+        })
+        .map_err(serde::ser::Error::custom)?;
         s.serialize_newtype_struct(REMOTE_NEWTYPE, &(RefKind::Function as u8, id))
     }
 }
@@ -226,7 +228,10 @@ impl RustObject {
             Some(body) => run(body, &format!("method {name:?}"), args),
             None => thrown(
                 "TypeError",
-                format!("the Rust object has no method {name:?} (it has {:?})", inner.methods.keys().collect::<Vec<_>>()),
+                format!(
+                    "the Rust object has no method {name:?} (it has {:?})",
+                    inner.methods.keys().collect::<Vec<_>>()
+                ),
             ),
         }
     }
@@ -243,12 +248,14 @@ impl<S: 'static> ObjectBuilder<S> {
         let state = self.state.clone();
         let fname = name.to_owned();
         let body: Box<dyn FnMut(Vec<Value>) -> Outcome> = Box::new(move |args| {
-            run_typed(&fname, args, |a| match state.try_borrow_mut() {
+            run_typed(&fname, args, |a| {
+                match state.try_borrow_mut() {
                 Ok(mut s) => f(&mut s, a),
                 Err(_) => Err(BridgeError::thrown(
                     "Error",
                     format!("worker-bridge: method {fname:?} of a Rust object was called while another of its methods runs (from inside it); its state is borrowed"),
                 )),
+            }
             })
         });
         self.methods.insert(name.to_owned(), RefCell::new(body));
@@ -267,15 +274,22 @@ impl<S: 'static> ObjectBuilder<S> {
 
 impl fmt::Debug for RustObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RustObject({}, methods {:?})", self.0.key, self.0.methods.keys().collect::<Vec<_>>())
+        write!(
+            f,
+            "RustObject({}, methods {:?})",
+            self.0.key,
+            self.0.methods.keys().collect::<Vec<_>>()
+        )
     }
 }
 
 /// Serializing an object exports it (see [`Callback`]'s `Serialize`).
 impl Serialize for RustObject {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let id = export(self.0.key, RefKind::Object, || Export::Object(self.0.clone()))
-            .map_err(serde::ser::Error::custom)?;
+        let id = export(self.0.key, RefKind::Object, || {
+            Export::Object(self.0.clone())
+        })
+        .map_err(serde::ser::Error::custom)?;
         s.serialize_newtype_struct(REMOTE_NEWTYPE, &(RefKind::Object as u8, id))
     }
 }
@@ -289,7 +303,9 @@ pub(crate) fn serve(req: Request) -> Outcome {
     let Some((_, target)) = EXPORTS.with(|e| e.borrow().get(id)) else {
         return thrown(
             "TypeError",
-            format!("worker-bridge: the Rust worker's object #{id} is not exported (it was released)"),
+            format!(
+                "worker-bridge: the Rust worker's object #{id} is not exported (it was released)"
+            ),
         );
     };
     // No borrow of the registry is held while Rust code runs: it may call
@@ -300,7 +316,12 @@ pub(crate) fn serve(req: Request) -> Outcome {
         (Export::Object(o), Op::Call { name, args }) => {
             RustObject::call(&o, &name.to_string_lossy(), args)
         }
-        (Export::Object(o), Op::Get { key: Key::String(k) }) => {
+        (
+            Export::Object(o),
+            Op::Get {
+                key: Key::String(k),
+            },
+        ) => {
             let name = k.to_string_lossy();
             if !o.methods.contains_key(&name) {
                 return Outcome::Ok(Value::Undefined);
@@ -319,9 +340,12 @@ pub(crate) fn serve(req: Request) -> Outcome {
                 Err(e) => thrown("Error", e.to_owned()),
             }
         }
-        (Export::Object(o), Op::Has { key: Key::String(k) }) => {
-            Outcome::Ok(Value::Bool(o.methods.contains_key(&k.to_string_lossy())))
-        }
+        (
+            Export::Object(o),
+            Op::Has {
+                key: Key::String(k),
+            },
+        ) => Outcome::Ok(Value::Bool(o.methods.contains_key(&k.to_string_lossy()))),
         // Other reads (a function's `name`, a symbol) find nothing.
         (_, Op::Get { .. }) => Outcome::Ok(Value::Undefined),
         (_, Op::Has { .. }) => Outcome::Ok(Value::Bool(false)),
@@ -379,7 +403,11 @@ pub(crate) fn begin_sends() {
 
 /// The sends counted since [`begin_sends`].
 pub(crate) fn take_sends() -> Vec<u32> {
-    EXPORTS.with(|e| e.try_borrow_mut().map(|mut e| e.take_journal()).unwrap_or_default())
+    EXPORTS.with(|e| {
+        e.try_borrow_mut()
+            .map(|mut e| e.take_journal())
+            .unwrap_or_default()
+    })
 }
 
 /// The message that counted `ids` was not sent.
@@ -471,16 +499,9 @@ pub mod selftest {
         // with g kept here (to remove it).
         expose("listen", |(): ()| {
             let once = listener("window");
-            window().call_method(
-                "addEventListener",
-                &("click", &once, once_option()),
-            )?;
+            window().call_method("addEventListener", &("click", &once, once_option()))?;
             drop(once);
-            let body = window()
-                .get("document")?
-                .handle()?
-                .get("body")?
-                .handle()?;
+            let body = window().get("document")?.handle()?.get("body")?.handle()?;
             let kept = listener("body");
             body.call_method("addEventListener", &("click", &kept))?;
             BODY_LISTENER.with(|b| *b.borrow_mut() = Some(kept));
@@ -500,11 +521,7 @@ pub mod selftest {
             let Some(kept) = kept else {
                 return Err(BridgeError::thrown("Error", "not listening"));
             };
-            let body = window()
-                .get("document")?
-                .handle()?
-                .get("body")?
-                .handle()?;
+            let body = window().get("document")?.handle()?.get("body")?.handle()?;
             // The same Callback is the same function on the page.
             body.call_method("removeEventListener", &("click", &kept))?;
             Ok(())
@@ -520,12 +537,15 @@ pub mod selftest {
             let twice: bool = main_thread().call("same", &(&cb, &cb))?;
             let kept: bool = main_thread().call("keep", &(&cb,))?;
             let again: bool = main_thread().call("isKept", &(&cb,))?;
-            let obj = RustObject::new(Counter { n: 0, _guard: Guard })
-                .method("add", |c: &mut Counter, (k,): (i64,)| {
-                    c.n += k;
-                    Ok(c.n)
-                })
-                .build();
+            let obj = RustObject::new(Counter {
+                n: 0,
+                _guard: Guard,
+            })
+            .method("add", |c: &mut Counter, (k,): (i64,)| {
+                c.n += k;
+                Ok(c.n)
+            })
+            .build();
             let methods_same: bool = main_thread().call("sameMethod", &(&obj,))?;
             main_thread().call::<_, ()>("forget", &())?;
             Ok::<_, BridgeError>((twice, kept, again, methods_same))
@@ -542,13 +562,16 @@ pub mod selftest {
                 });
                 sum += main_thread().call::<_, i64>("takeCallback", &(&cb, i))?;
                 if i % 10 == 0 {
-                    let obj = RustObject::new(Counter { n: 0, _guard: Guard })
-                        .method("add", |c: &mut Counter, (k,): (i64,)| {
-                            c.n += k;
-                            Ok(c.n)
-                        })
-                        .method("get", |c: &mut Counter, (): ()| Ok(c.n))
-                        .build();
+                    let obj = RustObject::new(Counter {
+                        n: 0,
+                        _guard: Guard,
+                    })
+                    .method("add", |c: &mut Counter, (k,): (i64,)| {
+                        c.n += k;
+                        Ok(c.n)
+                    })
+                    .method("get", |c: &mut Counter, (): ()| Ok(c.n))
+                    .build();
                     sum += main_thread().call::<_, i64>("takeObject", &(&obj, i))?;
                 }
             }

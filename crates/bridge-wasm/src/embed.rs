@@ -822,12 +822,10 @@ fn not_sent<T>(result: &Result<Result<T, CallError>, BridgeError>) -> bool {
     matches!(
         result,
         Err(BridgeError::Busy | BridgeError::NotStarted | BridgeError::NoChannel)
-            | Ok(Err(
-                CallError::Encode(_)
-                    | CallError::OutgoingTooLarge { .. }
-                    | CallError::WouldBlock
-                    | CallError::Closed
-            ))
+            | Ok(Err(CallError::Encode(_)
+                | CallError::OutgoingTooLarge { .. }
+                | CallError::WouldBlock
+                | CallError::Closed))
     )
 }
 

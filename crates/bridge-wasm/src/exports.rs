@@ -163,7 +163,11 @@ mod tests {
         let obj = Rc::new("closure");
         let k = e.new_key();
         let id = e.export(k, RefKind::Function, || obj.clone());
-        assert_eq!(e.export(k, RefKind::Function, || unreachable!()), id, "same object, same id");
+        assert_eq!(
+            e.export(k, RefKind::Function, || unreachable!()),
+            id,
+            "same object, same id"
+        );
         assert_eq!(e.stats(), TableStats { live: 1, count: 2 });
         assert_eq!(Rc::strong_count(&obj), 2);
         // The page received it twice but released only one receipt so far

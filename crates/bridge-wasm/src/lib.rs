@@ -45,12 +45,12 @@
     feature(stdarch_wasm_atomic_wait)
 )]
 
+#[cfg(feature = "embed")]
+mod callback;
 #[cfg(feature = "convert")]
 pub mod convert;
 #[cfg(feature = "embed")]
 pub mod embed;
-#[cfg(feature = "embed")]
-mod callback;
 #[cfg(any(feature = "embed", test))]
 mod exports;
 #[cfg(feature = "embed")]
