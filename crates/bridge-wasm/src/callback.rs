@@ -349,27 +349,30 @@ pub(crate) fn serve(req: Request) -> Outcome {
         // Other reads (a function's `name`, a symbol) find nothing.
         (_, Op::Get { .. }) => Outcome::Ok(Value::Undefined),
         (_, Op::Has { .. }) => Outcome::Ok(Value::Bool(false)),
-        (export, op) => thrown(
-            "TypeError",
-            format!(
-                "worker-bridge: {} of the Rust worker supports {}; not {}",
-                match export {
-                    Export::Object(_) => "a RustObject",
-                    _ => "a Callback",
-                },
-                match export {
-                    Export::Object(_) => "reading its methods (await obj.name) and calling them",
-                    _ => "only being called",
-                },
-                bridge_core::channel::request_label(&Request {
+        (target, op) => {
+            let what = match &op {
+                Op::Construct { .. } => String::from("new (construct)"),
+                Op::Apply { .. } => String::from("a call"),
+                _ => bridge_core::channel::request_label(&Request {
                     seq: req.seq,
                     nested_in: req.nested_in,
                     target: id,
                     op,
                     releases: Vec::new(),
-                })
-            ),
-        ),
+                }),
+            };
+            let (name, supports) = match target {
+                Export::Object(_) => (
+                    "a RustObject",
+                    "reading its methods (await obj.name) and calling them",
+                ),
+                _ => ("a Callback", "only being called"),
+            };
+            thrown(
+                "TypeError",
+                format!("worker-bridge: {name} of the Rust worker supports {supports}; not {what}"),
+            )
+        }
     }
 }
 
@@ -576,6 +579,24 @@ pub mod selftest {
                 }
             }
             Ok::<_, BridgeError>(sum)
+        });
+        // A message that cannot be written takes its count back; a closure
+        // the page calls again from inside itself rejects; `new` on it too.
+        expose("errors", |(): ()| {
+            let before = export_stats();
+            let guard = Guard;
+            let cb = Callback::new(move |(): ()| {
+                let _ = &guard;
+                Ok::<_, BridgeError>(())
+            });
+            let bad = std::collections::BTreeMap::from([(vec![1u8], 1)]);
+            let unsent = main_thread().call::<_, ()>("keep", &(&cb, bad));
+            let taken_back = export_stats() == before;
+            let encode_error = matches!(unsent, Err(BridgeError::Encode(_)));
+            let reentered =
+                Callback::new(|(): ()| main_thread().call::<_, Vec<String>>("callAgain", &()));
+            let messages: Vec<String> = main_thread().call("reenter", &(&reentered,))?;
+            Ok::<_, BridgeError>((encode_error, taken_back, messages))
         });
         expose("refStats", |(): ()| {
             let s = export_stats();

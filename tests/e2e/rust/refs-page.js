@@ -51,6 +51,10 @@ async function main() {
     return typeof add === "function" && add === again && (await o.missing) === undefined;
   };
   w.sync.forget = () => { kept = null; };
+  let saved = null;
+  const message = async (p) => { try { await p; return "no error"; } catch (e) { return `${e.name}: ${e.message}`; } };
+  w.sync.reenter = async (f) => { saved = f; const r = await f(); saved = null; return r; };
+  w.sync.callAgain = async () => [await message(saved()), await message(new saved())];
   let calls = 0;
   w.sync.takeCallback = async (cb, i) => { calls++; return await cb(i); };
   w.sync.takeObject = async (o, i) => {
@@ -86,12 +90,13 @@ async function main() {
   // is one function.
   r.identity = await w.sync.identity();
   r.methodResult = sawBefore;
+  r.errors = await w.sync.errors();
 
   // Churn: N closures and N/10 objects, each passed, called once, dropped.
   r.churnSum = await w.sync.churn(N);
   r.calls = calls;
   r.peak = await w.sync.refStats();
-  const expectDropped = 2 + 2 + N + Math.ceil(N / 10);
+  const expectDropped = 2 + 2 + 1 + N + Math.ceil(N / 10);
   r.final = await settle(w, (s) => s.rust.live === 0 && s.rust.count === 0 && s.page === base && s.rust.dropped === expectDropped);
   r.base = base;
   r.expectDropped = expectDropped;

@@ -40,6 +40,11 @@ test(`Rust Callbacks as click listeners, and ${N} closures dropped by the page: 
   assert.deepEqual(r.afterUnlisten, []);
   assert.deepEqual(r.identity, [true, true, true, true]);
   assert.equal(r.methodResult, 5);
+  const [encodeError, takenBack, [again, construct]] = r.errors;
+  assert.equal(encodeError, true);
+  assert.equal(takenBack, true, "a call whose arguments failed to serialize leaves no export behind");
+  assert.match(again, /^Error: worker-bridge: the Rust Callback is already running on the worker/);
+  assert.match(construct, /^TypeError: worker-bridge: a Callback of the Rust worker supports only being called; not new \(construct\)$/);
   let sum = 0;
   for (let i = 0; i < N; i++) sum += 2 * i + (i % 10 === 0 ? i : 0);
   assert.equal(r.churnSum, sum);
@@ -48,7 +53,7 @@ test(`Rust Callbacks as click listeners, and ${N} closures dropped by the page: 
   // every closure and object (with what it captured) dropped in Rust.
   assert.deepEqual(r.final.rust, { live: 0, count: 0, dropped: r.expectDropped, imports: 0 }, JSON.stringify(r.final));
   assert.equal(r.final.page, r.base);
-  assert.equal(r.expectDropped, 4 + N + N / 10);
+  assert.equal(r.expectDropped, 5 + N + N / 10);
   t.diagnostic(`settled after ${r.final.rounds} gc rounds; Rust exports right after the churn: ${JSON.stringify(r.peak)}`);
   assertClean({ errors: p.errors, state: null });
 });
