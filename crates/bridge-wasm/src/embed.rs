@@ -66,6 +66,11 @@
 //! read into a `JsHandle` field. A handle is released when its last clone
 //! drops: the release rides on the next message (docs/protocol.md §5).
 //!
+//! The other way, a [`Callback`] (a Rust closure) or a [`RustObject`] (named
+//! methods over a state) in a value sent to the main thread goes by
+//! reference: the page calls it later (an event listener), Rust runs it, and
+//! the page's garbage collector releases it ([`export_stats`]).
+//!
 //! # Threads
 //!
 //! The channel, handles and exposed functions are thread-local: everything
