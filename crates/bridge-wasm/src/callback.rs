@@ -150,12 +150,21 @@ fn run(body: &Body, what: &str, args: Vec<Value>) -> Outcome {
 /// written as `Remote { kind: function, id }`.
 impl Serialize for Callback {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let id = export(self.0.key, RefKind::Function, || {
+        serialize_export(s, self.0.key, RefKind::Function, || {
             Export::Callback(self.0.clone())
         })
-        .map_err(serde::ser::Error::custom)?;
-        s.serialize_newtype_struct(REMOTE_NEWTYPE, &(RefKind::Function as u8, id))
     }
+}
+
+/// Counts a send of export `key` and writes it as `Remote { kind, id }`.
+fn serialize_export<S: serde::Serializer>(
+    s: S,
+    key: u64,
+    kind: RefKind,
+    make: impl FnOnce() -> Export,
+) -> Result<S::Ok, S::Error> {
+    let id = export(key, kind, make).map_err(serde::ser::Error::custom)?;
+    s.serialize_newtype_struct(REMOTE_NEWTYPE, &(kind as u8, id))
 }
 
 /// A Rust object with named methods that the page calls by reference.
@@ -286,11 +295,9 @@ impl fmt::Debug for RustObject {
 /// Serializing an object exports it (see [`Callback`]'s `Serialize`).
 impl Serialize for RustObject {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let id = export(self.0.key, RefKind::Object, || {
+        serialize_export(s, self.0.key, RefKind::Object, || {
             Export::Object(self.0.clone())
         })
-        .map_err(serde::ser::Error::custom)?;
-        s.serialize_newtype_struct(REMOTE_NEWTYPE, &(RefKind::Object as u8, id))
     }
 }
 
@@ -376,53 +383,41 @@ pub(crate) fn serve(req: Request) -> Outcome {
     }
 }
 
+/// Runs `f` on the registry. Its borrows are short and run no user code
+/// (only `make` closures that clone an `Rc`), so it is never found borrowed
+/// here; if it were, `None`.
+fn with_exports<R>(f: impl FnOnce(&mut Exports<Export>) -> R) -> Option<R> {
+    EXPORTS.with(|e| e.try_borrow_mut().ok().map(|mut e| f(&mut e)))
+}
+
 /// Applies releases the page sent.
 pub(crate) fn apply_releases(releases: &[Release]) {
-    if releases.is_empty() {
-        return;
+    if !releases.is_empty() {
+        with_exports(|e| e.apply_releases(releases));
     }
-    EXPORTS.with(|e| {
-        if let Ok(mut e) = e.try_borrow_mut() {
-            e.apply_releases(releases);
-        }
-    });
 }
 
 /// No request received earlier waits: drops what releases freed (outside
 /// the registry's borrow: a closure's captures may be anything).
 pub(crate) fn drop_freed() {
-    let freed = EXPORTS.with(|e| e.try_borrow_mut().map(|mut e| e.drain_freed()));
-    drop(freed);
+    drop(with_exports(Exports::drain_freed));
 }
 
 /// A message is being built: note the sends it counts.
 pub(crate) fn begin_sends() {
-    EXPORTS.with(|e| {
-        if let Ok(mut e) = e.try_borrow_mut() {
-            e.begin();
-        }
-    });
+    with_exports(Exports::begin);
 }
 
 /// The sends counted since [`begin_sends`].
 pub(crate) fn take_sends() -> Vec<u32> {
-    EXPORTS.with(|e| {
-        e.try_borrow_mut()
-            .map(|mut e| e.take_journal())
-            .unwrap_or_default()
-    })
+    with_exports(Exports::take_journal).unwrap_or_default()
 }
 
 /// The message that counted `ids` was not sent.
 pub(crate) fn take_back(ids: &[u32]) {
-    if ids.is_empty() {
-        return;
+    if !ids.is_empty() {
+        with_exports(|e| e.take_back(ids));
     }
-    EXPORTS.with(|e| {
-        if let Ok(mut e) = e.try_borrow_mut() {
-            e.take_back(ids);
-        }
-    });
 }
 
 /// Rust closures and objects the page holds now: live ids and the sends
@@ -494,6 +489,20 @@ pub mod selftest {
         _guard: Guard,
     }
 
+    /// An object with methods `add(k)` and `get()`.
+    fn counter() -> RustObject {
+        RustObject::new(Counter {
+            n: 0,
+            _guard: Guard,
+        })
+        .method("add", |c: &mut Counter, (k,): (i64,)| {
+            c.n += k;
+            Ok(c.n)
+        })
+        .method("get", |c: &mut Counter, (): ()| Ok(c.n))
+        .build()
+    }
+
     /// Exposes the functions `tests/e2e/rust/refs-page.js` calls.
     #[wasm_bindgen(js_name = installRefsSelftest)]
     pub fn install_refs_selftest() {
@@ -540,15 +549,7 @@ pub mod selftest {
             let twice: bool = main_thread().call("same", &(&cb, &cb))?;
             let kept: bool = main_thread().call("keep", &(&cb,))?;
             let again: bool = main_thread().call("isKept", &(&cb,))?;
-            let obj = RustObject::new(Counter {
-                n: 0,
-                _guard: Guard,
-            })
-            .method("add", |c: &mut Counter, (k,): (i64,)| {
-                c.n += k;
-                Ok(c.n)
-            })
-            .build();
+            let obj = counter();
             let methods_same: bool = main_thread().call("sameMethod", &(&obj,))?;
             main_thread().call::<_, ()>("forget", &())?;
             Ok::<_, BridgeError>((twice, kept, again, methods_same))
@@ -565,16 +566,7 @@ pub mod selftest {
                 });
                 sum += main_thread().call::<_, i64>("takeCallback", &(&cb, i))?;
                 if i % 10 == 0 {
-                    let obj = RustObject::new(Counter {
-                        n: 0,
-                        _guard: Guard,
-                    })
-                    .method("add", |c: &mut Counter, (k,): (i64,)| {
-                        c.n += k;
-                        Ok(c.n)
-                    })
-                    .method("get", |c: &mut Counter, (): ()| Ok(c.n))
-                    .build();
+                    let obj = counter();
                     sum += main_thread().call::<_, i64>("takeObject", &(&obj, i))?;
                 }
             }
