@@ -35,7 +35,7 @@ async function settle(w, want, timeoutMs = 60_000) {
 
 async function main() {
   if (typeof self.gc !== "function") throw new Error("no gc(): launch Chromium with --js-flags=--expose-gc");
-  const w = new BridgeWorker("/tests/e2e/rust/refs-worker.js", { type: "module" });
+  const w = new BridgeWorker("/bridge-js/test/fixtures/rust-refs-worker.js", { type: "module" });
   const target = document.getElementById("target");
   const click = (x) => target.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: x }));
   let kept = null;
