@@ -45,9 +45,11 @@
 //! A remote object (`Remote`) or a handle of ours going home (`Local`) has
 //! no serde data model equivalent. Types that stand for them (the embedding's
 //! `JsHandle`) use two reserved newtype-struct names:
-//! [`REMOTE_NEWTYPE`] reads a `Remote { kind, id }` as the tuple `(kind, id)`,
-//! and [`LOCAL_NEWTYPE`] writes a `u32` as `Local(id)`. Every other type
-//! meeting a `Remote` gets an error that names the path.
+//! [`REMOTE_NEWTYPE`] reads a `Remote { kind, id }` as the tuple `(kind, id)`
+//! and writes the tuple `(kind, id)` as `Remote { kind, id }` (an object of
+//! the sender, already counted in its export table: the embedding's
+//! `Callback`), and [`LOCAL_NEWTYPE`] writes a `u32` as `Local(id)`. Every
+//! other type meeting a `Remote` gets an error that names the path.
 
 use std::fmt;
 
@@ -60,7 +62,8 @@ use serde::ser::{self, Serialize};
 use crate::value::{JsString, TypedArrayKind, Value};
 
 /// Newtype-struct name that reads a `Remote { kind, id }` value as the
-/// 2-tuple `(kind: u8, id: u32)`. Reserved for handle types.
+/// 2-tuple `(kind: u8, id: u32)`, and writes that 2-tuple as `Remote { kind,
+/// id }` (an object the sender exports). Reserved for handle types.
 pub const REMOTE_NEWTYPE: &str = "$worker_bridge::Remote";
 /// Newtype-struct name that writes its `u32` content as `Value::Local(id)`:
 /// a reference to an object of the receiver (0: its global object).
@@ -352,6 +355,36 @@ impl ser::Serializer for ValueSerializer {
                 other => Err(ser::Error::custom(format!(
                     "{LOCAL_NEWTYPE} must wrap a u32 id (0 is the global object), got {other:?}"
                 ))),
+            };
+        }
+        if name == REMOTE_NEWTYPE {
+            let bad = |other: &Value| {
+                ser::Error::custom(format!(
+                    "{REMOTE_NEWTYPE} must wrap a (kind: u8, id: u32) pair with a known kind and an id other than 0, got {other:?}"
+                ))
+            };
+            // Integers up to 2^31 - 1 serialize as Int, larger ones as Float.
+            let index = |v: &Value| match *v {
+                Value::Int(n) => u32::try_from(n).ok(),
+                Value::Float(f) if f.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&f) => {
+                    Some(f as u32)
+                }
+                _ => None,
+            };
+            return match value.serialize(self)? {
+                Value::Array(pair) => match pair.as_slice() {
+                    [kind, id] => match (index(kind).and_then(|k| u8::try_from(k).ok()), index(id))
+                    {
+                        (Some(kind), Some(id))
+                            if id != 0 && crate::value::RefKind::from_u8(kind).is_some() =>
+                        {
+                            Ok(Value::Remote { kind, id })
+                        }
+                        _ => Err(bad(&Value::Array(pair))),
+                    },
+                    _ => Err(bad(&Value::Array(pair))),
+                },
+                other => Err(bad(&other)),
             };
         }
         value.serialize(self)

@@ -401,6 +401,35 @@ fn reserved_newtypes_carry_references() {
     }
     let e = to_value(&BadLocal).unwrap_err();
     assert!(e.message.contains("must wrap a u32 id"), "{e}");
+
+    // An object of the sender (a Rust Callback) is written as Remote.
+    struct Exported(u8, u32);
+    impl Serialize for Exported {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_newtype_struct(REMOTE_NEWTYPE, &(self.0, self.1))
+        }
+    }
+    assert!(to_value(&(Exported(0, 5), Exported(1, u32::MAX)))
+        .unwrap()
+        .wire_eq(&Value::Array(vec![
+            Value::Remote { kind: 0, id: 5 },
+            Value::Remote {
+                kind: 1,
+                id: u32::MAX
+            }
+        ])));
+    // Read back as the tuple it was written from.
+    assert_eq!(
+        from_value::<RemoteRef>(&to_value(&Exported(2, 9)).unwrap()).unwrap(),
+        RemoteRef(2, 9)
+    );
+    for (bad, why) in [(Exported(3, 1), "kind 3"), (Exported(0, 0), "id 0")] {
+        let e = to_value(&bad).unwrap_err();
+        assert!(
+            e.message.contains("must wrap a (kind: u8, id: u32) pair"),
+            "{why}: {e}"
+        );
+    }
 }
 
 #[test]

@@ -70,6 +70,11 @@
 //! read into a `JsHandle` field. A handle is released when its last clone
 //! drops: the release rides on the next message (docs/protocol.md §5).
 //!
+//! The other way, a [`Callback`] (a Rust closure) or a [`RustObject`] (named
+//! methods over a state) in a value sent to the main thread goes by
+//! reference: the page calls it later (an event listener), Rust runs it, and
+//! the page's garbage collector releases it ([`export_stats`]).
+//!
 //! # Threads
 //!
 //! The channel, handles and exposed functions are thread-local: everything
@@ -190,6 +195,7 @@ impl bridge_core::shm::SharedMemory for Region {
     }
 }
 
+pub use crate::callback::{export_stats, Callback, ObjectBuilder, RustObject};
 pub use bridge_core::serde_value;
 pub use bridge_core::value;
 
@@ -372,8 +378,8 @@ fn flush_releases(side: &mut WorkerSide<Region>) {
             side.queue_release(r);
         }
     }
-    // We export nothing, so releases from the main thread name nothing of ours.
-    side.take_releases();
+    // Releases the main thread sent for our Callbacks and RustObjects.
+    crate::callback::apply_releases(&side.take_releases());
 }
 
 /// Restores CURRENT when a served request ends.
@@ -387,6 +393,8 @@ impl Drop for CurrentGuard {
 
 /// bridge-core's request handler: runs an exposed function.
 fn serve_request(req: Request, side: &mut WorkerSide<Region>) -> Outcome {
+    // Releases that came with the request count before it runs.
+    flush_releases(side);
     let previous = CURRENT.with(|c| c.replace(side as *mut _));
     let guard = CurrentGuard(previous);
     let nested_in = req.nested_in;
@@ -452,12 +460,16 @@ fn poll_once<F: Future + ?Sized>(mut f: Pin<Box<F>>) -> Option<F::Output> {
 }
 
 fn answer(req: Request) -> Outcome {
+    if req.target != 0 {
+        // A Callback or RustObject the page holds by reference.
+        return crate::callback::serve(req);
+    }
     let (name, args) = match req.op {
-        Op::Call { name, args } if req.target == 0 => (name, args),
+        Op::Call { name, args } => (name, args),
         _ => {
             return BridgeError::thrown(
                 "TypeError",
-                "a Rust worker serves only calls of the functions it exposed (w.sync.name(...)); its objects cannot be reached by reference",
+                "a Rust worker's global object answers only calls of the functions it exposed (w.sync.name(...))",
             )
             .to_outcome()
         }
@@ -602,8 +614,9 @@ fn install_side(mut side: WorkerSide<Region>, timeout_ms: Option<f64>) -> Result
 #[wasm_bindgen(js_name = servePending)]
 pub fn serve_pending() -> Result<u32, JsError> {
     let timeout = DEFAULT_TIMEOUT.with(Cell::get);
-    let served = with_side(|side| -> Result<u32, CallError> {
+    let served = with_side(|side| -> Result<(u32, bool), CallError> {
         let mut served = 0;
+        let mut drained = true;
         while let Some((seq, req)) = side.next_request(timeout)? {
             served += 1;
             if let Some((_, f)) = async_call(&req) {
@@ -626,16 +639,24 @@ pub fn serve_pending() -> Result<u32, JsError> {
                 });
                 // Return to the event loop, so the future starts (its first
                 // poll is a microtask) before the page's next request.
+                drained = false;
                 break;
             } else {
                 let outcome = serve_request(req, side);
                 side.answer(seq, outcome, timeout)?;
             }
         }
-        Ok(served)
+        flush_releases(side);
+        Ok((served, drained))
     })
     .map_err(|e| JsError::new(&format!("servePending: {e}")))?
     .map_err(|e| JsError::new(&format!("servePending: {}", BridgeError::from(e))))?;
+    let (served, drained) = served;
+    if drained {
+        // No request received before the releases waits any more: the
+        // Callbacks and RustObjects they freed can go.
+        crate::callback::drop_freed();
+    }
     // Replies to started calls may have come (`call_async`).
     wake_started_calls();
     Ok(served)
@@ -686,18 +707,38 @@ where
     F: Fn(A) -> Result<R, BridgeError> + 'static,
 {
     let fname = name.to_owned();
-    let wrapped = move |mut args: Vec<Value>| -> Outcome {
-        let mut run = || -> Result<Value, BridgeError> {
-            expand_shared(&mut args)?;
-            let _receipts = import_all(&args);
-            let a: A = read_args(std::mem::take(&mut args))?;
-            let r = f(a)?;
-            Ok(to_value(&r)?)
-        };
-        outcome_of(&fname, run())
-    };
+    let wrapped = move |args: Vec<Value>| -> Outcome { run_typed(&fname, args, &f) };
     EXPOSED_ASYNC.with(|e| e.borrow_mut().remove(name));
     EXPOSED.with(|e| e.borrow_mut().insert(name.to_owned(), Rc::new(wrapped)));
+}
+
+/// Runs `f` with `args` read as `A` and makes its result the answer of
+/// Rust function `fname` (exposed functions, Callbacks, RustObject methods).
+pub(crate) fn run_typed<A, R>(
+    fname: &str,
+    mut args: Vec<Value>,
+    f: impl FnOnce(A) -> Result<R, BridgeError>,
+) -> Outcome
+where
+    A: DeserializeOwned,
+    R: Serialize,
+{
+    let run = || -> Result<Value, BridgeError> {
+        expand_shared(&mut args)?;
+        let _receipts = import_all(&args);
+        let a: A = read_args(std::mem::take(&mut args))?;
+        let r = f(a)?;
+        // A Callback in the result is counted as sent; if the result cannot
+        // be written after all, that count is taken back.
+        crate::callback::begin_sends();
+        let v = to_value(&r);
+        let counted = crate::callback::take_sends();
+        if v.is_err() {
+            crate::callback::take_back(&counted);
+        }
+        Ok(v?)
+    };
+    outcome_of(fname, run())
 }
 
 /// Removes an exposed function (sync or async); returns whether there was one.
@@ -784,12 +825,42 @@ pub fn import_stats() -> TableStats {
 }
 
 /// Turns `args` into the argument list of a call (see the module docs).
+///
+/// The sends of Callbacks and RustObjects it counts are noted until the
+/// message goes (`request`, `call_async`), so that they are taken back if it
+/// does not.
 fn arg_list<A: Serialize + ?Sized>(args: &A) -> Result<Vec<Value>, BridgeError> {
-    Ok(match to_value(args)? {
+    let value = counted_value(args)?;
+    Ok(match value {
         Value::Array(items) => items,
         Value::Null if is_unit(args) => Vec::new(),
         one => vec![one],
     })
+}
+
+/// `to_value` for a message about to be sent: the Callbacks and RustObjects
+/// it counts stay noted for the send (`take_sends`), or are taken back at
+/// once if it fails.
+fn counted_value<V: Serialize + ?Sized>(value: &V) -> Result<Value, BridgeError> {
+    crate::callback::begin_sends();
+    let v = to_value(value);
+    if v.is_err() {
+        crate::callback::take_back(&crate::callback::take_sends());
+    }
+    Ok(v?)
+}
+
+/// True if the message of this call certainly did not reach the main
+/// thread (a time-out may have sent it: its counts stay).
+fn not_sent<T>(result: &Result<Result<T, CallError>, BridgeError>) -> bool {
+    matches!(
+        result,
+        Err(BridgeError::Busy | BridgeError::NotStarted | BridgeError::NoChannel)
+            | Ok(Err(CallError::Encode(_)
+                | CallError::OutgoingTooLarge { .. }
+                | CallError::WouldBlock
+                | CallError::Closed))
+    )
 }
 
 /// True if `args` serializes as `()` (not `None` or a unit struct, which are
@@ -986,7 +1057,12 @@ impl MainThread {
                 name: JsString::from(name),
                 args,
             };
-            Ok(with_side(|side| side.start_call(0, op, timeout))??)
+            let counted = crate::callback::take_sends();
+            let started = with_side(|side| side.start_call(0, op, timeout));
+            if not_sent(&started) {
+                crate::callback::take_back(&counted);
+            }
+            Ok(started??)
         });
         if let (Ok(_), Some(t)) = (&started, timeout) {
             // Wakes the future when the time-out passes, even if nothing
@@ -1001,7 +1077,11 @@ impl MainThread {
 
     fn request(&self, target: u32, op: Op) -> Result<Value, BridgeError> {
         let timeout = self.timeout();
+        let counted = crate::callback::take_sends();
         let result = with_side(|side| side.call(target, op, timeout));
+        if not_sent(&result) {
+            crate::callback::take_back(&counted);
+        }
         // Replies to started calls may have come meanwhile (`call_async`).
         wake_started_calls();
         match result?? {
@@ -1092,7 +1172,7 @@ impl JsAny {
         match v {
             Value::Remote { kind, id } => Ok(JsAny::Handle(import(kind, id))),
             Value::Local(_) => Err(BridgeError::NotAHandle(
-                "the main thread returned an object of this worker, but a Rust worker exports none (protocol violation)".into(),
+                "the main thread returned an object of this worker (a Callback or RustObject it holds); keep the Rust value instead of reading it back".into(),
             )),
             other => Ok(JsAny::Value(other)),
         }
@@ -1206,7 +1286,7 @@ impl JsHandle {
     /// `obj[key] = value` (`value` is copied as a plain JS value; a
     /// `JsHandle` inside it goes as the object itself).
     pub fn set<V: Serialize + ?Sized>(&self, k: &str, value: &V) -> Result<(), BridgeError> {
-        let value = to_value(value)?;
+        let value = counted_value(value)?;
         self.op(Op::Set { key: key(k), value }).map(drop)
     }
 

@@ -45,15 +45,21 @@
     feature(stdarch_wasm_atomic_wait)
 )]
 
+#[cfg(feature = "embed")]
+mod callback;
 #[cfg(feature = "convert")]
 pub mod convert;
 #[cfg(feature = "embed")]
 pub mod embed;
+#[cfg(any(feature = "embed", test))]
+mod exports;
 #[cfg(feature = "embed")]
 mod port;
 mod shm;
 mod tracker;
 
+#[cfg(feature = "embed")]
+pub use embed::{Callback, RustObject};
 #[cfg(feature = "embed")]
 pub use port::WorkerPort;
 pub use shm::SabRegion;

@@ -1,0 +1,59 @@
+// Rust closures and objects by reference in headless Chromium
+// (bridge_wasm::embed::{Callback, RustObject}; docs/rust.md): Rust adds
+// click listeners with window.addEventListener and
+// document.body.addEventListener, a trusted click and dispatched clicks reach
+// Rust (also while Rust is blocked in a call), removeEventListener with the
+// same Callback stops them; then N closures and N / 10 objects passed to the
+// page and dropped there come back to zero on both sides after gc on the
+// page (the page's FinalizationRegistry releases them, Rust drops them).
+//
+// Needs bridge-js/pkg/full (`cargo xtask build`) and Debian's chromium.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { e2e, waitFor, assertClean } from "../harness.mjs";
+
+const PKG_JS = new URL("../../../bridge-js/pkg/full/bridge_wasm.js", import.meta.url);
+const h = e2e({ servers: ["isolated"] });
+const N = 2000;
+
+test(`Rust Callbacks as click listeners, and ${N} closures dropped by the page: both tables back to zero`, { timeout: 240_000 }, async (t) => {
+  if (!existsSync(PKG_JS) || !readFileSync(PKG_JS, "utf8").includes("installRefsSelftest")) {
+    throw new Error("bridge-js/pkg/full lacks installRefsSelftest: run `cargo xtask build` (it builds the `full` wasm package)");
+  }
+  const p = await h.open(t, { server: "isolated" });
+  const response = await p.page.goto(p.url(`/tests/e2e/rust/refs.html?n=${N}`));
+  assert.equal(response.status(), 200);
+  await waitFor(p, "armed", 120_000);
+  await p.page.click("#target");
+  await waitFor(p, "done", 180_000);
+  const state = await p.page.evaluate(() => window.__e2e);
+  assert.equal(state.error, null, `the page failed: ${JSON.stringify(state.error)}\n${p.log.join("\n")}`);
+  const r = state.results;
+  assert.equal(r.transport, "atomics");
+  // Both listeners survived gc on the page while only the page held them:
+  // two Rust exports, one receipt each; nothing dropped yet.
+  assert.deepEqual(r.listening.rust, { live: 2, count: 2, dropped: 0, imports: 0 }, JSON.stringify(r.listening));
+  assert.equal(r.listening.page, r.base + 2);
+  assert.deepEqual(r.trustedClicks, ["body:click:target:trusted", "window:click:target:trusted"]);
+  assert.deepEqual(r.whileBlocked, ["body:click:target:22"]);
+  assert.deepEqual(r.afterUnlisten, []);
+  assert.deepEqual(r.identity, [true, true, true, true]);
+  assert.equal(r.methodResult, 5);
+  const [encodeError, takenBack, [again, construct]] = r.errors;
+  assert.equal(encodeError, true);
+  assert.equal(takenBack, true, "a call whose arguments failed to serialize leaves no export behind");
+  assert.match(again, /^Error: worker-bridge: the Rust Callback is already running on the worker/);
+  assert.match(construct, /^TypeError: worker-bridge: a Callback of the Rust worker supports only being called; not new \(construct\)$/);
+  let sum = 0;
+  for (let i = 0; i < N; i++) sum += 2 * i + (i % 10 === 0 ? i : 0);
+  assert.equal(r.churnSum, sum);
+  assert.equal(r.calls, N);
+  // Everything went: no export left in Rust, no import on the page, and
+  // every closure and object (with what it captured) dropped in Rust.
+  assert.deepEqual(r.final.rust, { live: 0, count: 0, dropped: r.expectDropped, imports: 0 }, JSON.stringify(r.final));
+  assert.equal(r.final.page, r.base);
+  assert.equal(r.expectDropped, 5 + N + N / 10);
+  t.diagnostic(`settled after ${r.final.rounds} gc rounds; Rust exports right after the churn: ${JSON.stringify(r.peak)}`);
+  assertClean({ errors: p.errors, state: null });
+});
