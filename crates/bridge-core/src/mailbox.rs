@@ -13,12 +13,15 @@
 //! | 3 | `MSG_LEN` | bytes of the whole message |
 //! | 4 | `FLAGS` | `FIRST`, `LAST`, `ABORT` |
 //! | 5 | `CLOSED` | non-zero once either side closed |
+//! | 6 | `STATE` | the consumer's wait state ([`state`] bits) |
 //!
 //! The producer writes a frame only when `READ == WRITTEN`, then publishes it
 //! with `store(WRITTEN, WRITTEN + 1)`; the consumer copies it out and frees
 //! the slot with `store(READ, WRITTEN)`. `WRITTEN` only grows, so "nothing
 //! yet", "an empty message" and "a message whose value is undefined" never
-//! share a state value.
+//! share a state value. A producer notifies after a frame unless the
+//! consumer's `STATE` has `POLLING` (it clears that bit before its last
+//! look at `WRITTEN`, both seq-cst, so one of the two sees the other).
 //!
 //! Two producer shapes share one frame writer: [`Producer::send`] blocks (a
 //! worker), [`OutgoingMessage::poll_write`] never blocks (the main thread:
@@ -32,7 +35,7 @@ use std::time::Duration;
 use crate::shm::SharedMemory;
 
 pub use crate::protocol::constants::{
-    flag, slot, DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, HEADER_BYTES, MAX_LEN,
+    flag, slot, state, DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, HEADER_BYTES, MAX_LEN,
 };
 
 /// Byte length of a channel's region: both mailboxes.
@@ -286,7 +289,33 @@ enum Stop {
 /// Each park is at most `park_slice` long because `CLOSED` is a different
 /// slot: a close between our `CLOSED` check and the `wait` cannot wake us,
 /// so we re-check it after every slice.
+///
+/// Waiting for a frame (`WRITTEN`), the consumer says it spins in `STATE`
+/// (producers skip the notify meanwhile) and clears that before it parks;
+/// it leaves `STATE` at `AWAKE`, which keeps producers notifying, since
+/// its caller may wait next without this function (`wait_target`).
 fn wait_change<M: SharedMemory + ?Sized>(
+    mem: &M,
+    layout: &Layout,
+    which: usize,
+    seen: i32,
+    spin: u32,
+    park_slice: Duration,
+    deadline: Deadline,
+) -> Result<(), Stop> {
+    let consumer = which == slot::WRITTEN;
+    let st = layout.slot(slot::STATE);
+    if consumer {
+        mem.store(st, state::AWAKE | state::POLLING | state::SPINNING);
+    }
+    let result = park_until_change(mem, layout, which, seen, spin, park_slice, deadline);
+    if consumer {
+        mem.store(st, state::AWAKE);
+    }
+    result
+}
+
+fn park_until_change<M: SharedMemory + ?Sized>(
     mem: &M,
     layout: &Layout,
     which: usize,
@@ -297,11 +326,20 @@ fn wait_change<M: SharedMemory + ?Sized>(
 ) -> Result<(), Stop> {
     let s = layout.slot(which);
     let closed = layout.slot(slot::CLOSED);
+    let st = layout.slot(slot::STATE);
+    let consumer = which == slot::WRITTEN;
     for _ in 0..spin {
         if mem.load(s) != seen {
             return Ok(());
         }
+        if consumer {
+            mem.store(st, mem.load(st).wrapping_add(state::BEAT));
+        }
         mem.pause();
+    }
+    if consumer {
+        // Parked from here: producers notify (the wait compares atomically).
+        mem.store(st, 0);
     }
     loop {
         if mem.load(s) != seen {
@@ -415,7 +453,9 @@ fn write_frame<M: SharedMemory + ?Sized>(
     mem.store(layout.slot(slot::MSG_LEN), msg_len as i32);
     mem.store(layout.slot(slot::FLAGS), flags);
     mem.store(layout.slot(slot::WRITTEN), written.wrapping_add(1));
-    mem.notify(layout.slot(slot::WRITTEN), u32::MAX);
+    if mem.load(layout.slot(slot::STATE)) & state::POLLING == 0 {
+        mem.notify(layout.slot(slot::WRITTEN), u32::MAX);
+    }
 }
 
 /// The sending end of one mailbox.
@@ -750,8 +790,10 @@ impl<M: SharedMemory> Consumer<M> {
     }
 
     /// `(slot, value)` to wait on asynchronously
-    /// (`Atomics.waitAsync(i32, slot, value)`) for the next frame.
+    /// (`Atomics.waitAsync(i32, slot, value)`) for the next frame. Marks
+    /// this consumer parked in `STATE`, so producers notify it from here.
     pub fn wait_target(&self) -> (usize, i32) {
+        self.mem.store(self.layout.slot(slot::STATE), 0);
         let s = self.layout.slot(slot::WRITTEN);
         (s, self.mem.load(self.layout.slot(slot::READ)))
     }
