@@ -306,13 +306,52 @@ fn wait_change<M: SharedMemory + ?Sized>(
     let consumer = which == slot::WRITTEN;
     let st = layout.slot(slot::STATE);
     if consumer {
-        mem.store(st, state::AWAKE | state::POLLING | state::SPINNING);
+        set_state(mem, st, state::AWAKE | state::POLLING | state::SPINNING);
     }
     let result = park_until_change(mem, layout, which, seen, spin, park_slice, deadline);
     if consumer {
-        mem.store(st, state::AWAKE);
+        set_state(mem, st, state::AWAKE);
     }
     result
+}
+
+/// Every write to `STATE` is a read-modify-write. With the producer's
+/// read of `STATE` also an RMW ([`consumer_polls`]), they are ordered in
+/// `STATE`'s modification order and form one release sequence even where
+/// seq-cst loads and stores are not (loom models them as acquire/release):
+/// either the producer sees `POLLING` cleared and notifies, or the
+/// consumer's clearing RMW reads (through RMWs only) from the producer's
+/// and so sees its `WRITTEN`. JS's `Atomics` are sequentially consistent,
+/// so bridge-js uses plain stores.
+fn set_state<M: SharedMemory + ?Sized>(mem: &M, st: usize, value: i32) {
+    loop {
+        let v = mem.load(st);
+        if mem.compare_exchange(st, v, value).is_ok() {
+            return;
+        }
+    }
+}
+
+/// One heartbeat of a spinning consumer (an RMW, see [`set_state`]).
+fn beat<M: SharedMemory + ?Sized>(mem: &M, st: usize) {
+    loop {
+        let v = mem.load(st);
+        if mem.compare_exchange(st, v, v.wrapping_add(state::BEAT)).is_ok() {
+            return;
+        }
+    }
+}
+
+/// The producer's read of the consumer's `STATE` after publishing a frame
+/// (an RMW that writes the same value; see [`set_state`]): true if the
+/// consumer says it polls, so no notify is needed.
+fn consumer_polls<M: SharedMemory + ?Sized>(mem: &M, st: usize) -> bool {
+    loop {
+        let v = mem.load(st);
+        if mem.compare_exchange(st, v, v).is_ok() {
+            return v & state::POLLING != 0;
+        }
+    }
 }
 
 fn park_until_change<M: SharedMemory + ?Sized>(
@@ -333,13 +372,13 @@ fn park_until_change<M: SharedMemory + ?Sized>(
             return Ok(());
         }
         if consumer {
-            mem.store(st, mem.load(st).wrapping_add(state::BEAT));
+            beat(mem, st);
         }
         mem.pause();
     }
     if consumer {
         // Parked from here: producers notify (the wait compares atomically).
-        mem.store(st, 0);
+        set_state(mem, st, 0);
     }
     loop {
         if mem.load(s) != seen {
@@ -453,7 +492,7 @@ fn write_frame<M: SharedMemory + ?Sized>(
     mem.store(layout.slot(slot::MSG_LEN), msg_len as i32);
     mem.store(layout.slot(slot::FLAGS), flags);
     mem.store(layout.slot(slot::WRITTEN), written.wrapping_add(1));
-    if mem.load(layout.slot(slot::STATE)) & state::POLLING == 0 {
+    if !consumer_polls(mem, layout.slot(slot::STATE)) {
         mem.notify(layout.slot(slot::WRITTEN), u32::MAX);
     }
 }
@@ -793,7 +832,7 @@ impl<M: SharedMemory> Consumer<M> {
     /// (`Atomics.waitAsync(i32, slot, value)`) for the next frame. Marks
     /// this consumer parked in `STATE`, so producers notify it from here.
     pub fn wait_target(&self) -> (usize, i32) {
-        self.mem.store(self.layout.slot(slot::STATE), 0);
+        set_state(&self.mem, self.layout.slot(slot::STATE), 0);
         let s = self.layout.slot(slot::WRITTEN);
         (s, self.mem.load(self.layout.slot(slot::READ)))
     }

@@ -216,7 +216,9 @@ fn notify_skipped_only_while_the_consumer_polls() {
         let polling = state::AWAKE | state::POLLING | state::SPINNING;
         let mut got = Vec::new();
         while got.len() < 2 {
-            mem.store(layout.slot(slot::STATE), polling);
+            // An RMW, as bridge-core writes STATE (mailbox.rs, set_state).
+            let st = layout.slot(slot::STATE);
+            while mem.compare_exchange(st, mem.load(st), polling).is_err() {}
             if let Some(m) = rx.try_recv().unwrap() {
                 got.push(m);
                 continue;
