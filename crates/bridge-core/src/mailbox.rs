@@ -315,43 +315,38 @@ fn wait_change<M: SharedMemory + ?Sized>(
     result
 }
 
-/// Every write to `STATE` is a read-modify-write. With the producer's
-/// read of `STATE` also an RMW ([`consumer_polls`]), they are ordered in
-/// `STATE`'s modification order and form one release sequence even where
-/// seq-cst loads and stores are not (loom models them as acquire/release):
-/// either the producer sees `POLLING` cleared and notifies, or the
-/// consumer's clearing RMW reads (through RMWs only) from the producer's
-/// and so sees its `WRITTEN`. JS's `Atomics` are sequentially consistent,
-/// so bridge-js uses plain stores.
-fn set_state<M: SharedMemory + ?Sized>(mem: &M, st: usize, value: i32) {
+/// Every write to `STATE` is a read-modify-write: `f` of the value there.
+/// With the producer's read of `STATE` also an RMW ([`consumer_polls`]),
+/// they are ordered in `STATE`'s modification order and form one release
+/// sequence even where seq-cst loads and stores are not (loom models them
+/// as acquire/release): either the producer sees `POLLING` cleared and
+/// notifies, or the consumer's clearing RMW reads (through RMWs only) from
+/// the producer's and so sees its `WRITTEN`. JS's `Atomics` are
+/// sequentially consistent, so bridge-js uses plain stores. Returns the
+/// value replaced.
+fn update_state<M: SharedMemory + ?Sized>(mem: &M, st: usize, f: impl Fn(i32) -> i32) -> i32 {
     loop {
         let v = mem.load(st);
-        if mem.compare_exchange(st, v, value).is_ok() {
-            return;
+        if mem.compare_exchange(st, v, f(v)).is_ok() {
+            return v;
         }
     }
 }
 
-/// One heartbeat of a spinning consumer (an RMW, see [`set_state`]).
+fn set_state<M: SharedMemory + ?Sized>(mem: &M, st: usize, value: i32) {
+    update_state(mem, st, |_| value);
+}
+
+/// One heartbeat of a spinning consumer.
 fn beat<M: SharedMemory + ?Sized>(mem: &M, st: usize) {
-    loop {
-        let v = mem.load(st);
-        if mem.compare_exchange(st, v, v.wrapping_add(state::BEAT)).is_ok() {
-            return;
-        }
-    }
+    update_state(mem, st, |v| v.wrapping_add(state::BEAT));
 }
 
 /// The producer's read of the consumer's `STATE` after publishing a frame
-/// (an RMW that writes the same value; see [`set_state`]): true if the
-/// consumer says it polls, so no notify is needed.
+/// (an RMW that writes the same value): true if the consumer says it
+/// polls, so no notify is needed.
 fn consumer_polls<M: SharedMemory + ?Sized>(mem: &M, st: usize) -> bool {
-    loop {
-        let v = mem.load(st);
-        if mem.compare_exchange(st, v, v).is_ok() {
-            return v & state::POLLING != 0;
-        }
-    }
+    update_state(mem, st, |v| v) & state::POLLING != 0
 }
 
 fn park_until_change<M: SharedMemory + ?Sized>(
