@@ -768,7 +768,8 @@ export class Endpoint {
       }
       if (bytes === null) {
         const t = now();
-        if (t >= until || (peerRuns && !box.spinOn(t))) return;
+        const peerOn = box.spinOn(t); // beats this side's heartbeat too
+        if (t >= until || (peerRuns && !peerOn)) return;
         // A send that found the slot full waits in the mailbox's queue for
         // main's event loop, which does not run while this spins: write it.
         const out = tx.out;
@@ -782,7 +783,9 @@ export class Endpoint {
         this.report(e);
         continue;
       }
+      box.running(); // not spinning while it serves: its heartbeat stops
       this.dispatch(msg);
+      box.spinBegin(now());
     }
   }
 
@@ -1113,6 +1116,7 @@ export class Endpoint {
             if (box !== null) box.spinBegin(t);
           } else if (t >= spinUntil || (box !== null && !box.spinOn(t))) break;
           if (t - start > DRAIN_BUDGET_MS) {
+            if (box !== null) box.running(); // its heartbeat stops while the page runs
             this.schedulePump();
             return;
           }
