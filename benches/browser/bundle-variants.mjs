@@ -6,7 +6,7 @@
 // then reversed), with the benchmark's own page and worker adapters.
 //
 //   node benches/browser/bundle-variants.mjs [--reps 5] [--only small,title]
-//        [--variants src,dist,...] [--busy N]
+//        [--variants src,dist,...] [--busy N [--alternate]]
 //   node benches/browser/bundle-variants.mjs --micro [--reps 5] [--variants ...]
 //
 // --micro times micro/codec-entry.js instead: one thread, no wake-ups, the
@@ -19,6 +19,7 @@
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadavg } from "node:os";
 import { build } from "esbuild";
 import { startServer, REPO_ROOT } from "../../tests/server.mjs";
 import { startBusy, busyArg } from "../busy.mjs";
@@ -61,10 +62,28 @@ export const VARIANTS = {
   // after serving and after a main->worker call, the worker's idle loop).
   "src-spin0": { from: "src", options: { spin: 0 } },
   // ... and the worker's blocking wait parks at once (Mailbox.spinMicros, 50 by default)
+  "src-noback": { from: "src", statics: { backoffMs: 0, stallMs: 0.005, wakeGraceMs: 0.03 } },
   "src-nospin": { from: "src", options: { spin: 0 }, workerSpinMicros: 0 },
   // the worker's spin stops, and the next waits park at once, after a spin
   // burst that took far longer than its cost (micro/preempt-patch.js)
   "src-preempt": { from: "src", workerPatch: "/benches/browser/micro/preempt-patch.js" },
+  // another library's adapter, timed in the same run for the ratio
+  coincident: { lib: "coincident" },
+  // bridge-js/src as committed (HEAD), beside the working tree's `src`:
+  // git archive HEAD bridge-js/src | tar -x -C benches/browser/.build/head-src
+  "head-src": { fromDir: "/benches/browser/.build/head-src/bridge-js/src" },
+  // the wait-state spin policy (mailbox.js) with other stall / grace times
+  "src-stall10": { from: "src", statics: { stallMs: 0.01, wakeGraceMs: 0.01 } },
+  "src-stall5": { from: "src", statics: { stallMs: 0.005, wakeGraceMs: 0 } },
+  "src-s5g10": { from: "src", statics: { stallMs: 0.005, wakeGraceMs: 0.01 } },
+  "src-s5g20": { from: "src", statics: { stallMs: 0.005, wakeGraceMs: 0.02 } },
+  // ... and a postMessage doorbell beside each Atomics.notify, both ways
+  // (main.js rings when the worker cannot waitAsync): which wake comes first
+  "src-nospin-bell": {
+    from: "src", options: { spin: 0 }, workerSpinMicros: 0,
+    mainPost: `\nfor (const k of ["_bellToWorker", "_doorbell"]) Object.defineProperty(BridgeWorker.prototype, k, { get() { return true; }, set() {}, configurable: true });\n`,
+  },
+  "head-nospin": { fromDir: "/benches/browser/.build/head-src/bridge-js/src", options: { spin: 0 }, workerSpinMicros: 0 },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
 };
@@ -76,10 +95,12 @@ const libs = join(REPO_ROOT, "benches", "browser", "libs");
 
 // The `ours` adapters, pointed at one variant's files.
 async function prepare(name) {
+  if (VARIANTS[name]?.lib) return VARIANTS[name].lib;
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
   let from;
   if (name === "src" || VARIANTS[name]?.from === "src") from = "/bridge-js/src";
+  else if (VARIANTS[name].fromDir) from = VARIANTS[name].fromDir;
   else if (name === "dist") from = "/bridge-js/dist";
   else if (VARIANTS[name].rollup) {
     await buildRollup(dir, VARIANTS[name].minify);
@@ -95,15 +116,18 @@ async function prepare(name) {
   for (const side of ["main", "worker"]) {
     const micros = side === "worker" ? VARIANTS[name]?.workerSpinMicros : undefined;
     const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
-    let pre = micros === undefined && patch === undefined ? "" : `import { Mailbox } from "${from}/mailbox.js";\n`;
+    const statics = VARIANTS[name]?.statics; // Mailbox statics on both sides
+    let pre = micros === undefined && patch === undefined && statics === undefined ? "" : `import { Mailbox } from "${from}/mailbox.js";\n`;
     if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
+    if (statics !== undefined) pre += `Object.assign(Mailbox, ${JSON.stringify(statics)});\n`;
     if (patch !== undefined) pre += `import { install } from "${patch}";\ninstall(Mailbox);\n`;
     const js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
       .replaceAll("/bridge-js/src/", `${from}/`)
       .replaceAll("../common.worker.js", "/benches/browser/common.worker.js")
       .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
       .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
-    writeFileSync(join(dir, `ours.${side}.js`), js);
+    const post = side === "main" ? VARIANTS[name]?.mainPost ?? "" : "";
+    writeFileSync(join(dir, `ours.${side}.js`), js + post);
   }
   return `../.build/variants/${name}/ours`; // page.js loads ./libs/<lib>.main.js
 }
@@ -189,33 +213,47 @@ async function main() {
   const libOf = {};
   for (const n of names) libOf[n] = await prepare(n);
   const busy = busyArg(argv);
-  const stopBusy = busy ? startBusy(busy) : () => {};
+  // --alternate: each repetition times every variant idle, then again with
+  // the `--busy N` processes running, so both conditions see the same drift.
+  const alternate = argv.includes("--alternate") && busy > 0;
+  const modes = alternate ? ["idle", `busy ${busy}`] : [busy ? `busy ${busy}` : "idle"];
+  const stopAll = !alternate && busy ? startBusy(busy) : () => {};
   const server = await startServer({ isolated: true });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
   });
   const ctx = await browser.newContext();
-  console.log(`bundle variants, ${REPS} reps${busy ? `, busy ${busy}` : ""}, Chromium ${browser.version()}`);
+  const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
+  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}, Chromium ${browser.version()}, load ${load()}`);
   try {
     for (const c of ONLY) {
-      const samples = Object.fromEntries(names.map((n) => [n, []]));
+      const samples = Object.fromEntries(modes.map((m) => [m, Object.fromEntries(names.map((n) => [n, []]))]));
       for (let rep = 0; rep < REPS; rep++) {
-        for (const n of rep % 2 ? [...names].reverse() : names) {
-          samples[n].push(await measure(ctx, server.url, libOf[n], c, CASES[c]));
+        for (const m of modes) {
+          const stop = alternate && m !== "idle" ? startBusy(busy) : () => {};
+          try {
+            for (const n of rep % 2 ? [...names].reverse() : names) {
+              samples[m][n].push(await measure(ctx, server.url, libOf[n], c, CASES[c]));
+            }
+          } finally {
+            stop();
+          }
         }
       }
-      const m0 = med(samples[names[0]]);
-      console.log(`\n## ${c} (${CASES[c].unit}; ratio vs ${names[0]})`);
-      for (const n of names) {
-        const s = samples[n];
-        console.log(`${n.padEnd(22)} median ${med(s).toFixed(2).padStart(7)}  min ${Math.min(...s).toFixed(2).padStart(7)}  max ${Math.max(...s).toFixed(2).padStart(7)}  ${(med(s) / m0).toFixed(2)}x`);
+      for (const m of modes) {
+        const m0 = med(samples[m][names[0]]);
+        console.log(`\n## ${c}, ${m} (${CASES[c].unit}; ratio vs ${names[0]}; load ${load()})`);
+        for (const n of names) {
+          const s = samples[m][n];
+          console.log(`${n.padEnd(22)} median ${med(s).toFixed(2).padStart(7)}  min ${Math.min(...s).toFixed(2).padStart(7)}  max ${Math.max(...s).toFixed(2).padStart(7)}  ${(med(s) / m0).toFixed(2)}x`);
+        }
       }
     }
   } finally {
     await browser.close();
     await server.close();
-    stopBusy();
+    stopAll();
   }
 }
 

@@ -67,6 +67,8 @@ export class AtomicsTransport {
     this.blocking = side === "worker";
     this.in = side === "main" ? toMain : toWorker;
     this.out = side === "main" ? toWorker : toMain;
+    // Spins look at whether the other side runs (Mailbox STATE).
+    this.in.peer = this.out;
   }
   send(bytes, timeoutMs) {
     if (this.blocking) this.out.sendBlocking(bytes, timeoutMs);
@@ -259,6 +261,10 @@ export class Endpoint {
     this.pollFor = 0;
     // How long the event-loop side polls for the next request after serving one.
     this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
+    // Atomics: the incoming mailbox, whose wait state (STATE) this side
+    // publishes so the peer notifies it only when parked and spins only
+    // while it runs (mailbox.js).
+    this.box = transport.kind === "atomics" ? transport.in : null;
     // Main, atomics: a worker listener gets the event synchronously for up to this long.
     this.eventWaitMs = side === "main" && transport.kind === "atomics" && eventWaitMs > 0 ? eventWaitMs : 0;
     this.listenerUntil = 0;
@@ -713,7 +719,7 @@ export class Endpoint {
   // a waitAsync wake-up would tell us.
   replySpin() {
     this.replySpinQueued = false;
-    this.spinForReply(this.spinSeq, now() + this.spinMs);
+    this.spinForReply(this.spinSeq, now() + this.spinMs, true);
   }
 
   /**
@@ -736,9 +742,24 @@ export class Endpoint {
     }
   }
 
-  // Polls for the reply to `seq` until `until` (now() time), dispatching what comes.
-  spinForReply(seq, until) {
+  // Polls for the reply to `seq` until `until` (now() time), dispatching
+  // what comes; `peerRuns`: also stop once the worker no longer runs.
+  spinForReply(seq, until, peerRuns = false) {
+    const box = this.box;
+    if (box === null) return;
+    const prev = box.state;
+    box.spinBegin(now());
+    try {
+      this.spinLoop(seq, until, peerRuns);
+    } finally {
+      // A frame the worker wrote while this spun came without a notify.
+      if (box.spinEnd(prev)) this.schedulePump();
+    }
+  }
+
+  spinLoop(seq, until, peerRuns) {
     const tx = this.tx;
+    const box = this.box;
     while (!this.closed && this.pending.has(seq)) {
       let bytes;
       try {
@@ -747,7 +768,9 @@ export class Endpoint {
         return; // the event-loop pump reports it
       }
       if (bytes === null) {
-        if (now() >= until) return;
+        const t = now();
+        const peerOn = box.spinOn(t); // beats this side's heartbeat too
+        if (t >= until || (peerRuns && !peerOn)) return;
         // A send that found the slot full waits in the mailbox's queue for
         // main's event loop, which does not run while this spins: write it.
         const out = tx.out;
@@ -761,7 +784,9 @@ export class Endpoint {
         this.report(e);
         continue;
       }
+      box.running(); // not spinning while it serves: its heartbeat stops
       this.dispatch(msg);
+      box.spinBegin(now());
     }
   }
 
@@ -1058,6 +1083,8 @@ export class Endpoint {
     if (this.closed) return;
     const start = now();
     const tx = this.tx;
+    const box = this.box;
+    if (box !== null) box.running();
     let spinUntil = 0;
     let served = false;
     for (;;) {
@@ -1085,15 +1112,21 @@ export class Endpoint {
           // a waitAsync wake-up costs tens of them.
           if (!served) break;
           const t = now();
-          if (spinUntil === 0) spinUntil = t + this.spinMs;
-          else if (t >= spinUntil) break;
+          if (spinUntil === 0) {
+            spinUntil = t + this.spinMs;
+            if (box !== null) box.spinBegin(t);
+          } else if (t >= spinUntil || (box !== null && !box.spinOn(t))) break;
           if (t - start > DRAIN_BUDGET_MS) {
+            if (box !== null) box.running(); // its heartbeat stops while the page runs
             this.schedulePump();
             return;
           }
           continue;
         }
-        spinUntil = 0;
+        if (spinUntil !== 0) {
+          spinUntil = 0;
+          if (box !== null) box.running();
+        }
         if (this.pollFor !== 0 && bytes.length > tx.capacity) this.pollFor--;
         try {
           msg = this.decodeIncoming(bytes);
@@ -1142,7 +1175,13 @@ export class Endpoint {
   }
 
   armWait() {
-    if (this.waiting || this.closed) return;
+    if (this.closed) return;
+    if (this.waiting) {
+      // A wait is pending already: from here a frame must come with a
+      // notify (the pump ran meanwhile, saying it polls).
+      if (this.box !== null && this.box.unpoll()) this.schedulePump();
+      return;
+    }
     const p = this.tx.waitAsync();
     if (p === null) return; // doorbell or push transport wakes us
     this.waiting = true;

@@ -7,7 +7,7 @@
 // `recvBlocking` / `waitAsync`. The main thread uses only the non-blocking
 // calls (send, tryRecv, waitAsync, flushed), as a browser main thread must.
 
-import { DEFAULT_MAX_MESSAGE, HEADER_BYTES, SLOT, FLAG, MAX_LEN } from "./protocol.js";
+import { DEFAULT_MAX_MESSAGE, HEADER_BYTES, SLOT, FLAG, WAIT_STATE, MAX_LEN } from "./protocol.js";
 
 export { HEADER_BYTES };
 
@@ -15,6 +15,16 @@ export { HEADER_BYTES };
 const { WRITTEN, READ, FRAME_LEN, MSG_LEN, FLAGS, CLOSED } = SLOT;
 const { FIRST, LAST, ABORT } = FLAG;
 const MAX_MSG_LEN = MAX_LEN;
+
+// The consumer's wait state, slot STATE (docs/protocol.md §4, "Waiting"):
+// AWAKE: its thread is running, so a peer waiting for it may spin; POLLING:
+// it will look at WRITTEN again before it parks, so a producer need not
+// notify; SPINNING: it is polling now, and adds BEAT to the slot as it goes
+// (a heartbeat: a value that stops changing means its thread lost the core).
+// 0 is "parked, or does not say": the producer notifies.
+export const STATE = SLOT.STATE;
+export const { AWAKE, POLLING, SPINNING, BEAT } = WAIT_STATE;
+const RUNNING = AWAKE | POLLING;
 
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 const pause = typeof Atomics.pause === "function" ? Atomics.pause : null;
@@ -67,6 +77,30 @@ export class Mailbox {
    */
   static waitSliceMs = 200;
 
+  /**
+   * A spinning side stops once its peer's heartbeat (see STATE) stood still
+   * this long (ms): the peer's thread lost its core, so the spin only takes
+   * the core it needs.
+   */
+  static stallMs = 0.02;
+
+  /**
+   * After waking a parked peer, a side still spins this long (ms) for its
+   * answer: the peer is on its way and a park would add a wake-up of our own.
+   */
+  static wakeGraceMs = 0.05;
+
+  /**
+   * A spin that met an oversubscribed machine (a spinning peer's heartbeat
+   * stood still, or a peer we woke did not run within wakeGraceMs) turns
+   * every spin of this thread off for this long (ms): waits park at once.
+   * The evidence comes from the scheduler, not from the peer's choices.
+   */
+  static backoffMs = 100;
+
+  // performance.now() until which this thread parks at once (see backoffMs).
+  static calmAt = 0;
+
   constructor(sab, byteOffset, capacity, maxMessage = DEFAULT_MAX_MESSAGE) {
     checkCapacity(capacity);
     if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 8 !== 0) {
@@ -97,6 +131,19 @@ export class Mailbox {
     this.partialLen = 0; // its declared length, MSG_LEN
     this.discarding = false; // skipping a too-large message up to LAST
     this.rbuf = new Uint8Array(256); // reused by the *View receives
+
+    // Spin policy (consumer). `peer`: the mailbox the other side consumes,
+    // whose STATE says whether that side runs (set by the transport; null:
+    // spin the full spinMicros as before). `woke`: when this side last
+    // notified a parked consumer of this mailbox (producer).
+    this.peer = null;
+    this.woke = -Infinity;
+    this.peerSeen = 0;
+    this.peerSince = 0;
+    this.asyncWaits = 0; // waitAsync promises not settled yet
+    this._asyncDone = () => {
+      this.asyncWaits--;
+    };
   }
 
   get closed() {
@@ -126,7 +173,13 @@ export class Mailbox {
     // The seq-cst store publishes the plain writes above to the consumer.
     this.written = (this.written + 1) | 0;
     Atomics.store(hdr, WRITTEN, this.written);
-    Atomics.notify(hdr, WRITTEN);
+    // A consumer that says it polls sees the frame without a wake-up: it
+    // re-reads WRITTEN after clearing POLLING and before it parks (seq-cst
+    // on both sides, so one of the two always sees the other's store).
+    if ((Atomics.load(hdr, STATE) & POLLING) === 0) {
+      Atomics.notify(hdr, WRITTEN);
+      this.woke = performance.now();
+    }
   }
 
   // Writes frames of `m` while the slot is free; true when `m` is complete.
@@ -250,16 +303,36 @@ export class Mailbox {
   }
 
   // Spins, then parks until hdr[slot] !== seen. False on deadline or close.
+  // Waiting for a frame (slot WRITTEN), it says so in STATE and spins only
+  // while the peer runs (see spinOn).
   waitChange(slot, seen, deadline) {
     const hdr = this.hdr;
+    const consumer = slot === WRITTEN;
     // Poll in bursts, reading the clock between bursts only.
-    const spinEnd = performance.now() + Mailbox.spinMicros / 1000;
-    do {
+    let t = performance.now();
+    const spinEnd = consumer && t < Mailbox.calmAt ? t : t + Mailbox.spinMicros / 1000;
+    if (consumer) this.spinBegin(t);
+    while (t < spinEnd) {
       for (let i = 0; i < 64; i++) {
-        if (Atomics.load(hdr, slot) !== seen) return true;
+        if (Atomics.load(hdr, slot) !== seen) {
+          if (consumer) Atomics.store(hdr, STATE, this.awakeState());
+          return true;
+        }
         if (pause !== null) pause(i);
       }
-    } while (performance.now() < spinEnd);
+      t = performance.now();
+      if (consumer && !this.spinOn(t)) break;
+    }
+    const ok = this.park(slot, seen, deadline);
+    if (consumer) Atomics.store(hdr, STATE, this.awakeState());
+    return ok;
+  }
+
+  park(slot, seen, deadline) {
+    const hdr = this.hdr;
+    // From here a producer must notify: clear POLLING before the last look
+    // (Atomics.wait compares the slot atomically).
+    if (slot === WRITTEN) Atomics.store(hdr, STATE, 0);
     for (;;) {
       if (Atomics.load(hdr, CLOSED) !== 0) return false;
       let slice = Mailbox.waitSliceMs;
@@ -429,11 +502,94 @@ export class Mailbox {
   waitAsync() {
     if (!hasWaitAsync) return null;
     if (Atomics.load(this.hdr, CLOSED) !== 0) return Promise.resolve();
+    // Parked from here: producers notify (waitAsync compares atomically).
+    Atomics.store(this.hdr, STATE, 0);
     // The slice bounds the cost of a close() that lands between the check
     // above and the wait: CLOSED is not the slot being waited on.
     const res = Atomics.waitAsync(this.hdr, WRITTEN, this.read, Mailbox.waitSliceMs);
     if (!res.async) return Promise.resolve();
-    return res.value.then(noop);
+    this.asyncWaits++;
+    return res.value.then(this._asyncDone);
+  }
+
+  // ------------------------------------------------------------ wait state (consumer)
+
+  /** This side runs and will look at the slot before it parks. */
+  running() {
+    Atomics.store(this.hdr, STATE, RUNNING);
+  }
+
+  // Running, after a blocking wait or a spin: POLLING only if no waitAsync
+  // is pending, since code that returns to the event loop then relies on it
+  // (and on a notify) without another look.
+  awakeState() {
+    return this.asyncWaits === 0 ? RUNNING : AWAKE;
+  }
+
+  /**
+   * This side relies on a notify from now on (it may go on running, `awake`,
+   * so a peer may still spin for it). True if a frame is already waiting:
+   * one written while this side said it polls came without a notify, so
+   * look (tryRecv) instead of waiting.
+   */
+  unpoll(awake = false) {
+    Atomics.store(this.hdr, STATE, awake ? AWAKE : 0);
+    return Atomics.load(this.hdr, WRITTEN) !== this.read;
+  }
+
+  /** The STATE value now, to hand back to endState after a spin. */
+  get state() {
+    return Atomics.load(this.hdr, STATE);
+  }
+
+  /** Starts a spin for a frame: says so in STATE (the heartbeat starts). */
+  spinBegin(t) {
+    Atomics.store(this.hdr, STATE, RUNNING | SPINNING);
+    this.peerSeen = this.peer === null ? 0 : Atomics.load(this.peer.hdr, STATE);
+    this.peerSince = t;
+  }
+
+  /**
+   * One step of a spin at time `t` (ms): beats the heartbeat and says
+   * whether spinning on is worth it. It is while the peer runs on a core:
+   * awake and, if it spins too, its heartbeat moving; or parked, but woken
+   * by us moments ago. The caller bounds the spin by time as well.
+   */
+  spinOn(t) {
+    const hdr = this.hdr;
+    Atomics.store(hdr, STATE, (Atomics.load(hdr, STATE) + BEAT) | 0);
+    const peer = this.peer;
+    if (peer === null) return true;
+    if (t < Mailbox.calmAt) return false;
+    const s = Atomics.load(peer.hdr, STATE);
+    if ((s & AWAKE) === 0) {
+      const since = t - peer.woke;
+      if (since < Mailbox.wakeGraceMs) return true;
+      // Woken by us and still not running: no core was free for it.
+      if (since < 2 * Mailbox.wakeGraceMs) Mailbox.calmAt = t + Mailbox.backoffMs;
+      return false;
+    }
+    if (s !== this.peerSeen) {
+      this.peerSeen = s;
+      this.peerSince = t;
+      return true;
+    }
+    if (t - this.peerSince < Mailbox.stallMs) return true;
+    // A spinning peer whose heartbeat stood still lost its core.
+    if ((s & SPINNING) !== 0) Mailbox.calmAt = t + Mailbox.backoffMs;
+    return false;
+  }
+
+  /**
+   * Ends a spin, putting back the state from before it (`prev`). True if a
+   * frame is waiting that no notify will announce (see unpoll).
+   */
+  spinEnd(prev) {
+    if ((prev & POLLING) !== 0 && this.asyncWaits === 0) {
+      Atomics.store(this.hdr, STATE, RUNNING);
+      return false;
+    }
+    return this.unpoll(true);
   }
 
   /** Marks the mailbox closed and wakes every waiter on both slots. */
@@ -448,4 +604,3 @@ export class Mailbox {
   }
 }
 
-function noop() {}

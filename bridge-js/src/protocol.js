@@ -33,10 +33,13 @@ export const OUTCOME_THROWN = 1;
 export const HEADER_BYTES = 32;
 
 /** The header's i32 slots. */
-export const SLOT = Object.freeze({ WRITTEN: 0, READ: 1, FRAME_LEN: 2, MSG_LEN: 3, FLAGS: 4, CLOSED: 5 });
+export const SLOT = Object.freeze({ WRITTEN: 0, READ: 1, FRAME_LEN: 2, MSG_LEN: 3, FLAGS: 4, CLOSED: 5, STATE: 6 });
 
 /** Bits of the FLAGS slot. */
 export const FLAG = Object.freeze({ FIRST: 1, LAST: 2, ABORT: 4 });
+
+/** Bits of the STATE slot: the consumer's wait state (docs/protocol.md §4, "Waiting"). */
+export const WAIT_STATE = Object.freeze({ AWAKE: 1, POLLING: 2, SPINNING: 4, BEAT: 8 });
 
 /** The longest message a header can describe (MSG_LEN is an i32 slot). */
 export const MAX_LEN = 0x7fffffff;

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Mailbox, HEADER_BYTES, channelBytes, toMainOffset, toWorkerOffset } from "../src/mailbox.js";
+import { Mailbox, HEADER_BYTES, channelBytes, toMainOffset, toWorkerOffset, STATE, AWAKE, POLLING, SPINNING, BEAT } from "../src/mailbox.js";
 import * as protocol from "../src/protocol.js";
 import { encodeMessage } from "../src/wire.js";
 
@@ -22,6 +22,8 @@ test("channel layout: header size, offsets, defaults", () => {
     assert.equal(toMainOffset(c.capacity), c.to_main);
     assert.equal(toWorkerOffset(c.capacity), c.to_worker);
   }
+  assert.equal(STATE, V.slots.STATE);
+  assert.deepEqual({ AWAKE, POLLING, SPINNING, BEAT }, V.state);
   assert.equal(protocol.DEFAULT_CAPACITY, V.defaults.capacity);
   assert.equal(protocol.DEFAULT_MAX_MESSAGE, V.defaults.max_message);
   assert.equal(protocol.DEFAULT_MAX_NESTING, V.defaults.max_nesting);
@@ -29,6 +31,7 @@ test("channel layout: header size, offsets, defaults", () => {
   assert.equal(protocol.HEADER_BYTES, V.header_bytes);
   assert.deepEqual({ ...protocol.SLOT }, V.slots);
   assert.deepEqual({ ...protocol.FLAG }, V.flags);
+  assert.deepEqual({ ...protocol.WAIT_STATE }, V.state);
   // A Mailbox made without maxMessage takes the one default.
   const sab = new SharedArrayBuffer(channelBytes(8));
   assert.equal(new Mailbox(sab, 0, 8).maxMessage, V.defaults.max_message);

@@ -365,8 +365,10 @@ if (!isMainThread) {
     await next(); // the worker is about to block
     await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
-    toWorker.close();
+    // toMain first: the worker, once woken, sends on it and must find it
+    // closed (the other order raced the worker's send on a loaded machine).
     toMain.close();
+    toWorker.close();
     const { code, sendCode } = await next();
     assert.equal(code, "closed");
     assert.equal(sendCode, "closed");

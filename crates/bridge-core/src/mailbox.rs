@@ -13,12 +13,15 @@
 //! | 3 | `MSG_LEN` | bytes of the whole message |
 //! | 4 | `FLAGS` | `FIRST`, `LAST`, `ABORT` |
 //! | 5 | `CLOSED` | non-zero once either side closed |
+//! | 6 | `STATE` | the consumer's wait state ([`state`] bits) |
 //!
 //! The producer writes a frame only when `READ == WRITTEN`, then publishes it
 //! with `store(WRITTEN, WRITTEN + 1)`; the consumer copies it out and frees
 //! the slot with `store(READ, WRITTEN)`. `WRITTEN` only grows, so "nothing
 //! yet", "an empty message" and "a message whose value is undefined" never
-//! share a state value.
+//! share a state value. A producer notifies after a frame unless the
+//! consumer's `STATE` has `POLLING` (it clears that bit before its last
+//! look at `WRITTEN`, both seq-cst, so one of the two sees the other).
 //!
 //! Two producer shapes share one frame writer: [`Producer::send`] blocks (a
 //! worker), [`OutgoingMessage::poll_write`] never blocks (the main thread:
@@ -32,7 +35,7 @@ use std::time::Duration;
 use crate::shm::SharedMemory;
 
 pub use crate::protocol::constants::{
-    flag, slot, DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, HEADER_BYTES, MAX_LEN,
+    flag, slot, state, DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, HEADER_BYTES, MAX_LEN,
 };
 
 /// Byte length of a channel's region: both mailboxes.
@@ -293,7 +296,67 @@ enum Stop {
 /// Each park is at most `park_slice` long because `CLOSED` is a different
 /// slot: a close between our `CLOSED` check and the `wait` cannot wake us,
 /// so we re-check it after every slice.
+///
+/// Waiting for a frame (`WRITTEN`), the consumer says it spins in `STATE`
+/// (producers skip the notify meanwhile) and clears that before it parks;
+/// it leaves `STATE` at `AWAKE`, which keeps producers notifying, since
+/// its caller may wait next without this function (`wait_target`).
 fn wait_change<M: SharedMemory + ?Sized>(
+    mem: &M,
+    layout: &Layout,
+    which: usize,
+    seen: i32,
+    spin: u32,
+    park_slice: Duration,
+    deadline: Deadline,
+) -> Result<(), Stop> {
+    let consumer = which == slot::WRITTEN;
+    let st = layout.slot(slot::STATE);
+    if consumer {
+        set_state(mem, st, state::AWAKE | state::POLLING | state::SPINNING);
+    }
+    let result = park_until_change(mem, layout, which, seen, spin, park_slice, deadline);
+    if consumer {
+        set_state(mem, st, state::AWAKE);
+    }
+    result
+}
+
+/// Every write to `STATE` is a read-modify-write: `f` of the value there.
+/// With the producer's read of `STATE` also an RMW ([`consumer_polls`]),
+/// they are ordered in `STATE`'s modification order and form one release
+/// sequence even where seq-cst loads and stores are not (loom models them
+/// as acquire/release): either the producer sees `POLLING` cleared and
+/// notifies, or the consumer's clearing RMW reads (through RMWs only) from
+/// the producer's and so sees its `WRITTEN`. JS's `Atomics` are
+/// sequentially consistent, so bridge-js uses plain stores. Returns the
+/// value replaced.
+fn update_state<M: SharedMemory + ?Sized>(mem: &M, st: usize, f: impl Fn(i32) -> i32) -> i32 {
+    loop {
+        let v = mem.load(st);
+        if mem.compare_exchange(st, v, f(v)).is_ok() {
+            return v;
+        }
+    }
+}
+
+fn set_state<M: SharedMemory + ?Sized>(mem: &M, st: usize, value: i32) {
+    update_state(mem, st, |_| value);
+}
+
+/// One heartbeat of a spinning consumer.
+fn beat<M: SharedMemory + ?Sized>(mem: &M, st: usize) {
+    update_state(mem, st, |v| v.wrapping_add(state::BEAT));
+}
+
+/// The producer's read of the consumer's `STATE` after publishing a frame
+/// (an RMW that writes the same value): true if the consumer says it
+/// polls, so no notify is needed.
+fn consumer_polls<M: SharedMemory + ?Sized>(mem: &M, st: usize) -> bool {
+    update_state(mem, st, |v| v) & state::POLLING != 0
+}
+
+fn park_until_change<M: SharedMemory + ?Sized>(
     mem: &M,
     layout: &Layout,
     which: usize,
@@ -304,11 +367,20 @@ fn wait_change<M: SharedMemory + ?Sized>(
 ) -> Result<(), Stop> {
     let s = layout.slot(which);
     let closed = layout.slot(slot::CLOSED);
+    let st = layout.slot(slot::STATE);
+    let consumer = which == slot::WRITTEN;
     for _ in 0..spin {
         if mem.load(s) != seen {
             return Ok(());
         }
+        if consumer {
+            beat(mem, st);
+        }
         mem.pause();
+    }
+    if consumer {
+        // Parked from here: producers notify (the wait compares atomically).
+        set_state(mem, st, 0);
     }
     loop {
         if mem.load(s) != seen {
@@ -422,7 +494,9 @@ fn write_frame<M: SharedMemory + ?Sized>(
     mem.store(layout.slot(slot::MSG_LEN), msg_len as i32);
     mem.store(layout.slot(slot::FLAGS), flags);
     mem.store(layout.slot(slot::WRITTEN), written.wrapping_add(1));
-    mem.notify(layout.slot(slot::WRITTEN), u32::MAX);
+    if !consumer_polls(mem, layout.slot(slot::STATE)) {
+        mem.notify(layout.slot(slot::WRITTEN), u32::MAX);
+    }
 }
 
 /// The sending end of one mailbox.
@@ -757,8 +831,10 @@ impl<M: SharedMemory> Consumer<M> {
     }
 
     /// `(slot, value)` to wait on asynchronously
-    /// (`Atomics.waitAsync(i32, slot, value)`) for the next frame.
+    /// (`Atomics.waitAsync(i32, slot, value)`) for the next frame. Marks
+    /// this consumer parked in `STATE`, so producers notify it from here.
     pub fn wait_target(&self) -> (usize, i32) {
+        set_state(&self.mem, self.layout.slot(slot::STATE), 0);
         let s = self.layout.slot(slot::WRITTEN);
         (s, self.mem.load(self.layout.slot(slot::READ)))
     }

@@ -28,7 +28,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bridge_core::channel::{CallError, MainSide, WorkerSide};
-use bridge_core::mailbox::{channel_bytes, Config, Consumer, Deadline, Layout, Producer};
+use bridge_core::mailbox::{
+    channel_bytes, slot, state, Config, Consumer, Deadline, Layout, Producer,
+};
 use bridge_core::message::{Op, Outcome};
 use bridge_core::shm::{SharedMemory, WaitOutcome};
 use bridge_core::value::{JsString, Value};
@@ -190,6 +192,41 @@ fn frames_handshake_with_spinning() {
         });
         assert_eq!(rx.recv(Deadline::NEVER).unwrap(), b"0123456789");
         assert_eq!(rx.recv(Deadline::NEVER).unwrap(), b"z");
+        producer.join().unwrap();
+    });
+}
+
+/// The wait-state handshake (slot `STATE`): a producer skips the notify
+/// while the consumer says it polls, and the consumer clears that
+/// (`wait_target`) before it parks, as the JS page's spin does before its
+/// `Atomics.waitAsync`. No frame written in between is missed: without the
+/// clearing store in `wait_target`, loom finds the consumer asleep forever.
+#[test]
+fn notify_skipped_only_while_the_consumer_polls() {
+    model(|| {
+        let mem = Arc::new(LoomShm::new());
+        let cfg = config(0);
+        let layout = Layout::to_worker(CAP);
+        let mut tx = Producer::new(mem.clone(), layout, &cfg);
+        let mut rx = Consumer::new(mem.clone(), layout, &cfg);
+        let producer = thread::spawn(move || {
+            tx.send(b"a", Deadline::NEVER).unwrap();
+            tx.send(b"0123456789", Deadline::NEVER).unwrap();
+        });
+        let polling = state::AWAKE | state::POLLING | state::SPINNING;
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            // An RMW, as bridge-core writes STATE (mailbox.rs, set_state).
+            let st = layout.slot(slot::STATE);
+            while mem.compare_exchange(st, mem.load(st), polling).is_err() {}
+            if let Some(m) = rx.try_recv().unwrap() {
+                got.push(m);
+                continue;
+            }
+            let (s, v) = rx.wait_target();
+            mem.wait(s, v, None);
+        }
+        assert_eq!(got, [b"a".to_vec(), b"0123456789".to_vec()]);
         producer.join().unwrap();
     });
 }

@@ -12,7 +12,7 @@ mod common;
 use std::path::PathBuf;
 
 use bridge_core::mailbox::{
-    channel_bytes, flag, slot, Config, Consumer, Layout, Producer, Progress, HEADER_BYTES,
+    channel_bytes, flag, slot, state, Config, Consumer, Layout, Producer, Progress, HEADER_BYTES,
 };
 use bridge_core::message::{Message, Op, Request};
 use bridge_core::protocol::constants;
@@ -102,6 +102,11 @@ fn generate() -> Json {
         "slots": {
             "WRITTEN": slot::WRITTEN, "READ": slot::READ, "FRAME_LEN": slot::FRAME_LEN,
             "MSG_LEN": slot::MSG_LEN, "FLAGS": slot::FLAGS, "CLOSED": slot::CLOSED,
+            "STATE": slot::STATE,
+        },
+        "state": {
+            "AWAKE": state::AWAKE, "POLLING": state::POLLING,
+            "SPINNING": state::SPINNING, "BEAT": state::BEAT,
         },
         "flags": { "FIRST": flag::FIRST, "LAST": flag::LAST, "ABORT": flag::ABORT },
         "defaults": {

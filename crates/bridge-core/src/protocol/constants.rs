@@ -75,6 +75,24 @@ pub mod slot {
     pub const FLAGS: usize = 4;
     /// Non-zero once either side closed the channel.
     pub const CLOSED: usize = 5;
+    /// The consumer's wait state, [`super::state`] bits: whether a
+    /// producer must notify it and whether it runs.
+    pub const STATE: usize = 6;
+}
+
+/// Bits of the `STATE` slot, written by the consumer only. 0 means
+/// "parked, or does not say": the producer notifies after each frame.
+pub mod state {
+    /// The consumer's thread runs (a peer waiting for it may spin).
+    pub const AWAKE: i32 = 1;
+    /// The consumer looks at `WRITTEN` again before it parks (it clears
+    /// this bit first), so a producer need not notify it.
+    pub const POLLING: i32 = 2;
+    /// The consumer spins now; it adds [`BEAT`] to the slot as it goes.
+    pub const SPINNING: i32 = 4;
+    /// One heartbeat of a spinning consumer: a value that stops changing
+    /// means its thread lost the core.
+    pub const BEAT: i32 = 8;
 }
 
 /// Bits of the `FLAGS` slot.
