@@ -18,3 +18,16 @@ export async function pyWorkerOf({ MPWorker, PyWorker }, q) {
   if (q.get("sw")) options.serviceWorker = "/tests/e2e/pyscript/sw.js";
   return { W: type === "py" ? PyWorker : MPWorker, options };
 }
+
+// Promises that reject with what is not an Error made in this realm: a
+// DOMException without a stack (as the browser's own, e.g. getUserMedia's),
+// a string, a plain object (issue 13: each must raise in Python with a name
+// and a message).
+function stackless(e) {
+  delete e.stack;
+  return e;
+}
+window.rejectWith = (kind) => new Promise((_, reject) => setTimeout(() => reject(
+  kind === "dom" ? stackless(new DOMException("made on the page", "AbortError"))
+    : kind === "string" ? "a plain string reason"
+      : { name: "CustomReason", message: "a plain object reason" }), 10));
