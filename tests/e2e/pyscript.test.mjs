@@ -114,6 +114,11 @@ describe(`PyScript MicroPython on worker-bridge, more (${E2E_TRANSPORT})`, () =>
     assert.equal(r.state.named, 10);
   });
 
+  test("a TOML config: the worker loads polyscript's TOML parser on demand, beside the build", async (t) => {
+    const r = await open(t, { type: "mpy", src: "toml.py", config: "mpy.toml" });
+    assert.equal(r.state.toml, "read from a TOML config's files");
+  });
+
   test("a click runs the worker's Python handler", async (t) => {
     const p = await h.open(t, { server: "isolated" });
     const q = new URLSearchParams({ type: "mpy", src: "events.py" });
