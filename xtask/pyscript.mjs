@@ -42,8 +42,34 @@ function templateLiteral(source) {
   return { from, to: i + 1 };
 }
 
+// What polyscript's worker imports on demand only (zip archives, TOML
+// configs, Pyodide's package graph): polyscript's own build keeps them as
+// chunks beside xworker.js, and xworker.js rewrites the template's
+// `import("./x.js")` to URLs next to itself. Bundled in, they made the
+// worker's code 7x stock's (321 KB against 43 KB) to parse at every start.
+// They stay separate here too, copied beside the build's chunks.
+const WORKER_LAZY = {
+  "3rd-party/zip.js": "worker-zip.js",
+  "3rd-party/toml.js": "worker-toml.js",
+  "interpreter/pyodide_graph.js": "worker-pyodide_graph.js",
+};
+const workerLazy = {
+  name: "polyscript-worker-lazy",
+  setup(b) {
+    b.onResolve({ filter: /\.js$/ }, (args) => {
+      if (args.kind !== "dynamic-import") return undefined;
+      const abs = resolve(args.resolveDir, args.path);
+      for (const [rel, out] of Object.entries(WORKER_LAZY)) {
+        if (abs === join(POLYSCRIPT, "esm", rel)) return { path: `./${out}`, external: true };
+      }
+      return undefined;
+    });
+  },
+};
+
 async function workerTemplate() {
   const r = await build({
+    plugins: [workerLazy],
     entryPoints: [join(POLYSCRIPT, "esm/worker/_template.js")],
     bundle: true,
     format: "esm",
@@ -136,6 +162,7 @@ export async function buildPyScript() {
   const template = await workerTemplate();
   const xworker = original.slice(0, from) + JSON.stringify(template) + original.slice(to);
   await bundle(join(OUT, "wb"), xworker);
+  for (const [rel, out] of Object.entries(WORKER_LAZY)) copyFileSync(join(POLYSCRIPT, "esm", rel), join(OUT, "wb", out));
   await bundle(join(OUT, "stock"), null);
   const wb = readFileSync(join(OUT, "wb/core.js"), "utf8");
   return { out: OUT, template: template.length, core: wb.length };

@@ -9,7 +9,16 @@ export default async (core, q, workerOf = pyWorkerOf) => {
   const { W, options } = await workerOf(core, q);
   const t0 = performance.timeOrigin + performance.now();
   const w = await W("/benches/pyscript/bench.py", options);
-  const out = { start: (await w.sync.first_line()) - t0 };
+  const first = await w.sync.first_line();
+  const out = { start: first - t0 };
+  // The start's parts (bench.py's timeline): page call to the worker's
+  // global, worker to its interpreter fetch, that fetch to the first line.
+  const [origin, fetched] = await w.sync.timeline();
+  if (typeof fetched === "number") {
+    out.startWorker = origin - t0;
+    out.startBoot = fetched - origin;
+    out.startInterp = first - fetched;
+  }
   w.sync.bench = (x) => x;
   const n = Number(q.get("n") || 2000);
   const dom = Number(q.get("dom") || 1000);

@@ -11,6 +11,20 @@ def first_line():
     return FIRST
 
 
+def timeline():
+    # Where the start went: the worker's time origin (its global was
+    # created) and when it began fetching the interpreter's module (after
+    # the bridge's start-up and the worker script's own), both in the
+    # page's clock.
+    origin = js.performance.timeOrigin
+    fetched = None
+    for e in js.performance.getEntriesByType("resource"):
+        if e.name.endswith("micropython.mjs") or e.name.endswith("pyodide.mjs"):
+            fetched = origin + e.startTime
+            break
+    return [origin, fetched]
+
+
 def run(kind, n):
     now = js.performance.now
     if kind == "fn":
@@ -46,9 +60,10 @@ def run(kind, n):
 
 # PyScript exports what __export__ names; worker-bridge/python exposes with
 # sync.name = f (its pyscript module is the one with `_wb`).
-__export__ = ["first_line", "run"]
+__export__ = ["first_line", "timeline", "run"]
 import pyscript
 
 if hasattr(pyscript, "_wb"):
     sync.first_line = first_line
+    sync.timeline = timeline
     sync.run = run

@@ -8,7 +8,10 @@
 // main=/benches/pyscript/bench.js) whose MPWorker / PyWorker runs
 // benches/pyscript/bench.py; builds are interleaved within each repetition
 // (wb stock, then stock wb), so drift on a shared machine hits both alike.
-// Rows: start (page's MPWorker() call to the first Python line, ms), and per
+// Rows: start (page's MPWorker() call to the first Python line, ms; split
+// into: to the worker's global, from there to the interpreter's fetch (the
+// bridge's and the worker script's start-up), and the interpreter's fetch,
+// compile and boot to the first line), and per
 // operation in us: `window.Math.max(i, 1)`, a `document.title` read, a `sync`
 // call into the page, one element of a DOM loop (createElement, set
 // textContent, append). Prints min / median / max per build and the ratio
@@ -31,9 +34,16 @@ const N = Number(opt("--n", SMOKE ? 50 : 2000));
 const DOM = Number(opt("--dom", SMOKE ? 20 : 1000));
 const TYPES = opt("--types", SMOKE ? "mpy" : "mpy,py").split(",");
 const BUSY = busyArg(argv);
+// --builds: which builds, in this order on even repetitions (reversed on odd
+// ones); another directory of demo/.build/pyscript/ may be named too (a
+// before/after comparison), its ratio is to stock.
+const ORDER = opt("--builds", "wb,stock,ours").split(",");
 const BUILDS = { wb: "PyScript on worker-bridge", stock: "stock PyScript (coincident)", ours: "worker-bridge/python" };
 const ROWS = [
   ["start", "start to first Python line (ms)"],
+  ["startWorker", "  of which: to the worker's global"],
+  ["startBoot", "  worker to interpreter fetch"],
+  ["startInterp", "  interpreter fetch to first line"],
   ["fn", "window.Math.max() call (us)"],
   ["title", "document.title read (us)"],
   ["sync", "sync call into the page (us)"],
@@ -68,10 +78,10 @@ let failed = false;
 try {
   for (let rep = 0; rep < REPS; rep++) {
     for (const type of TYPES) {
-      const order = rep % 2 === 0 ? ["wb", "stock", "ours"] : ["ours", "stock", "wb"];
+      const order = rep % 2 === 0 ? ORDER : [...ORDER].reverse();
       for (const build of order) {
         const r = await once(build, type);
-        for (const [row] of ROWS) (((results[type] ??= {})[build] ??= {})[row] ??= []).push(r[row]);
+        for (const [row] of ROWS) if (typeof r[row] === "number") (((results[type] ??= {})[build] ??= {})[row] ??= []).push(r[row]);
         process.stderr.write(".");
       }
     }
@@ -105,9 +115,18 @@ for (const type of TYPES) {
   for (const [row, label] of ROWS) {
     const a = r.wb[row];
     const b = r.stock[row];
+    if (!a || !b) continue;
     const c = r.ours?.[row];
     const ours = c ? `| ${span(c).padEnd(26)} | ${(median(c) / median(b)).toFixed(2).padStart(5)} |` : "| - | - |";
     console.log(`| ${label.padEnd(34)} | ${span(a).padEnd(26)} | ${span(b).padEnd(27)} | ${(median(a) / median(b)).toFixed(2).padStart(5)} ${ours}`);
+  }
+  for (const other of ORDER.filter((x) => !(x in BUILDS) && r[x])) {
+    console.log(`\nbuild ${other}: | row | min / median / max | ratio to stock |`);
+    for (const [row, label] of ROWS) {
+      const a = r[other][row];
+      const b = r.stock[row];
+      if (a && b) console.log(`| ${label.padEnd(34)} | ${span(a).padEnd(26)} | ${(median(a) / median(b)).toFixed(2).padStart(5)} |`);
+    }
   }
 }
 process.exit(failed ? 1 : 0);

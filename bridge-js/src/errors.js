@@ -73,3 +73,40 @@ export function timeoutMessage(what, ms) {
 export function deadlockMessage(nested, blocked) {
   return `Possible deadlock: proxy.${nested}() was awaited while the worker is blocked in proxy.${blocked}()`;
 }
+
+/**
+ * A rejection reason or thrown value as an Error of this realm with a name,
+ * a message and a stack: what both Python interpreters need to raise it
+ * (Pyodide takes a JS value as an exception only if it has `name`,
+ * `message` and `stack`; docs/pyscript.md "Promises"). An Error with a stack
+ * is returned as it is; an Error without one (a DOMException made by the
+ * browser has none) gets this thread's; anything else (a string, a plain
+ * object, a proxy of a main-thread object) becomes an Error with the
+ * reason's `name` and `message` (or its text), the reason as `cause`.
+ */
+export function asError(reason) {
+  if (reason instanceof Error) {
+    if (typeof reason.stack !== "string") {
+      if (typeof Error.captureStackTrace === "function") Error.captureStackTrace(reason, asError);
+      if (typeof reason.stack !== "string") {
+        Object.defineProperty(reason, "stack", { value: `${reason.name}: ${reason.message}`, writable: true, configurable: true });
+      }
+    }
+    return reason;
+  }
+  let name = "Error";
+  let message;
+  try {
+    if (reason !== null && (typeof reason === "object" || typeof reason === "function")) {
+      if (typeof reason.name === "string" && reason.name !== "") name = reason.name;
+      message = typeof reason.message === "string" ? reason.message : String(reason);
+    } else {
+      message = String(reason);
+    }
+  } catch (e) {
+    message = `a rejection reason that cannot be read (${e && e.message})`;
+  }
+  const e = new Error(message, { cause: reason });
+  if (name !== "Error") Object.defineProperty(e, "name", { value: name, writable: true, configurable: true });
+  return e;
+}

@@ -19,6 +19,7 @@
 
 import { proxyName, releasedError } from "./refs.js";
 import { MISS } from "./probe.js";
+import { asError } from "./errors.js";
 
 export const STATE = Symbol("worker-bridge.state");
 
@@ -126,6 +127,17 @@ function preventExtensions(target) {
     "do it on the thread that owns the object (e.g. in a function exposed with sync)");
 }
 
+// `then` of a main-thread Promise read through its proxy (remoteThen): the
+// rejection handler the worker passes gets the reason as an Error (asError),
+// since interpreters raise only Errors in Python, and a DOMException (no
+// stack), a string or a plain object would otherwise hang or fail the await.
+function rejectingWithErrors(then) {
+  return function (onFulfilled, onRejected) {
+    const onR = typeof onRejected === "function" ? (reason) => onRejected(asError(reason)) : onRejected;
+    return Reflect.apply(then, this, [onFulfilled, onR]);
+  };
+}
+
 const SYNC = {
   preventExtensions,
   get(target, key, receiver) {
@@ -145,10 +157,12 @@ const SYNC = {
         ? (thisArg, ...args) => Reflect.apply(receiver, thisArg, args)
         : (thisArg, args) => Reflect.apply(receiver, thisArg, args ?? []);
     }
-    const r = probed(st, key === TO_STRING_TAG, askGet, key);
-    if (r !== MISS) return r;
-    OP_GET.key = key;
-    return st.tables.ep.reflect(st, OP_GET, key, key);
+    let r = probed(st, key === TO_STRING_TAG, askGet, key);
+    if (r === MISS) {
+      OP_GET.key = key;
+      r = st.tables.ep.reflect(st, OP_GET, key, key);
+    }
+    return key === "then" && typeof r === "function" ? rejectingWithErrors(r) : r;
   },
   set(target, key, value) {
     const st = target[STATE];

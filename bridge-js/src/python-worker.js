@@ -13,6 +13,7 @@
 
 import { bridge, convertOutgoing } from "./worker.js";
 import { PYSCRIPT_MODULES } from "./pyscript/modules.js";
+import { asError } from "./errors.js";
 
 const LIB = "/worker_bridge_lib";
 
@@ -238,6 +239,7 @@ async function loadPyodide(url) {
   const indexURL = new URL(".", url).href;
   const py = await load({ indexURL, stdout: out, stderr: err, packages: [] });
   keepBorrowedCallables(py);
+  raiseErrorsOnly(py);
   const PyProxy = py.ffi?.PyProxy;
   return {
     FS: py.FS,
@@ -258,6 +260,22 @@ async function loadPyodide(url) {
         return Promise.resolve(x);
       }
     },
+  };
+}
+
+// A page call that throws (or whose awaited Promise rejects) throws the
+// decoded reason in the worker; Pyodide raises it as `JsException` with its
+// name and message only if it has name, message and stack, and otherwise
+// wraps it in "A value of type object ... was thrown as an error!". So its
+// handler gets an Error (asError): a DOMException without a stack, a plain
+// object, a string raise with their own name and message.
+function raiseErrorsOnly(py) {
+  const M = py._module;
+  const handle = M?.handle_js_error;
+  if (typeof handle !== "function") return;
+  M.handle_js_error = function (e) {
+    const raisable = typeof e === "string" || (e !== null && typeof e === "object" && !(e instanceof Error && typeof e.stack === "string"));
+    return handle.call(this, raisable ? asError(e) : e);
   };
 }
 

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ffiHelpers, ffiMain, query } from "../src/coincident/ffi.js";
+import { asError } from "../src/errors.js";
 
 // A "main thread" in this process: every call is counted.
 function fakeBridge() {
@@ -46,4 +47,25 @@ test("evaluate takes method shorthand and async functions; unknown ops are refus
   assert.equal(ffi.evaluate(o.twice, 21), 42);
   assert.throws(() => ffiMain("nope", null), /unknown ffi operation nope/);
   assert.equal(query(undefined, "a.b"), undefined);
+});
+
+test("asError: what interpreters raise for a rejection reason (name, message, stack)", () => {
+  const withStack = new TypeError("kept");
+  assert.equal(asError(withStack), withStack, "an Error with a stack is returned as it is");
+  const dom = new DOMException("no device", "NotFoundError");
+  delete dom.stack;
+  const e = asError(dom);
+  assert.equal(e, dom, "an Error without a stack keeps its identity");
+  assert.equal(typeof e.stack, "string");
+  assert.match(e.stack, /^NotFoundError: no device/);
+  const s = asError("a string");
+  assert.ok(s instanceof Error);
+  assert.equal(s.name, "Error");
+  assert.equal(s.message, "a string");
+  assert.equal(s.cause, "a string");
+  const reason = { name: "CustomReason", message: "plain" };
+  const o = asError(reason);
+  assert.deepEqual([o.name, o.message, o.cause, typeof o.stack], ["CustomReason", "plain", reason, "string"]);
+  assert.equal(asError({ code: 3 }).message, "[object Object]");
+  assert.equal(asError(undefined).message, "undefined");
 });

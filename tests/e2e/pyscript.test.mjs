@@ -91,13 +91,19 @@ for (const { type, name, wait, skip } of KINDS) {
       assert.equal(r.state.resolved, 42);
     });
 
-    // A DOMException crosses by reference (the wire copies Error objects
-    // only): MicroPython raises a JsException for it, Pyodide does not take
-    // a proxy of a main-thread DOMException as an exception object yet
-    // ("TypeError: invalid exception object" in its future helper).
-    test("the issue's case: await getUserMedia() without devices raises NotFoundError in Python", { skip: type === "py" && "Pyodide: a proxied DOMException is not an exception object to it (known, see above)" }, async (t) => {
+    test("the issue's case: await getUserMedia() without devices raises NotFoundError in Python", async (t) => {
       const r = await open(t, { type, src: "media.py" }, { wait });
       assert.match(r.state.media, /^raised: .*NotFoundError.*Requested device not found/);
+    });
+
+    // Pyodide takes an awaited rejection as an exception only if it looks
+    // like an Error (name, message and a stack property); a DOMException
+    // has no stack, strings and plain objects are no Errors at all.
+    test("a rejection with a stackless DOMException, a string or a plain object raises with its name and message", async (t) => {
+      const r = await open(t, { type, src: "rejects.py" }, { wait });
+      assert.match(r.state.dom, /^raised: .*AbortError.*made on the page/);
+      assert.match(r.state.string, /^raised: .*a plain string reason/);
+      assert.match(r.state.object, /^raised: .*CustomReason.*a plain object reason/);
     });
   });
 }
@@ -106,6 +112,11 @@ describe(`PyScript MicroPython on worker-bridge, more (${E2E_TRANSPORT})`, () =>
   test("a named worker reached from main-thread Python (workers[name])", async (t) => {
     const r = await open(t, { type: "mpy", src: "exports.py", name: "calc", mainpy: "named.py" });
     assert.equal(r.state.named, 10);
+  });
+
+  test("a TOML config: the worker loads polyscript's TOML parser on demand, beside the build", async (t) => {
+    const r = await open(t, { type: "mpy", src: "toml.py", config: "mpy.toml" });
+    assert.equal(r.state.toml, "read from a TOML config's files");
   });
 
   test("a click runs the worker's Python handler", async (t) => {

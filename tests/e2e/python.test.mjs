@@ -263,6 +263,16 @@ for (const { kind, name, wait } of KINDS) {
       assert.deepEqual(r.state.out, ["deadlock error: True True"]);
     });
 
+    test("awaiting a page promise that rejects with a stackless DOMException, a string or a plain object raises with its name and message", { timeout }, async (t) => {
+      const r = await runScript(t, { kind, script: "rejects.py", wait });
+      noScriptError(r);
+      const rep = r.state.reports;
+      assert.match(rep.dom, /^raised JsException: .*AbortError.*made on the page/);
+      assert.match(rep.string, /^raised JsException: .*a plain string reason/);
+      assert.match(rep.object, /^raised JsException: .*CustomReason.*a plain object reason/);
+      noErrors(r);
+    });
+
     test("JS exceptions from sync calls and window/document operations are catchable JsException with the JS name and message", { timeout }, async (t) => {
       const r = await runScript(t, { kind, script: "jserror.py", wait });
       noScriptError(r);

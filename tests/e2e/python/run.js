@@ -92,6 +92,14 @@ window.__describe = (name, value) => {
 window.__throws = (m) => {
   throw new RangeError(`window says ${m}`);
 };
+// Promises that reject with what is not an Error of this realm (rejects.py):
+// a DOMException without a stack (as the browser's own are), a string, a
+// plain object.
+window.__rejectWith = (kind) => new Promise((_, reject) => setTimeout(() => {
+  const dom = new DOMException("made on the page", "AbortError");
+  delete dom.stack;
+  reject(kind === "dom" ? dom : kind === "string" ? "a plain string reason" : { name: "CustomReason", message: "a plain object reason" });
+}, 10));
 window.__isPlain = (v) => v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype;
 worker.sync.fails = (msg) => {
   throw new TypeError(`main says ${msg}`);
