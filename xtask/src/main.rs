@@ -189,6 +189,7 @@ fn test_steps() -> Vec<Step> {
                     "tests/e2e/pyscript-js-modules.test.mjs",
                     "tests/e2e/coincident.test.mjs",
                     "tests/e2e/rust.test.mjs",
+                    "tests/e2e/rust/refs.test.mjs",
                 ],
             );
             c.env("WB_E2E_TRANSPORT", "service-worker");

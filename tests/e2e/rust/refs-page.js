@@ -35,7 +35,11 @@ async function settle(w, want, timeoutMs = 60_000) {
 
 async function main() {
   if (typeof self.gc !== "function") throw new Error("no gc(): launch Chromium with --js-flags=--expose-gc");
-  const w = new BridgeWorker("/bridge-js/test/fixtures/rust-refs-worker.js", { type: "module" });
+  // `?sw`: the service-worker transport (a page without COOP/COEP; the
+  // worker script in /bridge-js/ must be inside the scope too), as in
+  // tests/e2e/rust/page.js.
+  const sw = params.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
+  const w = new BridgeWorker("/bridge-js/test/fixtures/rust-refs-worker.js", { type: "module", ...sw });
   const target = document.getElementById("target");
   const click = (x) => target.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: x }));
   let kept = null;
