@@ -95,8 +95,12 @@ export class Mailbox {
    * stood still, or a peer we woke did not run within wakeGraceMs) turns
    * every spin of this thread off for this long (ms): waits park at once.
    * The evidence comes from the scheduler, not from the peer's choices.
+   * Short: the same signs come now and then on an idle machine (a GC pause,
+   * a Python worker between two calls), and 100 ms of parking then cost
+   * Python-level calls 2-4x (docs/benchmarks.md, "Back-off length");
+   * on a crowded machine they recur within the millisecond anyway.
    */
-  static backoffMs = 100;
+  static backoffMs = 1;
 
   // performance.now() until which this thread parks at once (see backoffMs).
   static calmAt = 0;
