@@ -37,6 +37,8 @@ const CASES = {
   smallBest: { n: 20000, warm: 2000, unit: "us/call, best 64-call window" },
   titleBest: { n: 10000, warm: 1000, unit: "us/read, best 64-read window" },
   m2wBest: { n: 5000, warm: 500, unit: "us/call, best 64-call window" },
+  // page.js's start-up case: median of 10 starts, with its phases
+  startup: { n: 10, unit: "ms, new Worker to first sync call", scale: 1 },
 };
 const ONLY = opt("--only", "small,title").split(",");
 
@@ -83,11 +85,32 @@ export const VARIANTS = {
     from: "src", options: { spin: 0 }, workerSpinMicros: 0,
     mainPost: `\nfor (const k of ["_bellToWorker", "_doorbell"]) Object.defineProperty(BridgeWorker.prototype, k, { get() { return true; }, set() {}, configurable: true });\n`,
   },
+  // one side from the sources, the other from bridge-js/dist: which side's
+  // build makes a call slower (a page and its worker load one each)
+  "main-src+worker-dist": { from: "src", workerFrom: "/bridge-js/dist" },
+  "main-dist+worker-src": { from: "src", mainFrom: "/bridge-js/dist" },
   "head-nospin": { fromDir: "/benches/browser/.build/head-src/bridge-js/src", options: { spin: 0 }, workerSpinMicros: 0 },
+  // xtask/dist.mjs's layout (what `cargo xtask build` writes now): worker.js
+  // one file that also exports the shared modules, main.js imports them from it
+  "dist-mjs": { distMjs: true },
+  "dist-mjs-nomin": { distMjs: true, minify: false },
+  // the same builds with their waits and wake-ups counted (micro/count-patch.js)
+  "src-count": { from: "src", count: true },
+  "dist-mjs-count": { distMjs: true, count: true },
+  // ... with no back-off after signs of a crowded machine (Mailbox.backoffMs 0)
+  "src-count-noback": { from: "src", count: true, statics: { backoffMs: 0 } },
+  "dist-mjs-count-noback": { distMjs: true, count: true, statics: { backoffMs: 0 } },
+  "dist-mjs-nospin": { distMjs: true, options: { spin: 0 }, workerSpinMicros: 0 },
+  // a spinning side gives up after 100 us of a still peer instead of 20
+  "src-stall100": { from: "src", statics: { stallMs: 0.1 } },
+  "dist-mjs-stall100": { distMjs: true, statics: { stallMs: 0.1 } },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
 };
 const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
+// lib:NAME times benches/browser/libs/NAME.{main,worker}.js as it is (a path
+// relative to libs/, e.g. lib:../.build/exp/x for an adapter made for one run)
+for (const n of names) if (n.startsWith("lib:")) VARIANTS[n] = { lib: n.slice(4) };
 for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(" ")}`);
 
 const OUT = join(REPO_ROOT, "benches", "browser", ".build", "variants");
@@ -100,9 +123,13 @@ async function prepare(name) {
   mkdirSync(dir, { recursive: true });
   let from;
   if (name === "src" || VARIANTS[name]?.from === "src") from = "/bridge-js/src";
-  else if (VARIANTS[name].fromDir) from = VARIANTS[name].fromDir;
+  else if (VARIANTS[name]?.fromDir) from = VARIANTS[name].fromDir;
   else if (name === "dist") from = "/bridge-js/dist";
-  else if (VARIANTS[name].rollup) {
+  else if (VARIANTS[name].distMjs) {
+    const { buildDist } = await import("../../xtask/dist.mjs");
+    await buildDist(dir, VARIANTS[name].minify === false ? { minify: false } : {});
+    from = `/benches/browser/.build/variants/${name}`;
+  } else if (VARIANTS[name].rollup) {
     await buildRollup(dir, VARIANTS[name].minify);
     from = `/benches/browser/.build/variants/${name}`;
   } else {
@@ -113,11 +140,15 @@ async function prepare(name) {
     });
     from = `/benches/browser/.build/variants/${name}`;
   }
+  const sideFrom = from;
   for (const side of ["main", "worker"]) {
+    const from = VARIANTS[name]?.[`${side}From`] ?? sideFrom;
     const micros = side === "worker" ? VARIANTS[name]?.workerSpinMicros : undefined;
     const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
     const statics = VARIANTS[name]?.statics; // Mailbox statics on both sides
-    let pre = micros === undefined && patch === undefined && statics === undefined ? "" : `import { Mailbox } from "${from}/mailbox.js";\n`;
+    // Mailbox: from mailbox.js, or from dist-mjs's worker.js, which exports it
+    const mailbox = VARIANTS[name]?.distMjs ? "worker.js" : "mailbox.js";
+    let pre = micros === undefined && patch === undefined && statics === undefined ? "" : `import { Mailbox } from "${from}/${mailbox}";\n`;
     if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
     if (statics !== undefined) pre += `Object.assign(Mailbox, ${JSON.stringify(statics)});\n`;
     if (patch !== undefined) pre += `import { install } from "${patch}";\ninstall(Mailbox);\n`;
@@ -127,9 +158,22 @@ async function prepare(name) {
       .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
       .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
     const post = side === "main" ? VARIANTS[name]?.mainPost ?? "" : "";
-    writeFileSync(join(dir, `ours.${side}.js`), js + post);
+    writeFileSync(join(dir, `ours.${side}.js`), VARIANTS[name]?.count ? pre + counted(side, from) : js + post);
   }
   return `../.build/variants/${name}/ours`; // page.js loads ./libs/<lib>.main.js
+}
+
+// The `ours` adapters with micro/count-patch.js: page.js reads the counts of
+// both sides around the timed loop (its `profiled`).
+function counted(side, from) {
+  const patch = `import { stats, reset } from "/benches/browser/micro/count-patch.js";\n`;
+  if (side === "main") {
+    return `${patch}import { BridgeWorker } from "${from}/main.js";\nimport { startOurs } from "/benches/browser/libs/ours-api.js";\n` +
+      `export const start = (url, api, options) => ({ ...startOurs(BridgeWorker, url, api, options), stats: () => stats("main"), resetStats: reset });\n`;
+  }
+  return `${patch}import { bridge } from "${from}/worker.js";\nimport { boot, domWithWindow } from "/benches/browser/common.worker.js";\n` +
+    `import { setupOurs } from "/benches/browser/libs/ours-api.js";\n` +
+    `boot(async () => ({ ...(await setupOurs(bridge, domWithWindow)), stats: () => stats("worker"), resetStats: reset }));\n`;
 }
 
 async function buildRollup(dir, minify, input = ["main.js", "worker.js"].map((e) => join(REPO_ROOT, "bridge-js", "src", e))) {
@@ -146,6 +190,9 @@ async function buildRollup(dir, minify, input = ["main.js", "worker.js"].map((e)
   await bundle.close();
 }
 
+const phasesOf = []; // [lib, { modules, handshake, firstCall }] per start-up sample
+const profiles = []; // [lib, case, ops, { key: { calls } }] per measurement of a `count` variant
+
 async function measure(ctx, url, lib, c, counts) {
   const page = await ctx.newPage();
   try {
@@ -154,7 +201,9 @@ async function measure(ctx, url, lib, c, counts) {
     if (!ready.ok) throw new Error(ready.error);
     const r = await page.evaluate(([n, cnt]) => window.bench(n, cnt), [c, counts]);
     if (!r.ok) throw new Error(r.error);
-    return r.value * 1000;
+    if (r.phases) phasesOf.push([lib, r.phases]);
+    if (r.profile) profiles.push([lib, c, r.ops, r.profile]);
+    return r.value * (CASES[c].scale ?? 1000); // page.js gives ms
   } finally {
     await page.close();
   }
@@ -247,6 +296,22 @@ async function main() {
         for (const n of names) {
           const s = samples[m][n];
           console.log(`${n.padEnd(22)} median ${med(s).toFixed(2).padStart(7)}  min ${Math.min(...s).toFixed(2).padStart(7)}  max ${Math.max(...s).toFixed(2).padStart(7)}  ${(med(s) / m0).toFixed(2)}x`);
+        }
+        if (m === modes[modes.length - 1]) {
+          for (const n of names) {
+            const ps = profiles.filter(([l, cc]) => l === libOf[n] && cc === c);
+            if (!ps.length) continue;
+            const keys = Object.keys(ps[0][3]);
+            const per = keys.map((k) => `${k} ${med(ps.map(([, , ops, p]) => p[k].calls / ops)).toFixed(3)}`);
+            console.log(`  ${n}, per call (median over pages, both modes): ${per.join(", ")}`);
+          }
+        }
+        if (c === "startup" && m === modes[modes.length - 1]) {
+          for (const n of names) {
+            const ps = phasesOf.filter(([l]) => l === libOf[n]).map(([, p]) => p);
+            const parts = ps.length ? Object.keys(ps[0]).map((k) => `${k} ${med(ps.map((p) => p[k])).toFixed(2)}`) : [];
+            console.log(`  ${n}: ${parts.join(", ")} (medians over both modes)`);
+          }
         }
       }
     }

@@ -30,7 +30,10 @@ export async function boot(setup) {
     const tFirst = now();
     if (r !== 3) throw new Error(`first call returned ${String(r)}, expected 3`);
     ctl.onmessage = ({ data }) => onControl(api, data);
-    ctl.postMessage({ type: "ready", ok: true, tFirst, tBoot, tSetup });
+    // tUp: this worker's global scope was created (its time origin), before
+    // its script was fetched.
+    // tEval (optional): an adapter's first import stored when evaluation began.
+    ctl.postMessage({ type: "ready", ok: true, tFirst, tBoot, tSetup, tUp: performance.timeOrigin, tEval: globalThis.__tEval });
   } catch (e) {
     ctl.postMessage({ type: "ready", ok: false, error: String(e?.stack || e) });
   }

@@ -81,7 +81,12 @@ async function start() {
     run,
     send,
     startupMs: r.tFirst - t0,
-    phases: { modules: r.tBoot - t0, handshake: r.tSetup - r.tBoot, firstCall: r.tFirst - r.tSetup },
+    // workerUp: new Worker -> the worker's global exists (part of modules)
+    phases: {
+      modules: r.tBoot - t0, workerUp: r.tUp - t0, handshake: r.tSetup - r.tBoot, firstCall: r.tFirst - r.tSetup,
+      // fetched: the worker's module graph fetched and linked; evaluated: its code ran
+      ...(r.tEval === undefined ? {} : { fetched: r.tEval - r.tUp, evaluated: r.tBoot - r.tEval }),
+    },
     close() {
       h.terminate();
       ctl.close();
@@ -159,11 +164,11 @@ const CASES = {
   },
   async startup(c) {
     const times = [];
-    const phases = { modules: [], handshake: [], firstCall: [] };
+    const phases = {};
     for (let k = 0; k < c.n; k++) {
       const w = await start();
       times.push(w.startupMs);
-      for (const p in phases) phases[p].push(w.phases[p]);
+      for (const p in w.phases) (phases[p] ??= []).push(w.phases[p]);
       w.close();
     }
     const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
