@@ -1,6 +1,6 @@
 // Builds a baseline for before/after runs: bridge-js as of a git revision
-// (default: main), bundled as `cargo xtask build` bundles it (main + worker,
-// code splitting, minified), into benches/browser/.build/base/, which the
+// (default: main), bundled as `cargo xtask build` bundles it (xtask/dist.mjs),
+// into benches/browser/.build/base/, which the
 // `ours-base` rows of run.mjs load. Then, e.g.:
 //
 //   node benches/browser/base.mjs [REV]
@@ -11,7 +11,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { buildDist } from "../../xtask/dist.mjs";
 import { REPO_ROOT } from "../../tests/server.mjs";
 
 const rev = process.argv[2] ?? "main";
@@ -23,9 +23,5 @@ const tar = execFileSync("git", ["archive", rev, "bridge-js/src"], { cwd: REPO_R
 execFileSync("tar", ["-x", "-C", tree], { input: tar });
 const gen = join(REPO_ROOT, "bridge-js", "gen");
 if (existsSync(gen)) cpSync(gen, join(tree, "bridge-js", "gen"), { recursive: true });
-await build({
-  entryPoints: ["main.js", "worker.js"].map((e) => join(tree, "bridge-js", "src", e)),
-  bundle: true, format: "esm", splitting: true, minify: true, target: "es2022",
-  chunkNames: "chunk-[hash]", outdir: out, logLevel: "warning",
-});
+await buildDist(out, {}, join(tree, "bridge-js", "src"));
 console.log(`bridge-js at ${rev} bundled into ${out}`);

@@ -54,32 +54,24 @@ async function bundleSplit(root, contents) {
   return { eager: size([...eager]), lazy: lazy.length ? size(lazy) : null };
 }
 
-// Both entries in one esbuild run with code splitting, as a site (or
-// bridge-js/dist) ships them: main.js, worker.js and the chunk they share.
-// The page loads main + chunk, the worker worker + the same chunk (one
-// download with any HTTP caching): the union of both eager closures.
-async function bundleShared(root, entryPoints) {
-  const r = await build({
-    entryPoints,
-    absWorkingDir: root,
-    ...splitOptions(root),
-  });
-  const byOut = new Map(r.outputFiles.map((f) => [f.path.slice(f.path.indexOf(".size-out")), f.contents]));
-  const outputs = r.metafile.outputs;
-  const file = (k) => byOut.get(k.slice(k.indexOf(".size-out")));
-  const eager = new Set();
-  const visit = (k) => {
-    if (eager.has(k)) return;
-    eager.add(k);
-    for (const i of outputs[k].imports) if (i.kind === "import-statement" && outputs[i.path]) visit(i.path);
-  };
-  // Only the two entries: a dynamic import() is an entry point too, for esbuild.
-  for (const [k, o] of Object.entries(outputs)) if (entryPoints.includes(o.entryPoint)) visit(k);
+// bridge-js/dist as xtask/dist.mjs builds it: main.js, worker.js and what
+// they import statically (the page loads main.js and worker.js, the worker
+// worker.js: the page's fetch of it serves the worker with any HTTP caching).
+async function bundleDist(root) {
+  const { buildDist } = await import("../../xtask/dist.mjs");
+  const results = await buildDist(join(root, ".size-out"), { write: false, logLevel: "silent" });
   const parts = {};
-  for (const k of eager) {
-    const c = file(k);
-    const name = entryPoints.includes(outputs[k].entryPoint) ? outputs[k].entryPoint.split("/").pop() : `shared ${k.split("/").pop()}`;
-    parts[name] = { raw: c.length, brotli: brotli(c) };
+  for (const [r, entry] of [[results[0], "worker"], [results[1], "main"]]) {
+    const outputs = r.metafile.outputs;
+    const byOut = new Map(r.outputFiles.map((f) => [f.path.slice(f.path.indexOf(".size-out")), f.contents]));
+    const visit = (k) => {
+      const name = k.split("/").pop();
+      if (parts[name] !== undefined) return;
+      const c = byOut.get(k.slice(k.indexOf(".size-out")));
+      parts[name] = { raw: c.length, brotli: brotli(c) };
+      for (const i of outputs[k].imports) if (i.kind === "import-statement" && outputs[i.path]) visit(i.path);
+    };
+    visit(Object.keys(outputs).find((k) => k.endsWith(`/${entry}.js`)));
   }
   return parts;
 }
@@ -151,12 +143,12 @@ export async function measureSizes(root) {
     out["ours-per-entry"] = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };
   }
   try {
-    const parts = await bundleShared(root, ["bridge-js/src/main.js", "bridge-js/src/worker.js"]);
+    const parts = await bundleDist(root);
     // As bridge-js/dist ships them (xtask build): the row the target is judged on.
     out.ours = {
       parts,
       total: Object.values(parts).reduce((s, p) => s + p.brotli, 0),
-      note: "as bridge-js/dist ships them: the page and its worker load the shared chunk once",
+      note: "as bridge-js/dist ships them: main.js imports the shared modules from the worker's worker.js",
     };
   } catch (e) {
     out.ours = { parts: {}, total: null, error: String(e?.errors?.[0]?.text ?? e?.message ?? e) };

@@ -104,3 +104,35 @@ for (const bundler of ["vite", "webpack"]) {
     });
   }
 }
+
+// Which build each kind of user gets from `exports` (bridge-js/package.json;
+// docs/architecture.md, "bridge-js modules"): a page without a bundler (an
+// import map, a CDN: the `import` / `default` conditions) gets
+// bridge-js/dist, where the worker's module graph is one file (each level of
+// imports is a round trip before a worker starts); bundlers (`module`) and
+// Node get the sources, which they bundle or run as they are.
+test("exports: dist for pages without a bundler, a one-file worker graph; sources for bundlers and Node", async () => {
+  const { build } = await import("esbuild");
+  const resolved = async (spec, conditions) => {
+    const r = await build({
+      stdin: { contents: `import ${JSON.stringify(spec)};`, resolveDir: here("./app"), loader: "js" },
+      bundle: true, write: false, metafile: true, format: "esm", logLevel: "silent",
+      platform: "neutral", conditions, mainFields: [],
+    });
+    const inputs = Object.keys(r.metafile.inputs);
+    return { file: inputs.find((k) => k !== "<stdin>" && r.metafile.inputs["<stdin>"].imports.some((i) => i.path === k)), r };
+  };
+  for (const [spec, name] of [["worker-bridge", "main"], ["worker-bridge/worker", "worker"], ["worker-bridge/python", "python"]]) {
+    assert.match((await resolved(spec, ["import"])).file, new RegExp(`bridge-js/dist/${name}\\.js$`), `${spec}, no bundler`);
+    assert.match((await resolved(spec, ["module", "import"])).file, new RegExp(`bridge-js/src/${name}\\.js$`), `${spec}, bundler`);
+    assert.match(import.meta.resolve(spec), new RegExp(`bridge-js/src/${name}\\.js$`), `${spec}, Node`);
+  }
+  const { file, r } = await resolved("worker-bridge/worker", ["import"]);
+  const statics = r.metafile.inputs[file].imports.filter((i) => i.kind === "import-statement");
+  assert.deepEqual(statics, [], "dist/worker.js imports nothing statically");
+  // The page's graph: main.js takes what it shares with the worker from the
+  // worker's own file, so both threads run one copy of each module's code.
+  const main = await resolved("worker-bridge", ["import"]);
+  const fromMain = main.r.metafile.inputs[main.file].imports.filter((i) => i.kind === "import-statement").map((i) => i.path);
+  assert.ok(fromMain.some((p) => p.endsWith("bridge-js/dist/worker.js")), fromMain.join(" "));
+});

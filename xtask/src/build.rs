@@ -327,33 +327,14 @@ fn bundle() -> Result {
             ));
         }
     }
-    // main.js and worker.js in one build with code splitting: both import
-    // one shared chunk (the codec, endpoint, mailbox, references), which a
-    // page and its worker download once; the service-worker transport is a
-    // chunk of its own, loaded by import() only when it is used. One level
-    // of imports only: each import level costs a request round trip at
-    // worker start-up.
-    let core: Vec<&str> = entries
-        .iter()
-        .copied()
-        .filter(|e| !e.contains("python"))
-        .collect();
-    run(esbuild_split(&esbuild, &core, &[]))?;
-    // The Python layer in a second build that imports ./main.js and
-    // ./worker.js from beside it, so a page using both BridgeWorker and
-    // PyWorker has one copy of each module (one deadlock tracker).
-    let python: Vec<&str> = entries
-        .iter()
-        .copied()
-        .filter(|e| e.contains("python"))
-        .collect();
-    if !python.is_empty() {
-        run(esbuild_split(
-            &esbuild,
-            &python,
-            &["./main.js", "./worker.js"],
-        ))?;
-    }
+    // xtask/dist.mjs: worker.js one file (the worker's module graph one
+    // level deep: each level is a request round trip at worker start-up),
+    // main.js importing what it shares with the worker from it, the Python
+    // layer over both, the service-worker transport a chunk loaded on demand
+    // (docs/architecture.md, "bridge-js modules").
+    let mut c = cmd("node", &[]);
+    c.arg(root.join("xtask/dist.mjs")).arg(&dist);
+    run(c)?;
     // The wasm-bindgen glue loads `bridge_wasm_bg.wasm` relative to
     // import.meta.url, so a bundle that uses it needs it beside it.
     let wasm = root.join(PKG).join("bridge_wasm_bg.wasm");
@@ -368,26 +349,6 @@ fn bundle() -> Result {
             .map_err(|e| util::Error(format!("cannot copy {} into {DIST}: {e}", wasm.display())))?;
     }
     Ok(())
-}
-
-/// One esbuild run over `entries` into bridge-js/dist: ESM, minified, code
-/// splitting; imports of `external` paths are kept as they are.
-fn esbuild_split(esbuild: &Path, entries: &[&str], external: &[&str]) -> Command {
-    let mut c = Command::new(esbuild);
-    c.args(entries).args([
-        "--bundle",
-        "--format=esm",
-        "--splitting",
-        "--chunk-names=chunk-[hash]",
-        "--minify",
-        "--target=es2022",
-        "--log-level=warning",
-        &format!("--outdir={DIST}"),
-    ]);
-    for e in external {
-        c.arg(format!("--external:{e}"));
-    }
-    c
 }
 
 /// The files of `dist` that `roots` import statically, transitively (esbuild's

@@ -1,7 +1,7 @@
 // The `ours` adapters' code, given worker-bridge's entry points: shared by
-// ours.*.js (bridge-js/src, what the package's `exports` name) and
-// ours-dist.*.js (bridge-js/dist, the prebuilt bundle), so both rows run the
-// same code through different builds.
+// ours.*.js (bridge-js/src, what `exports` give bundlers and Node) and
+// ours-dist.*.js (bridge-js/dist, what `exports` give a page without a
+// bundler), so both rows run the same code through different builds.
 
 /** Main side: `BridgeWorker` from the build under test. */
 export function startOurs(BridgeWorker, url, api, options = {}) {

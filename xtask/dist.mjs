@@ -1,0 +1,120 @@
+// bridge-js/dist: the prebuilt build the package's `exports` point at
+// (docs/architecture.md, "bridge-js modules").
+//
+//   dist/worker.js   worker.js with every module it imports, in one file, and
+//                    also exports what main.js needs of those modules
+//   dist/main.js     main.js and the modules only it uses; what it shares with
+//                    the worker it imports from ./worker.js
+//   dist/python.js, dist/python-worker.js   the same way over ./main.js and
+//                    ./worker.js
+//   dist/transport-sw.js   the service-worker transport, loaded by import()
+//                    only when it is used
+//
+// Why this shape: a worker starts only once its whole module graph is
+// fetched, and each level of imports is one more request round trip; with
+// this layout the worker's own graph is one file deep. The page's graph stays
+// two deep (main.js, then worker.js) and the bytes a page and its worker load
+// stay one copy of each module: the worker's fetch of worker.js is the file
+// the page fetched already. An esbuild split build (main.js + worker.js over
+// a shared chunk) costs the worker a level; two one-file bundles cost ~54 KB
+// brotli against the 30 KB budget (docs/benchmarks.md, "Bundled or
+// unbundled").
+//
+// Run by `cargo xtask build`; alone: `node xtask/dist.mjs [outdir]`.
+// benches/browser/bundle-variants.mjs builds variants with `buildDist`.
+import { build } from "esbuild";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DEFAULT_SRC = join(ROOT, "bridge-js", "src");
+
+// The modules `entry` imports statically, transitively (absolute paths), from
+// an esbuild metafile's inputs (paths relative to the working directory).
+function staticGraph(metafile, entry, cwd) {
+  const seen = new Set();
+  const todo = [entry];
+  while (todo.length) {
+    const rel = todo.pop();
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    for (const i of metafile.inputs[rel]?.imports ?? []) if (i.kind === "import-statement") todo.push(i.path);
+  }
+  return new Set([...seen].map((r) => resolve(cwd, r)));
+}
+
+async function graphOf(file, cwd) {
+  const r = await build({ entryPoints: [file], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outdir: "out", absWorkingDir: cwd });
+  const entry = Object.keys(r.metafile.inputs).find((k) => resolve(cwd, k) === file);
+  return staticGraph(r.metafile, entry, cwd);
+}
+
+// Imports of `owned` modules become imports of `target` (external): the
+// module is in that other file of dist, one instance per page or worker.
+const redirect = (owned) => ({
+  name: "worker-bridge-dist",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const abs = resolve(args.resolveDir, args.path);
+      for (const [target, files] of owned) if (files.has(abs)) return { path: target, external: true };
+      return undefined;
+    });
+  },
+});
+
+/**
+ * Builds bridge-js/dist into `outdir`. `esbuildOptions` go over the defaults
+ * (`{ minify: false }` for a variant of benches/browser/bundle-variants.mjs,
+ * `{ write: false }` for benches/browser/size.mjs), from the sources in
+ * `src` (benches/browser/base.mjs: a git revision's). Returns esbuild's results
+ * of the worker, main and Python runs, each with its metafile.
+ */
+export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) {
+  const cwd = ROOT;
+  const common = {
+    bundle: true, format: "esm", target: "es2022", minify: true, splitting: true,
+    chunkNames: "chunk-[hash]", outdir, absWorkingDir: cwd, logLevel: "warning", metafile: true,
+    ...esbuildOptions,
+  };
+  const workerGraph = await graphOf(join(src, "worker.js"), cwd);
+  const mainGraph = await graphOf(join(src, "main.js"), cwd);
+  // What main.js shares with worker.js: in dist/worker.js, exported from it.
+  const shared = [...mainGraph].filter((f) => workerGraph.has(f) && f !== join(src, "worker.js")).sort();
+  const entry = [`export * from "./worker.js";`, ...shared.map((f) => `export * from ${JSON.stringify("./" + f.slice(src.length + 1))};`)].join("\n");
+  const virtual = {
+    name: "worker-bridge-dist-entry",
+    setup(b) {
+      b.onResolve({ filter: /^worker-bridge-dist:worker$/ }, () => ({ path: "worker", namespace: "worker-bridge-dist" }));
+      b.onLoad({ filter: /.*/, namespace: "worker-bridge-dist" }, () => ({ contents: entry, resolveDir: src, loader: "js" }));
+    },
+  };
+  // The service-worker transport an entry of its own, so that the page and
+  // the worker import() one file, transport-sw.js.
+  const sw = join(src, "transport-sw.js");
+  const worker = await build({
+    ...common,
+    entryPoints: [{ in: "worker-bridge-dist:worker", out: "worker" }, { in: sw, out: "transport-sw" }],
+    plugins: [virtual],
+  });
+  const inWorker = new Set([...workerGraph]);
+  const main = await build({
+    ...common,
+    entryPoints: [{ in: join(src, "main.js"), out: "main" }],
+    plugins: [redirect([["./worker.js", inWorker], ["./transport-sw.js", new Set([sw])]])],
+  });
+  const python = await build({
+    ...common,
+    entryPoints: ["python", "python-worker"].map((n) => ({ in: join(src, `${n}.js`), out: n })),
+    plugins: [redirect([["./worker.js", inWorker], ["./main.js", mainGraph]])],
+  });
+  return [worker, main, python];
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outdir = resolve(process.argv[2] ?? join(ROOT, "bridge-js", "dist"));
+  await buildDist(outdir);
+  // Link check: every name main.js and python.js import from ./worker.js and
+  // ./main.js exists (a missing one is a SyntaxError here, not in a user's
+  // page). python-worker.js is left out: it starts an interpreter on import.
+  for (const f of ["main.js", "python.js"]) await import(pathToFileURL(join(outdir, f)).href);
+}
