@@ -191,6 +191,7 @@ async function buildRollup(dir, minify, input = ["main.js", "worker.js"].map((e)
 }
 
 const phasesOf = []; // [lib, { modules, handshake, firstCall }] per start-up sample
+const startsOf = []; // [lib, [ms of each start]] per start-up sample
 const profiles = []; // [lib, case, ops, { key: { calls } }] per measurement of a `count` variant
 
 async function measure(ctx, url, lib, c, counts) {
@@ -202,6 +203,7 @@ async function measure(ctx, url, lib, c, counts) {
     const r = await page.evaluate(([n, cnt]) => window.bench(n, cnt), [c, counts]);
     if (!r.ok) throw new Error(r.error);
     if (r.phases) phasesOf.push([lib, r.phases]);
+    if (r.all) startsOf.push([lib, r.all]);
     if (r.profile) profiles.push([lib, c, r.ops, r.profile]);
     return r.value * (CASES[c].scale ?? 1000); // page.js gives ms
   } finally {
@@ -310,7 +312,9 @@ async function main() {
           for (const n of names) {
             const ps = phasesOf.filter(([l]) => l === libOf[n]).map(([, p]) => p);
             const parts = ps.length ? Object.keys(ps[0]).map((k) => `${k} ${med(ps.map((p) => p[k])).toFixed(2)}`) : [];
-            console.log(`  ${n}: ${parts.join(", ")} (medians over both modes)`);
+            const all = startsOf.filter(([l]) => l === libOf[n]).flatMap(([, xs]) => xs).sort((a, b) => a - b);
+            const q = (f) => all[Math.floor(f * (all.length - 1))].toFixed(1);
+            console.log(`  ${n}: ${parts.join(", ")} (medians over both modes); all ${all.length} starts: p25 ${q(0.25)}, median ${q(0.5)}, p75 ${q(0.75)}`);
           }
         }
       }
