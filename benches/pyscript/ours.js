@@ -1,7 +1,7 @@
 // The page of the "ours" build of benches/pyscript/run.mjs: worker-bridge/python's
 // MPWorker / PyWorker run benches/pyscript/bench.py through bench.js, as the
 // PyScript pages do with PyScript's (?type=mpy|py, n, dom, cases).
-import { MPWorker, PyWorker } from "/bridge-js/src/python.js";
+// (`src`: another copy of bridge-js/src's python.js, run.mjs's ours@<dir>.)
 import bench from "./bench.js";
 
 window.__py = { build: "ours" };
@@ -10,6 +10,7 @@ window.report = (key, value) => {
   return true;
 };
 const q = new URLSearchParams(location.search);
+const { MPWorker, PyWorker } = await import(q.get("src") || "/bridge-js/src/python.js");
 bench({ MPWorker, PyWorker }, q, async ({ MPWorker, PyWorker }, q) => ({
   W: q.get("type") === "py" ? PyWorker : MPWorker,
   options: {},

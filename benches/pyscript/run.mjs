@@ -36,7 +36,10 @@ const TYPES = opt("--types", SMOKE ? "mpy" : "mpy,py").split(",");
 const BUSY = busyArg(argv);
 // --builds: which builds, in this order on even repetitions (reversed on odd
 // ones); another directory of demo/.build/pyscript/ may be named too (a
-// before/after comparison), its ratio is to stock.
+// before/after comparison), its ratio is to stock; so may `ours@<dir>`:
+// worker-bridge/python from <dir>/bridge-js/src, a path from the repository
+// root (e.g. bridge-js/src of an older commit, unpacked with a node_modules
+// link beside it so that the interpreters' default URLs resolve).
 const ORDER = opt("--builds", "wb,stock,ours").split(",");
 const BUILDS = { wb: "PyScript on worker-bridge", stock: "stock PyScript (coincident)", ours: "worker-bridge/python" };
 const ROWS = [
@@ -60,8 +63,10 @@ async function once(build, type) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   const q = new URLSearchParams({ build, type, main: "/benches/pyscript/bench.js", n: String(N), dom: String(DOM) });
+  const ours = build === "ours" || build.startsWith("ours@");
+  if (build.startsWith("ours@")) q.set("src", `/${build.slice(5)}/bridge-js/src/python.js`);
   try {
-    await page.goto(build === "ours" ? `${server.url}/benches/pyscript/ours.html?${q}` : `${server.url}/tests/e2e/pyscript/page.html?${q}`);
+    await page.goto(ours ? `${server.url}/benches/pyscript/ours.html?${q}` : `${server.url}/tests/e2e/pyscript/page.html?${q}`);
     await page.waitForFunction(() => window.__py && window.__py.done, null, { timeout: type === "py" ? 300_000 : 120_000, polling: 100 });
     const r = await page.evaluate(() => ({ bench: window.__py.bench, error: window.__py.mainError }));
     if (r.error || !r.bench) throw new Error(r.error || "no result");

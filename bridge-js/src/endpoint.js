@@ -16,7 +16,7 @@ import { restoreMarks, detach } from "./transfer.js";
 import { Mailbox, MailboxError, toMainOffset, toWorkerOffset } from "./mailbox.js";
 import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy, STATE } from "./proxy.js";
-import { ProbeCache, describeObject } from "./probe.js";
+import { ProbeCache, describeObject, prototypeChain } from "./probe.js";
 import { MAX_LEN } from "./protocol.js";
 // The main thread's wait-for tracker (./deadlock.js), given by main.js: only
 // the main side uses it, so a worker's bundle does not carry it.
@@ -236,7 +236,7 @@ export class Endpoint {
     // Main: the worker said (in its ready message) that it takes moved
     // buffers by postMessage; a Rust embedding's bootstrap does not.
     this.peerTakesMoves = side === "worker";
-    this._req = { t: "request", seq: 0, nestedIn: 0, target: 0, op: null, releases: null };
+    this._req = { t: "request", seq: 0, nestedIn: 0, target: 0, op: null, described: false, releases: null };
     this._rep = { t: "reply", seq: 0, ok: true, value: undefined, byRef: false, releases: null };
     this._callOp = { t: "call", name: "", args: null };
 
@@ -331,7 +331,7 @@ export class Endpoint {
 
   // Encodes a request with the pending releases riding on it; the releases
   // go back to the queue if it is not sent (refs.rollbackEncode).
-  encodeRequest(seq, nestedIn, target, op) {
+  encodeRequest(seq, nestedIn, target, op, described = false) {
     if (this.transform !== null) transformOp(this.transform, op);
     const req = this._req;
     const rel = this.refs.takeReleases();
@@ -339,11 +339,13 @@ export class Endpoint {
     req.nestedIn = nestedIn;
     req.target = target;
     req.op = op;
+    req.described = described;
     req.releases = rel;
     try {
       return this.encode(req);
     } finally {
       req.op = null;
+      req.described = false;
       req.releases = null;
     }
   }
@@ -443,6 +445,14 @@ export class Endpoint {
         value = e;
       }
     }
+    if (ok && req !== undefined && req.op != null && req.op.described === true) {
+      // The asker wants the result's snapshot in this reply (docs/protocol.md
+      // §3 "Describe"): taken now, at the same instant as the value.
+      value = req.op.t === "apply"
+        ? [value, describedSnapshot(value), chainOf(req.op.this)]
+        : [value, describedSnapshot(value)];
+      byRef = "described"; // wire.js describedReply
+    }
     const rep = this._rep;
     rep.seq = seq;
     rep.ok = ok;
@@ -509,6 +519,21 @@ export class Endpoint {
     if (!this.tx.blocking) {
       throw new BridgeError(ASYNC_WINDOW_MESSAGE);
     }
+    // A result the worker's runtime is probing objects of (probe.js,
+    // "folding") comes with its Describe snapshot: no Describe round trip.
+    if (this.probe.foldOn && (op.t === "get" || op.t === "apply" || op.t === "construct")) {
+      const r = this.callBlocking(st.id, op, st, hintKey, st, what, true);
+      const v = r[0];
+      if (r[1] !== null && v !== null && (typeof v === "object" || typeof v === "function")) {
+        const vs = PROXY_STATE.get(v);
+        if (vs !== undefined) this.probe.fill(vs, r[1], true);
+      }
+      if (r.length > 2 && r[2] !== null) {
+        const ts = PROXY_STATE.get(op.this);
+        if (ts !== undefined) this.probe.addChain(ts, r[2]);
+      }
+      return v;
+    }
     return this.callBlocking(st.id, op, st, hintKey, st, what);
   }
 
@@ -526,11 +551,11 @@ export class Endpoint {
 
   // `label` is the call's name or the proxy state; `what` the key, "()" or
   // "new" for a proxy, SYNC_CALL for `sync.name()` (see describeWhat).
-  callBlocking(target, op, hintParent, hintKey, label, what) {
+  callBlocking(target, op, hintParent, hintKey, label, what, described = false) {
     if (this.closed) throw this.closed;
     if (this.probe.live) this.probe.drop();
     const seq = this.nextSeq();
-    const bytes = this.encodeRequest(seq, 0, target, op);
+    const bytes = this.encodeRequest(seq, 0, target, op, described);
     const timeout = this.timeoutOverride >= 0 ? this.timeoutOverride : this.timeout;
     const deadline = timeout > 0 ? now() + timeout : 0;
     this.sendBytes(bytes, timeout > 0 ? timeout : Infinity, label, what);
@@ -1270,6 +1295,30 @@ function transformOp(fn, op) {
   if (args !== undefined && args !== null) for (let i = 0; i < args.length; i++) args[i] = transformValue(fn, args[i]);
   if (op.t === "set") op.value = transformValue(fn, op.value);
   else if (op.t === "set_prototype_of") op.proto = transformValue(fn, op.proto);
+}
+
+// The Describe snapshot of a result that crosses by reference and is this
+// side's own object (a peer's proxy coming back needs none), else null.
+function describedSnapshot(v) {
+  if (v === null || (typeof v !== "object" && typeof v !== "function") || PROXY_STATE.has(v)) return null;
+  try {
+    return describeObject(v);
+  } catch {
+    return null; // (a revoked Proxy): the asker's probes ask one by one
+  }
+}
+
+// An apply's `this` when it is this side's own object: its prototype chain
+// `[P1, ..., Pn, null]` (no null at the end: cut after CHAIN_MAX links), else
+// null. Interpreters check the receiver after a method call (Pyodide's
+// pyproxy_Check walks it for `instanceof PyProxy`).
+function chainOf(v) {
+  if (v === null || (typeof v !== "object" && typeof v !== "function") || PROXY_STATE.has(v)) return null;
+  try {
+    return prototypeChain(v);
+  } catch {
+    return null;
+  }
 }
 
 function settle(msg) {

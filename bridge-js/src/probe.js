@@ -25,6 +25,11 @@ const KEYS_MAX = 512; // own keys of one link; more and the link's keys are not 
 // Worker side: local answers one snapshot gives before it is dropped, so that
 // a loop polling a property that main sets meanwhile reaches main again.
 const ANSWERS_MAX = 256;
+// Folding (docs/protocol.md §3 "Describe", "Folded into the reply"): on from
+// the first Describe this side had to send, off again after this many folded
+// snapshots in a row that answered nothing (a runtime that does not probe
+// every object it gets).
+const FOLD_UNUSED_MAX = 16;
 
 const TAG = Symbol.toStringTag;
 const W = 1, E = 2, C = 4; // writable, enumerable, configurable
@@ -93,11 +98,31 @@ export function describeObject(obj) {
   return out;
 }
 
+/**
+ * Main side: the prototype chain of `obj`, `[P1, ..., Pn, null]`, without the
+ * null when longer than CHAIN_MAX links (its end unknown).
+ */
+export function prototypeChain(obj) {
+  const out = [];
+  let p = Reflect.getPrototypeOf(obj);
+  while (p !== null && out.length < CHAIN_MAX) {
+    out.push(p);
+    p = Reflect.getPrototypeOf(p);
+  }
+  if (p === null) out.push(null);
+  return out;
+}
+
 /** Worker side: the snapshot of the last Describe, per proxy state. */
 export class ProbeCache {
   constructor() {
     this.entries = new Map(); // proxy state -> { proto, keys, gets, descs }
     this.answers = 0;
+    // Fold the snapshot of each object result into its reply (endpoint.reflect).
+    this.foldOn = false;
+    this.folded = false; // the live snapshot came folded into a reply
+    this.used = false; // ... and answered something
+    this.unused = 0; // folded snapshots in a row that answered nothing
     this.scheduled = false;
     this.dropNow = () => {
       this.scheduled = false;
@@ -111,11 +136,26 @@ export class ProbeCache {
 
   drop() {
     if (this.entries.size !== 0) this.entries.clear();
+    if (this.folded) {
+      this.folded = false;
+      if (this.used) this.unused = 0;
+      else if (++this.unused >= FOLD_UNUSED_MAX) this.foldOn = false;
+    }
   }
 
-  /** Fills the snapshot from a Describe reply for the proxy with state `st`. */
-  fill(st, v) {
-    this.entries.clear();
+  /**
+   * Fills the snapshot from a Describe reply for the proxy with state `st`
+   * (`folded`: it came in the reply that delivered that proxy; otherwise it
+   * answers a Describe request, and later object results come folded).
+   */
+  fill(st, v, folded = false) {
+    this.drop();
+    if (!folded && !this.foldOn) {
+      this.foldOn = true;
+      this.unused = 0;
+    }
+    this.folded = folded;
+    this.used = false;
     this.answers = ANSWERS_MAX;
     const refs = v[0];
     const info = v[1];
@@ -148,12 +188,33 @@ export class ProbeCache {
     }
   }
 
+  /**
+   * Adds to the live snapshot the prototype links of the proxy with state
+   * `st` from `chain` (`[P1, ..., Pn, null]`, or without the null when cut),
+   * taken with it: getPrototypeOf answers, nothing else (keys unknown).
+   * Objects the snapshot holds already keep their richer entries.
+   */
+  addChain(st, chain) {
+    let s = st;
+    for (let i = 0; s !== undefined && i < chain.length; i++) {
+      const p = chain[i];
+      if (!this.entries.has(s)) this.entries.set(s, { proto: p, keys: null, gets: null, descs: null });
+      if (p === null) break;
+      s = PROXY_STATE.get(p);
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.dropNow);
+    }
+  }
+
   entry(st) {
     if (st.released) return undefined;
     return this.entries.get(st);
   }
 
   hit(v) {
+    this.used = true;
     if (--this.answers <= 0) this.drop();
     return v;
   }

@@ -23,6 +23,10 @@ export const OP = Object.freeze({
   construct: 10,
   call: 11,
   describe: 12,
+  // Not an op of its own: a prefix before a get, apply or construct that asks
+  // for the result's Describe snapshot in the reply (docs/protocol.md §3
+  // "Describe", "Folded into the reply").
+  described: 13,
 });
 
 /** Reply outcomes: the byte after a reply's seq. */

@@ -720,6 +720,34 @@ class Encoder {
     for (let i = 1; i < v.length; i++) this.value(v[i]);
   }
 
+  // The reply to a request with the `described` prefix: `[value, snapshot]`
+  // (an apply: `[value, snapshot, chain]`) where `value` goes as the op's
+  // reply does (by reference), `snapshot` is null or a Describe reply of
+  // `value` (describeReply) and `chain` null or an Array of references.
+  describedReply(v) {
+    this.seen.set(v, this.seen.size);
+    this.u8(T_ARRAY);
+    this.u32(v.length);
+    this.byRef = true;
+    this.value(v[0]);
+    this.byRef = false;
+    if (v[1] === null) this.u8(T_NULL);
+    else this.describeReply(v[1]);
+    if (v.length > 2) {
+      const chain = v[2];
+      if (chain === null) {
+        this.u8(T_NULL);
+        return;
+      }
+      this.seen.set(chain, this.seen.size);
+      this.u8(T_ARRAY);
+      this.u32(chain.length);
+      this.byRef = true;
+      for (let i = 0; i < chain.length; i++) this.value(chain[i]);
+      this.byRef = false;
+    }
+  }
+
   values(list, what) {
     if (!isArray(list)) throw new WireError(`${what} must be an array`);
     const n = list.length;
@@ -791,6 +819,11 @@ class Encoder {
           else if (op.t === "apply") { this.mark(op.this); this.markAll(op.args); }
           else if (op.t === "set") this.mark(op.value);
         }
+        if (msg.described === true) {
+          const t = msg.op == null ? undefined : msg.op.t;
+          if (t !== "get" && t !== "apply" && t !== "construct") throw new WireError(`the described prefix goes before a get, apply or construct, not ${t}`);
+          this.u8(OP.described);
+        }
         this.op(msg.op);
         this.releases(msg.releases);
         return;
@@ -799,8 +832,9 @@ class Encoder {
         this.checkedU32(msg.seq, "seq");
         this.u8(msg.ok === false ? OUTCOME_THROWN : OUTCOME_OK);
         this.byRef = msg.byRef === true;
-        if (this.xo !== null && marksActive) this.mark(msg.value);
+        if (this.xo !== null && marksActive) this.mark(msg.byRef === "described" ? msg.value[0] : msg.value);
         if (msg.byRef === "describe") this.describeReply(msg.value);
+        else if (msg.byRef === "described") this.describedReply(msg.value);
         else this.value(msg.value);
         this.releases(msg.releases);
         return;
@@ -1406,6 +1440,16 @@ class Decoder {
       case OP.call: {
         const name = this.jsString();
         return { t: "call", name, args: this.values() };
+      }
+      case OP.described: {
+        const at = this.pos;
+        const op = this.op();
+        if (op.t !== "get" && op.t !== "apply" && op.t !== "construct") {
+          this.pos = at;
+          return this.fail(`the described prefix goes before a get, apply or construct, not ${op.t}`);
+        }
+        op.described = true;
+        return op;
       }
       default:
         this.pos--;

@@ -383,6 +383,39 @@ describe("worker-bridge on node:worker_threads", () => {
     }
   });
 
+  test("folded snapshots: an object result and a method's receiver need no Describe; unused folding stops, a Describe restarts it", async () => {
+    class FoldC {
+      get kind() { return "C"; }
+    }
+    globalThis.foldTarget = { plain: 1 };
+    globalThis.makeFolded = () => Object.assign(new FoldC(), { own: 7 });
+    globalThis.foldHolder = new (class Holder { touch() { return undefined; } })();
+    try {
+      const r = await w.sync.foldProbes();
+      // Requests counted on main. Without folding: 3 for `made` (the read,
+      // the call, a Describe), 3 for the receiver (its instanceof walk a
+      // Describe), and 2 and 1 would be 2 and 2.
+      assert.deepEqual({ made: r.made, receiver: r.receiver, unfolded: r.unfolded, refolded: r.refolded },
+        { made: 2, receiver: 2, unfolded: 2, refolded: 1 });
+      assert.deepEqual(r, {
+        made: 2, receiver: 2, unfolded: 2, refolded: 1,
+        instanceofLocal: false,
+        tag: "[object Object]",
+        ctorName: "FoldC",
+        hasOwnOwn: true,
+        hasOwnKind: false,
+        inKind: true,
+        nope: undefined,
+        own: 7,
+        holderInstanceofLocal: false,
+      });
+    } finally {
+      delete globalThis.foldTarget;
+      delete globalThis.makeFolded;
+      delete globalThis.foldHolder;
+    }
+  });
+
   test("await on a worker-side proxy resolves to the proxy (then reads undefined)", async () => {
     assert.equal(await w.sync.awaitProxy(), true);
   });

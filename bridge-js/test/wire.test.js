@@ -323,6 +323,36 @@ test("messages: every op, keys and well-known symbols", () => {
   assert.throws(() => encodeMessage({ t: "request", seq: 1, op: { t: "nope" } }), WireError);
 });
 
+test("the described prefix (docs/protocol.md §3 \"Folded into the reply\"): on get, apply, construct; its reply", () => {
+  const refs = loopbackRefs();
+  for (const op of [{ t: "get", key: "body" }, { t: "apply", this: undefined, args: [1] }, { t: "construct", args: [] }]) {
+    const bytes = encodeMessage({ t: "request", seq: 2, nestedIn: 0, target: 5, op, described: true, releases: [] }, refs);
+    assert.equal(bytes[4], 13, "the prefix comes where the op's variant would");
+    assert.equal(bytes[5], { get: 0, apply: 9, construct: 10 }[op.t]);
+    const back = decodeMessage(bytes, refs);
+    assert.deepEqual(back.op, { ...op, described: true });
+    // Without the flag: no prefix, no `described` in what is decoded.
+    assert.equal(decodeMessage(encodeMessage({ t: "request", seq: 2, target: 5, op, releases: [] }, refs), refs).op.described, undefined);
+  }
+  assert.throws(() => encodeMessage({ t: "request", seq: 1, op: { t: "set", key: "x", value: 1 }, described: true }, refs),
+    (e) => e instanceof WireError && /described prefix goes before a get, apply or construct, not set/.test(e.message));
+  // The reply: [value by reference, snapshot or null, (apply) the receiver's chain by reference or null].
+  class Thing { constructor() { this.n = 1; } }
+  const value = new Thing();
+  const snap = [[Thing, Thing.prototype, Object.prototype], { ctor: true, ctorName: "Thing" }, ["n"], ["constructor"], ["toString"], ["n", 1, 7]];
+  const chain = [Thing.prototype, Object.prototype, null];
+  const reply = decodeMessage(encodeMessage({ t: "reply", seq: 2, ok: true, value: [value, snap, chain], byRef: "described", releases: [] }, refs), refs);
+  assert.equal(reply.value.length, 3);
+  assert.equal(reply.value[0], value, "the value by reference");
+  assert.equal(reply.value[1][0][1], Thing.prototype, "the snapshot's chain by reference");
+  assert.deepEqual(reply.value[1].slice(1), snap.slice(1), "the rest of the snapshot by value");
+  assert.equal(reply.value[2][0], Thing.prototype);
+  assert.equal(reply.value[2][1], Object.prototype);
+  assert.equal(reply.value[2][2], null);
+  const plain = decodeMessage(encodeMessage({ t: "reply", seq: 2, ok: true, value: [5, null], byRef: "described", releases: [] }, refs), refs);
+  assert.deepEqual(plain.value, [5, null]);
+});
+
 test("encodeMessageView returns a view reused by the next encode; encodeMessage a copy", () => {
   const a = encodeMessage({ t: "cancel", seq: 1 });
   const v = encodeMessageView({ t: "cancel", seq: 2 });
@@ -396,7 +426,8 @@ test("malformed inputs are refused with WireError, each for its reason", () => {
   }
   const badMsgs = [
     ["04", /unknown Message variant 4/],
-    ["000100000d", /unknown Op variant 13/],
+    ["000100000e", /unknown Op variant 14/],
+    ["000100000d04", /the described prefix goes before a get, apply or construct, not own_keys/],
     ["01010200", /unknown Outcome variant 2/],
     ["000100000002", /unknown Key variant 2/],
     ["0001000000010015", /unknown well-known symbol 21/],

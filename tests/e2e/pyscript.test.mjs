@@ -72,6 +72,24 @@ for (const { type, name, wait, skip } of KINDS) {
       assert.match(s.error, /from the page/);
     });
 
+    // Requests counted on main (the xworker's stats().served), not time.
+    // Pyodide probes every JS object it wraps, PyScript's MicroPython checks
+    // `instanceof` on each (docs/protocol.md §3 "Describe"); before the
+    // snapshot was folded into the reply, Pyodide made 2, 1 and 12.
+    test("round trips per DOM read: document.body and document.title one each, a DOM-loop element five", async (t) => {
+      const r = await open(t, { type, src: "probes.py" }, { wait });
+      const s = r.state;
+      t.diagnostic(`round trips: document.body ${s["document.body"]}, document.title ${s["document.title"]}, ` +
+        `DOM loop per element ${s["dom loop element"]}`);
+      assert.equal(s["document.body"], 1);
+      assert.equal(s["document.title"], 1);
+      // createElement (a read and a call), the textContent set, appendChild (a read and a call).
+      assert.equal(s["dom loop element"], 5);
+      if (type === "py") assert.equal(s.children_len, true);
+      assert.equal(s.body_tag, "BODY");
+      assert.equal(s.body_has_len, false);
+    });
+
     test(`${type === "mpy" ? "MPWorker" : "PyWorker"}: a real Worker; exports, sync, the FAQ deadlock, user messages beside the bridge, terminate`, async (t) => {
       const r = await open(t, { type, main: "workers.js" }, { wait });
       const s = r.state;

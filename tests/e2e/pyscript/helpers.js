@@ -41,3 +41,7 @@ window.rejectWith = (kind) => new Promise((_, reject) => setTimeout(() => reject
   kind === "dom" ? stackless(new DOMException("made on the page", "AbortError"))
     : kind === "string" ? "a plain string reason"
       : { name: "CustomReason", message: "a plain object reason" }), 10));
+
+// probes.py: requests the page served so far for the page's worker script
+// (stats().served of its xworker, worker-bridge's compat Worker).
+window.served = () => document.querySelector("script[worker]").xworker.stats().served;

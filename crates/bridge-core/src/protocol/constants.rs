@@ -44,6 +44,12 @@ pub mod op {
     /// `Describe`: a proxy's prototype chain and shape in one reply
     /// (docs/protocol.md §3 "Describe").
     pub const DESCRIBE: u8 = 12;
+    /// `Described(op)`: a prefix before a `Get`, `Apply` or `Construct` that
+    /// asks for the result's Describe snapshot in the reply (docs/protocol.md
+    /// §3 "Folded into the reply"). Only bridge-js speaks it: this codec
+    /// refuses it as an unknown op (a Rust worker never probes, and a main
+    /// thread never sends it).
+    pub const DESCRIBED: u8 = 13;
 }
 
 /// Outcome tags of a reply.
