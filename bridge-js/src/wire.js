@@ -1049,10 +1049,13 @@ class Decoder {
     return s;
   }
 
+  // Enum variants are u32 varints (docs/protocol.md §1), as in bridge-core:
+  // a non-minimal 0x80 0x00 is 0, and an unknown variant is named by its value.
   jsString() {
-    const t = this.u8();
+    const at = this.pos;
+    const t = this.u32();
     if (t === 0) return this.utf8();
-    if (t !== 1) { this.pos--; this.fail(`unknown JsString variant ${t}`); }
+    if (t !== 1) { this.pos = at; this.fail(`unknown JsString variant ${t}`); }
     const n = this.len(1, "UTF-16 string");
     if (n & 1) this.fail(`UTF-16 string of odd byte length ${n}`);
     const b = this.b;
@@ -1327,9 +1330,10 @@ class Decoder {
   }
 
   key() {
-    const t = this.u8();
+    const at = this.pos;
+    const t = this.u32();
     if (t === 0) return this.jsString();
-    if (t !== 1) { this.pos--; this.fail(`unknown Key variant ${t}`); }
+    if (t !== 1) { this.pos = at; this.fail(`unknown Key variant ${t}`); }
     return this.symbol();
   }
 
