@@ -18,6 +18,7 @@
 //     return Promises; the other traps answer locally from the empty target.
 
 import { proxyName, releasedError } from "./refs.js";
+import { WELL_KNOWN_SYMBOLS } from "./protocol.js";
 import { MISS } from "./probe.js";
 import { asError } from "./errors.js";
 
@@ -27,9 +28,7 @@ export const STATE = Symbol("worker-bridge.state");
 // registered ones by name, unique ones as references. Symbol.dispose is
 // answered here (it releases the proxy).
 const WELL_KNOWN = new Set();
-for (const n of ["asyncIterator", "hasInstance", "isConcatSpreadable", "iterator",
-  "match", "matchAll", "replace", "search", "species", "split", "toPrimitive",
-  "toStringTag", "unscopables", "dispose", "asyncDispose"]) {
+for (const n of WELL_KNOWN_SYMBOLS) {
   if (typeof Symbol[n] === "symbol") WELL_KNOWN.add(Symbol[n]);
 }
 const DISPOSE = Symbol.dispose;

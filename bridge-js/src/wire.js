@@ -25,6 +25,7 @@
 import { takeMarks, restoreMarks, isDetached, marksActive } from "./transfer.js";
 import {
   TAG_REQUEST, TAG_REPLY, TAG_RELEASE, TAG_CANCEL, OP, OUTCOME_OK, OUTCOME_THROWN,
+  WELL_KNOWN_SYMBOLS as SYMBOL_NAMES,
 } from "./protocol.js";
 
 export class WireError extends Error {
@@ -57,9 +58,6 @@ const OPS = [];
 for (const [name, code] of Object.entries(OP)) OPS[code] = name;
 const OP_INDEX = new Map(Object.entries(OP));
 
-const SYMBOL_NAMES = ["asyncIterator", "hasInstance", "isConcatSpreadable",
-  "iterator", "match", "matchAll", "replace", "search", "species", "split",
-  "toPrimitive", "toStringTag", "unscopables", "dispose", "asyncDispose"];
 const SYMBOLS = SYMBOL_NAMES.map((n) => Symbol[n]);
 const SYMBOL_INDEX = new Map();
 SYMBOLS.forEach((s, i) => { if (typeof s === "symbol") SYMBOL_INDEX.set(s, i); });

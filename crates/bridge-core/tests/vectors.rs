@@ -7,7 +7,9 @@
 //! its description names, so a format change fails until the vectors are
 //! regenerated on purpose.
 
-use bridge_core::message::{Key, Message, Op, Outcome, Release, Reply, Request};
+use bridge_core::message::{
+    Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS,
+};
 use bridge_core::value::{
     ErrorValue, JsString, JsSymbol, RefKind, TransferredView, TypedArrayKind, Value,
 };
@@ -218,6 +220,14 @@ fn values() -> Vec<(&'static str, Value)> {
         (
             "symbol well-known Symbol.iterator",
             Value::Symbol(JsSymbol::WellKnown(3)),
+        ),
+        (
+            "every well-known symbol",
+            Value::Array(
+                (0..WELL_KNOWN_SYMBOLS.len() as u8)
+                    .map(|n| Value::Symbol(JsSymbol::WellKnown(n)))
+                    .collect(),
+            ),
         ),
         (
             "symbol registered",
@@ -683,7 +693,9 @@ fn desc(v: &Value) -> Json {
 
 fn sym_desc(sym: &JsSymbol) -> Json {
     match sym {
-        JsSymbol::WellKnown(n) => json!({"t": "well_known", "v": n}),
+        JsSymbol::WellKnown(n) => {
+            json!({"t": "well_known", "v": n, "name": WELL_KNOWN_SYMBOLS[*n as usize]})
+        }
         JsSymbol::Registered(key) => json!({"t": "registered", "key": js_str(key)}),
         JsSymbol::Remote { id, description } => json!({
             "t": "remote",
