@@ -130,11 +130,20 @@ function preventExtensions(target) {
 // rejection handler the worker passes gets the reason as an Error (asError),
 // since interpreters raise only Errors in Python, and a DOMException (no
 // stack), a string or a plain object would otherwise hang or fail the await.
+// One wrapper per remote `then` function, kept while that function's proxy
+// lives: the wrapper takes its promise from `this`, so `p.then === p.then`,
+// and two promises share Promise.prototype.then's, as in JS.
+const THEN_WRAPPERS = new WeakMap();
 function rejectingWithErrors(then) {
-  return function (onFulfilled, onRejected) {
-    const onR = typeof onRejected === "function" ? (reason) => onRejected(asError(reason)) : onRejected;
-    return Reflect.apply(then, this, [onFulfilled, onR]);
-  };
+  let wrapper = THEN_WRAPPERS.get(then);
+  if (wrapper === undefined) {
+    wrapper = function (onFulfilled, onRejected) {
+      const onR = typeof onRejected === "function" ? (reason) => onRejected(asError(reason)) : onRejected;
+      return Reflect.apply(then, this, [onFulfilled, onR]);
+    };
+    THEN_WRAPPERS.set(then, wrapper);
+  }
+  return wrapper;
 }
 
 const SYNC = {

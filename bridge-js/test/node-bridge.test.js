@@ -387,6 +387,27 @@ describe("worker-bridge on node:worker_threads", () => {
     assert.equal(await w.sync.awaitProxy(), true);
   });
 
+  test("remoteThen: a main-thread Promise's proxy has one `then` at every read, and awaits", async () => {
+    globalThis.testPromise = Promise.resolve(42);
+    globalThis.otherPromise = Promise.resolve(0);
+    globalThis.failingPromise = Promise.reject("a string reason");
+    globalThis.failingPromise.catch(() => {});
+    try {
+      assert.deepEqual(await w.sync.remoteThen(), {
+        isFunction: true,
+        same: true,
+        again: true,
+        shared: true,
+        value: 42,
+        rejected: "a string reason",
+      });
+    } finally {
+      delete globalThis.testPromise;
+      delete globalThis.otherPromise;
+      delete globalThis.failingPromise;
+    }
+  });
+
   test("addEventListener with a worker function delivers the event to the worker", async () => {
     freshGlobals();
     assert.equal(await w.sync.listen(), true);
