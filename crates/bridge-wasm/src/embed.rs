@@ -564,6 +564,11 @@ pub(crate) fn release_unread_key(key: &Key) {
 }
 
 fn import(kind: u8, id: u32) -> JsHandle {
+    // The global object is id 0 on both sides, never counted nor released
+    // (a window listener's `this`, `window` as an argument).
+    if id == bridge_core::refs::GLOBAL_ID {
+        return JsHandle::global();
+    }
     IMPORTS.with(|t| {
         let mut t = t.borrow_mut();
         let mut fresh = None;
