@@ -70,10 +70,18 @@ export async function startServer({
       }
       if (csp) h["content-security-policy"] = csp;
       Object.assign(h, headers?.(path) ?? {});
-      res.writeHead(200, h);
-      res.end(await readFile(file));
+      // Read before the head goes out: a file that vanishes now (a build
+      // rewriting its output) is a 404, not a 200 with no body.
+      const body = await readFile(file).catch((e) => (e.code === "ENOENT" ? null : Promise.reject(e)));
+      if (body === null) {
+        res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}`);
+        return;
+      }
+      res.writeHead(200, h).end(body);
     } catch (e) {
-      res.writeHead(500, { "content-type": "text/plain" }).end(String(e));
+      // Once the head is out a status cannot change: cut the response short.
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { "content-type": "text/plain" }).end(String(e));
     }
   });
   await new Promise((ok, fail) => {

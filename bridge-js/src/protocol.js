@@ -29,6 +29,16 @@ export const OP = Object.freeze({
   described: 13,
 });
 
+/**
+ * Well-known symbols by `JsSymbol::WellKnown` number (docs/protocol.md §2
+ * "Symbols"): the names after `Symbol.`, bridge-core's `WELL_KNOWN_SYMBOLS`.
+ * The golden vectors (tests/vectors/values.json) name each number they use.
+ */
+export const WELL_KNOWN_SYMBOLS = Object.freeze(["asyncIterator", "hasInstance",
+  "isConcatSpreadable", "iterator", "match", "matchAll", "replace", "search",
+  "species", "split", "toPrimitive", "toStringTag", "unscopables", "dispose",
+  "asyncDispose"]);
+
 /** Reply outcomes: the byte after a reply's seq. */
 export const OUTCOME_OK = 0;
 export const OUTCOME_THROWN = 1;

@@ -18,6 +18,7 @@
 //     return Promises; the other traps answer locally from the empty target.
 
 import { proxyName, releasedError } from "./refs.js";
+import { WELL_KNOWN_SYMBOLS } from "./protocol.js";
 import { MISS } from "./probe.js";
 import { asError } from "./errors.js";
 
@@ -27,9 +28,7 @@ export const STATE = Symbol("worker-bridge.state");
 // registered ones by name, unique ones as references. Symbol.dispose is
 // answered here (it releases the proxy).
 const WELL_KNOWN = new Set();
-for (const n of ["asyncIterator", "hasInstance", "isConcatSpreadable", "iterator",
-  "match", "matchAll", "replace", "search", "species", "split", "toPrimitive",
-  "toStringTag", "unscopables", "dispose", "asyncDispose"]) {
+for (const n of WELL_KNOWN_SYMBOLS) {
   if (typeof Symbol[n] === "symbol") WELL_KNOWN.add(Symbol[n]);
 }
 const DISPOSE = Symbol.dispose;
@@ -131,11 +130,20 @@ function preventExtensions(target) {
 // rejection handler the worker passes gets the reason as an Error (asError),
 // since interpreters raise only Errors in Python, and a DOMException (no
 // stack), a string or a plain object would otherwise hang or fail the await.
+// One wrapper per remote `then` function, kept while that function's proxy
+// lives: the wrapper takes its promise from `this`, so `p.then === p.then`,
+// and two promises share Promise.prototype.then's, as in JS.
+const THEN_WRAPPERS = new WeakMap();
 function rejectingWithErrors(then) {
-  return function (onFulfilled, onRejected) {
-    const onR = typeof onRejected === "function" ? (reason) => onRejected(asError(reason)) : onRejected;
-    return Reflect.apply(then, this, [onFulfilled, onR]);
-  };
+  let wrapper = THEN_WRAPPERS.get(then);
+  if (wrapper === undefined) {
+    wrapper = function (onFulfilled, onRejected) {
+      const onR = typeof onRejected === "function" ? (reason) => onRejected(asError(reason)) : onRejected;
+      return Reflect.apply(then, this, [onFulfilled, onR]);
+    };
+    THEN_WRAPPERS.set(then, wrapper);
+  }
+  return wrapper;
 }
 
 const SYNC = {

@@ -25,6 +25,7 @@
 import { takeMarks, restoreMarks, isDetached, marksActive } from "./transfer.js";
 import {
   TAG_REQUEST, TAG_REPLY, TAG_RELEASE, TAG_CANCEL, OP, OUTCOME_OK, OUTCOME_THROWN,
+  WELL_KNOWN_SYMBOLS as SYMBOL_NAMES,
 } from "./protocol.js";
 
 export class WireError extends Error {
@@ -57,9 +58,6 @@ const OPS = [];
 for (const [name, code] of Object.entries(OP)) OPS[code] = name;
 const OP_INDEX = new Map(Object.entries(OP));
 
-const SYMBOL_NAMES = ["asyncIterator", "hasInstance", "isConcatSpreadable",
-  "iterator", "match", "matchAll", "replace", "search", "species", "split",
-  "toPrimitive", "toStringTag", "unscopables", "dispose", "asyncDispose"];
 const SYMBOLS = SYMBOL_NAMES.map((n) => Symbol[n]);
 const SYMBOL_INDEX = new Map();
 SYMBOLS.forEach((s, i) => { if (typeof s === "symbol") SYMBOL_INDEX.set(s, i); });
@@ -1083,10 +1081,13 @@ class Decoder {
     return s;
   }
 
+  // Enum variants are u32 varints (docs/protocol.md §1), as in bridge-core:
+  // a non-minimal 0x80 0x00 is 0, and an unknown variant is named by its value.
   jsString() {
-    const t = this.u8();
+    const at = this.pos;
+    const t = this.u32();
     if (t === 0) return this.utf8();
-    if (t !== 1) { this.pos--; this.fail(`unknown JsString variant ${t}`); }
+    if (t !== 1) { this.pos = at; this.fail(`unknown JsString variant ${t}`); }
     const n = this.len(1, "UTF-16 string");
     if (n & 1) this.fail(`UTF-16 string of odd byte length ${n}`);
     const b = this.b;
@@ -1361,9 +1362,10 @@ class Decoder {
   }
 
   key() {
-    const t = this.u8();
+    const at = this.pos;
+    const t = this.u32();
     if (t === 0) return this.jsString();
-    if (t !== 1) { this.pos--; this.fail(`unknown Key variant ${t}`); }
+    if (t !== 1) { this.pos = at; this.fail(`unknown Key variant ${t}`); }
     return this.symbol();
   }
 

@@ -251,6 +251,32 @@ describe("Rust embedding on node:worker_threads", () => {
     assert.equal(w.stats().exports, 0, JSON.stringify(w.stats()));
   });
 
+  test("what Rust does not keep is released: unique symbols, refused arguments, thrown values", async () => {
+    const base = w.stats().exports;
+    const unique = Symbol("unique");
+    // An argument Rust cannot read as i64, and a function Rust does not expose.
+    await assert.rejects(w.sync.double(unique), (e) => e.name === "TypeError");
+    await assert.rejects(w.sync.notExposed(unique, new Doc("an argument")), /exposes no function/);
+    // What a main function returns or throws into Rust (nested(n) calls inc).
+    try {
+      w.sync.inc = () => Symbol("a result");
+      await assert.rejects(w.sync.nested(1));
+      w.sync.inc = () => {
+        throw Symbol("thrown");
+      };
+      await assert.rejects(w.sync.nested(1));
+      w.sync.inc = () => {
+        throw new Doc("thrown by reference");
+      };
+      await assert.rejects(w.sync.nested(1));
+    } finally {
+      w.sync.inc = (i) => i + 1; // as before()
+    }
+    // The releases ride on the worker's messages; one more call brings the last.
+    assert.equal(await w.sync.add(1, 1), 2);
+    assert.equal(w.stats().exports, base, JSON.stringify(w.stats()));
+  });
+
   test("a call that times out fails with Timeout and the channel stays usable", async () => {
     assert.deepEqual(await w.sync.timeout(50), [true, 2]);
     // Let the late reply arrive; it is dropped by seq.

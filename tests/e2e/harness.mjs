@@ -44,6 +44,10 @@ const VARIANTS = {
   plain: { isolated: false },
   csp: { isolated: true, csp: CSP },
   strict: { isolated: true, csp: STRICT_CSP },
+  // No COOP/COEP, and the standalone service worker script
+  // (/bridge-js/src/sw.js) may control "/": a page here that asks for the
+  // service worker has it control /bridge-js/ too (the Rust worker's bootstrap).
+  sw: { isolated: false, headers: (path) => SW_HEADERS(path) },
 };
 
 export async function launchBrowser() {
@@ -60,7 +64,7 @@ export async function launchBrowser() {
 // Python pages use scope / (the bridge's python-worker.js lives in
 // /bridge-js/src/ and must be controlled too), so sw.js may control /.
 export const E2E_TRANSPORT = process.env.WB_E2E_TRANSPORT === "service-worker" ? "service-worker" : "atomics";
-const SW_HEADERS = (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null);
+export const SW_HEADERS = (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null);
 /** Does a page on this server variant use the service worker in this run (add `sw` to its query)? */
 export const usesServiceWorker = (server) => E2E_TRANSPORT === "service-worker" && VARIANTS[server]?.isolated === true;
 // --- end transport parametrisation ---

@@ -6,23 +6,13 @@
 // (WB_E2E_TRANSPORT=service-worker runs the first two on it as well).
 //
 // Needs bridge-js/pkg/full (see docs/rust.md) and Debian's chromium.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { e2e, waitFor, assertClean, usesServiceWorker, E2E_TRANSPORT } from "./harness.mjs";
-import { startServer } from "../server.mjs";
 
 const PKG_JS = new URL("../../bridge-js/pkg/full/bridge_wasm.js", import.meta.url);
-const h = e2e({ servers: ["isolated", "csp"] });
-// No COOP/COEP; the standalone service worker script may control "/", so
-// that the bootstrap in /bridge-js/ is inside its scope.
-before(async () => {
-  h.ctx.servers.sw = await startServer({
-    isolated: false,
-    headers: (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null),
-  });
-});
-after(() => h.ctx.servers.sw?.close());
+const h = e2e({ servers: ["isolated", "csp", "sw"] });
 
 function requirePkg() {
   if (!existsSync(PKG_JS) || !readFileSync(PKG_JS, "utf8").includes("installEmbedSelftest")) {

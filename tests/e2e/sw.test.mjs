@@ -3,7 +3,7 @@
 // service worker live in tests/e2e/sw/app/ (the service worker's scope).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { launchBrowser } from "./harness.mjs";
+import { launchBrowser, SW_HEADERS } from "./harness.mjs";
 import { startServer } from "../server.mjs";
 
 const APP = "/tests/e2e/sw/app/";
@@ -15,7 +15,7 @@ before(async () => {
   server = await startServer({
     isolated: false,
     // The standalone script lives in bridge-js/src/ but controls the app folder.
-    headers: (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null),
+    headers: SW_HEADERS,
   });
 });
 after(async () => {

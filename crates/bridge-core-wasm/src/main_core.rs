@@ -12,7 +12,7 @@
 //! `worker:seq` in decimal). So a call's label is made only when a message
 //! names it.
 //!
-//! One tracker per [`wb_tracker_new`], passed back to every export as the
+//! One tracker per [`wb_tracker_new`](crate::main_core::wb_tracker_new), passed back to every export as the
 //! pointer it returned. Worker ids start at 1; 0 (the main thread) means
 //! "none" wherever a context is passed or returned.
 

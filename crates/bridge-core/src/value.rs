@@ -261,7 +261,7 @@ pub enum JsSymbol {
 }
 
 /// A JS value on the wire. Tag numbers are the variant order; see
-/// docs/protocol.md §2 for which tags get an object index ([obj]).
+/// docs/protocol.md §2 for which tags get an object index (\[obj\]).
 ///
 /// `PartialEq` compares floats as `f64` does (NaN != NaN); use
 /// [`Value::wire_eq`] to compare by bits.
@@ -285,27 +285,27 @@ pub enum Value {
     },
     /// 6
     String(JsString),
-    /// 7 [obj]
+    /// 7 \[obj\]
     ArrayBuffer(#[serde(with = "serde_bytes")] Vec<u8>),
-    /// 8 [obj]: `kind` is a [`TypedArrayKind`] number; the view's bytes only.
+    /// 8 \[obj\]: `kind` is a [`TypedArrayKind`] number; the view's bytes only.
     TypedArray {
         kind: u8,
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
-    /// 9 [obj]: the time value; NaN for an invalid date.
+    /// 9 \[obj\]: the time value; NaN for an invalid date.
     Date(#[serde(serialize_with = "ser_f64")] f64),
-    /// 10 [obj]
+    /// 10 \[obj\]
     RegExp { source: JsString, flags: String },
-    /// 11 [obj]
+    /// 11 \[obj\]
     Error(Box<ErrorValue>),
-    /// 12 [obj]: dense order; a hole is [`Value::Hole`].
+    /// 12 \[obj\]: dense order; a hole is [`Value::Hole`].
     Array(Vec<Value>),
-    /// 13 [obj]: own enumerable string-keyed properties, in order.
+    /// 13 \[obj\]: own enumerable string-keyed properties, in order.
     Object(Vec<(JsString, Value)>),
-    /// 14 [obj]
+    /// 14 \[obj\]
     Map(Vec<(Value, Value)>),
-    /// 15 [obj]
+    /// 15 \[obj\]
     Set(Vec<Value>),
     /// 16: the object with that index, earlier in this message.
     BackRef(u32),
@@ -315,7 +315,7 @@ pub enum Value {
     Local(u32),
     /// 19: an array hole; valid only as a direct element of an `Array`.
     Hole,
-    /// 20 [obj]: an `ArrayBuffer` moved beside the message (`transfer(...)`),
+    /// 20 \[obj\]: an `ArrayBuffer` moved beside the message (`transfer(...)`),
     /// not copied into it: entry `buffer` of the buffers that travel with the
     /// message (docs/protocol.md "Transferred buffers"). With `view`, the value
     /// is a typed array / DataView over that buffer.
@@ -323,7 +323,7 @@ pub enum Value {
         buffer: u32,
         view: Option<TransferredView>,
     },
-    /// 21 [obj]: an array with runs of holes, by its present elements only:
+    /// 21 \[obj\]: an array with runs of holes, by its present elements only:
     /// `length` is the JS length, `entries` the `(index, value)` pairs in
     /// increasing index order, every index below `length`; every other index
     /// is a hole. Its cost is its elements, not its length (docs/protocol.md
@@ -428,7 +428,7 @@ impl Value {
         }
     }
 
-    /// True for the tags that get an object index when written ([obj]).
+    /// True for the tags that get an object index when written (\[obj\]).
     pub fn is_indexed_object(&self) -> bool {
         matches!(self.tag(), 7..=15 | 20 | 21)
     }

@@ -2,12 +2,14 @@
 //! the format, shared with the JS codec's tests.
 //!
 //! `UPDATE_VECTORS=1 cargo test -p bridge-core --test vectors` rewrites
-//! tests/vectors/values.json and messages.json; otherwise this test asserts the
+//! tests/vectors/values.json, messages.json and decode.json; otherwise this test asserts the
 //! files equal what the code generates, and that each hex decodes to the value
 //! its description names, so a format change fails until the vectors are
 //! regenerated on purpose.
 
-use bridge_core::message::{Key, Message, Op, Outcome, Release, Reply, Request};
+use bridge_core::message::{
+    Key, Message, Op, Outcome, Release, Reply, Request, WELL_KNOWN_SYMBOLS,
+};
 use bridge_core::value::{
     ErrorValue, JsString, JsSymbol, RefKind, TransferredView, TypedArrayKind, Value,
 };
@@ -218,6 +220,14 @@ fn values() -> Vec<(&'static str, Value)> {
         (
             "symbol well-known Symbol.iterator",
             Value::Symbol(JsSymbol::WellKnown(3)),
+        ),
+        (
+            "every well-known symbol",
+            Value::Array(
+                (0..WELL_KNOWN_SYMBOLS.len() as u8)
+                    .map(|n| Value::Symbol(JsSymbol::WellKnown(n)))
+                    .collect(),
+            ),
         ),
         (
             "symbol registered",
@@ -683,7 +693,9 @@ fn desc(v: &Value) -> Json {
 
 fn sym_desc(sym: &JsSymbol) -> Json {
     match sym {
-        JsSymbol::WellKnown(n) => json!({"t": "well_known", "v": n}),
+        JsSymbol::WellKnown(n) => {
+            json!({"t": "well_known", "v": n, "name": WELL_KNOWN_SYMBOLS[*n as usize]})
+        }
         JsSymbol::Registered(key) => json!({"t": "registered", "key": js_str(key)}),
         JsSymbol::Remote { id, description } => json!({
             "t": "remote",
@@ -753,6 +765,59 @@ fn msg_desc(m: &Message) -> Json {
     }
 }
 
+/// Bytes no encoder writes, and what a decoder must make of them
+/// (tests/vectors/decode.json). Every enum variant is a u32 varint
+/// (docs/protocol.md §1): a non-minimal varint is read as its value, and an
+/// unknown variant of 128 or more is named by its value, not by its first byte.
+/// Each case is `Ok(message)` or `Err((error text, offset))`.
+#[allow(clippy::type_complexity)]
+fn decode_cases() -> Vec<(
+    &'static str,
+    Vec<u8>,
+    Result<Message, (&'static str, usize)>,
+)> {
+    let get = |key: Key| {
+        Message::Request(Request {
+            seq: 1,
+            nested_in: 0,
+            target: 0,
+            op: Op::Get { key },
+            releases: vec![],
+        })
+    };
+    // Request (0), seq 1, nested_in 0, target 0, Get (0): the Key starts at byte 5.
+    let head = [0u8, 1, 0, 0, 0];
+    let title = [5u8, b't', b'i', b't', b'l', b'e'];
+    let with = |parts: &[&[u8]]| -> Vec<u8> {
+        let mut b = head.to_vec();
+        parts.iter().for_each(|p| b.extend_from_slice(p));
+        b
+    };
+    vec![
+        (
+            "Key::Symbol as the two-byte varint 0x81 0x00",
+            // Key 1, JsSymbol 0 (well-known), 3 (Symbol.iterator), no releases.
+            with(&[&[0x81, 0x00], &[0, 3], &[0]]),
+            Ok(get(Key::Symbol(JsSymbol::WellKnown(3)))),
+        ),
+        (
+            "Key::String and JsString::Utf8 as two-byte varints",
+            with(&[&[0x80, 0x00], &[0x80, 0x00], &title, &[0]]),
+            Ok(get(Key::String("title".into()))),
+        ),
+        (
+            "Key variant 300 (0xac 0x02)",
+            with(&[&[0xac, 0x02], &[0], &title, &[0]]),
+            Err(("unknown Key variant 300", 5)),
+        ),
+        (
+            "JsString variant 300 (0xac 0x02) in a Key",
+            with(&[&[0], &[0xac, 0x02], &title, &[0]]),
+            Err(("unknown JsString variant 300", 6)),
+        ),
+    ]
+}
+
 // ------------------------------------------------------------------ files
 
 fn vectors_dir() -> PathBuf {
@@ -778,6 +843,23 @@ fn generate_messages() -> Json {
             .map(|(name, m)| {
                 let bytes = encode(m).unwrap_or_else(|e| panic!("{name}: {e}"));
                 json!({"name": name, "message": msg_desc(m), "hex": hex(&bytes)})
+            })
+            .collect(),
+    )
+}
+
+fn generate_decode() -> Json {
+    Json::Array(
+        decode_cases()
+            .iter()
+            .map(|(name, bytes, _)| match decode(bytes) {
+                Ok(m) => json!({"name": name, "hex": hex(bytes), "message": msg_desc(&m)}),
+                Err(e) => json!({
+                    "name": name,
+                    "hex": hex(bytes),
+                    "error": e.kind.to_string(),
+                    "offset": e.offset,
+                }),
             })
             .collect(),
     )
@@ -855,6 +937,25 @@ fn messages_match_the_golden_file() {
             "{name}: the hex decodes to another message"
         );
         assert_eq!(encode(&m).unwrap(), bytes, "{name}: re-encoding differs");
+    }
+}
+
+#[test]
+fn decode_cases_match_the_golden_file() {
+    let file = check_file("decode.json", &generate_decode());
+    assert_eq!(file.as_array().unwrap().len(), decode_cases().len());
+    for (name, bytes, expected) in decode_cases() {
+        match (decode(&bytes), expected) {
+            (Ok(m), Ok(want)) => assert_eq!(m, want, "{name}"),
+            (Err(e), Err((text, offset))) => {
+                assert_eq!(
+                    (e.kind.to_string().as_str(), e.offset),
+                    (text, offset),
+                    "{name}"
+                )
+            }
+            (got, want) => panic!("{name}: decoded to {got:?}, the case says {want:?}"),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use bridge_core::value::{RefKind, Value};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::embed::{run_typed, BridgeError};
+use crate::embed::{release_op, release_unread, release_unread_key, run_typed, BridgeError};
 use crate::exports::Exports;
 
 type Body = RefCell<Box<dyn FnMut(Vec<Value>) -> Outcome>>;
@@ -139,10 +139,13 @@ impl fmt::Debug for Callback {
 fn run(body: &Body, what: &str, args: Vec<Value>) -> Outcome {
     match body.try_borrow_mut() {
         Ok(mut f) => f(args),
-        Err(_) => thrown(
+        Err(_) => {
+            release_unread(&args);
+            thrown(
             "Error",
             format!("worker-bridge: the Rust {what} is already running on the worker (the page called it again from inside itself); a FnMut cannot run twice at once"),
-        ),
+            )
+        }
     }
 }
 
@@ -235,13 +238,16 @@ impl RustObject {
     fn call(inner: &ObjectInner, name: &str, args: Vec<Value>) -> Outcome {
         match inner.methods.get(name) {
             Some(body) => run(body, &format!("method {name:?}"), args),
-            None => thrown(
-                "TypeError",
-                format!(
-                    "the Rust object has no method {name:?} (it has {:?})",
-                    inner.methods.keys().collect::<Vec<_>>()
-                ),
-            ),
+            None => {
+                release_unread(&args);
+                thrown(
+                    "TypeError",
+                    format!(
+                        "the Rust object has no method {name:?} (it has {:?})",
+                        inner.methods.keys().collect::<Vec<_>>()
+                    ),
+                )
+            }
         }
     }
 }
@@ -308,6 +314,7 @@ impl Serialize for RustObject {
 pub(crate) fn serve(req: Request) -> Outcome {
     let id = req.target;
     let Some((_, target)) = EXPORTS.with(|e| e.borrow().get(id)) else {
+        release_op(&req.op);
         return thrown(
             "TypeError",
             format!(
@@ -317,9 +324,17 @@ pub(crate) fn serve(req: Request) -> Outcome {
     };
     // No borrow of the registry is held while Rust code runs: it may call
     // the main thread, which may send more exports.
+    // What no Rust code reads is released here: a call's `this`, a symbol
+    // key, and every value of a request that is refused.
     match (target, req.op) {
-        (Export::Callback(c), Op::Apply { args, .. }) => run(&c.body, "Callback", args),
-        (Export::Method(o, name), Op::Apply { args, .. }) => RustObject::call(&o, &name, args),
+        (Export::Callback(c), Op::Apply { args, this }) => {
+            release_unread(std::slice::from_ref(&this));
+            run(&c.body, "Callback", args)
+        }
+        (Export::Method(o, name), Op::Apply { args, this }) => {
+            release_unread(std::slice::from_ref(&this));
+            RustObject::call(&o, &name, args)
+        }
         (Export::Object(o), Op::Call { name, args }) => {
             RustObject::call(&o, &name.to_string_lossy(), args)
         }
@@ -354,9 +369,16 @@ pub(crate) fn serve(req: Request) -> Outcome {
             },
         ) => Outcome::Ok(Value::Bool(o.methods.contains_key(&k.to_string_lossy()))),
         // Other reads (a function's `name`, a symbol) find nothing.
-        (_, Op::Get { .. }) => Outcome::Ok(Value::Undefined),
-        (_, Op::Has { .. }) => Outcome::Ok(Value::Bool(false)),
+        (_, Op::Get { key }) => {
+            release_unread_key(&key);
+            Outcome::Ok(Value::Undefined)
+        }
+        (_, Op::Has { key }) => {
+            release_unread_key(&key);
+            Outcome::Ok(Value::Bool(false))
+        }
         (target, op) => {
+            release_op(&op);
             let what = match &op {
                 Op::Construct { .. } => String::from("new (construct)"),
                 Op::Apply { .. } => String::from("a call"),

@@ -105,7 +105,7 @@ use bridge_core::refs::{ImportTable, TableStats};
 use bridge_core::serde_value::{
     expand_shared, from_value, to_value, DeError, SerError, LOCAL_NEWTYPE, REMOTE_NEWTYPE,
 };
-use bridge_core::value::{ErrorValue, JsString, RefKind, Value};
+use bridge_core::value::{ErrorValue, JsString, JsSymbol, RefKind, Value};
 use js_sys::SharedArrayBuffer;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -279,6 +279,8 @@ impl BridgeError {
     }
 
     fn from_thrown(v: Value) -> Self {
+        // Only names and texts are kept: what the value references goes back.
+        release_unread(std::slice::from_ref(&v));
         match v {
             Value::Error(e) => BridgeError::Thrown {
                 name: e.name.to_string_lossy(),
@@ -466,32 +468,66 @@ fn answer(req: Request) -> Outcome {
     }
     let (name, args) = match req.op {
         Op::Call { name, args } => (name, args),
-        _ => {
+        op => {
+            release_op(&op);
             return BridgeError::thrown(
                 "TypeError",
                 "a Rust worker's global object answers only calls of the functions it exposed (w.sync.name(...))",
             )
-            .to_outcome()
+            .to_outcome();
         }
     };
     let name = name.to_string_lossy();
     let f = EXPOSED.with(|e| e.borrow().get(&name).cloned());
     match f {
         Some(f) => f(args),
-        None => BridgeError::thrown(
-            "TypeError",
-            format!("the Rust worker exposes no function {name:?}; expose it with bridge_wasm::embed::expose({name:?}, f) before the main thread calls it"),
-        )
-        .to_outcome(),
+        None => {
+            release_unread(&args);
+            BridgeError::thrown(
+                "TypeError",
+                format!("the Rust worker exposes no function {name:?}; expose it with bridge_wasm::embed::expose({name:?}, f) before the main thread calls it"),
+            )
+            .to_outcome()
+        }
+    }
+}
+
+/// [`release_unread`] for every key and value of a request that is refused.
+pub(crate) fn release_op(op: &Op) {
+    match op {
+        Op::Get { key }
+        | Op::Has { key }
+        | Op::Delete { key }
+        | Op::GetOwnPropertyDescriptor { key } => release_unread_key(key),
+        Op::Set { key, value } => {
+            release_unread_key(key);
+            release_unread(std::slice::from_ref(value));
+        }
+        Op::DefineProperty { key, descriptor } => {
+            release_unread_key(key);
+            release_unread(std::slice::from_ref(descriptor));
+        }
+        Op::SetPrototypeOf { proto } => release_unread(std::slice::from_ref(proto)),
+        Op::Apply { this, args } => {
+            release_unread(std::slice::from_ref(this));
+            release_unread(args);
+        }
+        Op::Construct { args } | Op::Call { args, .. } => release_unread(args),
+        Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => {}
     }
 }
 
 /// Imports every `Remote` in `values` (counting each receipt) and returns
-/// the handles, which keep them alive while the values are read.
-fn import_all(values: &[Value]) -> Vec<JsHandle> {
+/// the handles, which keep them alive while the values are read. The main
+/// thread's unique symbols count as it sent them too: nothing in Rust keeps
+/// one (serde reads no symbol), so each is released with the receipts.
+pub(crate) fn import_all(values: &[Value]) -> Vec<JsHandle> {
     fn walk(v: &Value, out: &mut Vec<JsHandle>) {
         match v {
             Value::Remote { kind, id } => out.push(import(*kind, *id)),
+            Value::Symbol(JsSymbol::Remote { id, .. }) => {
+                out.push(import(RefKind::Object as u8, *id))
+            }
             Value::Array(items) | Value::Set(items) => items.iter().for_each(|x| walk(x, out)),
             Value::SparseArray { entries, .. } => entries.iter().for_each(|(_, x)| walk(x, out)),
             Value::Object(entries) => entries.iter().for_each(|(_, x)| walk(x, out)),
@@ -513,7 +549,26 @@ fn import_all(values: &[Value]) -> Vec<JsHandle> {
     out
 }
 
+/// Releases the references in values no Rust code reads (the arguments of
+/// a call that fails before it runs, a call's `this`, a symbol key): the
+/// main thread counted each as sent.
+pub(crate) fn release_unread(values: &[Value]) {
+    drop(import_all(values));
+}
+
+/// [`release_unread`] for a property key (a unique symbol is a reference).
+pub(crate) fn release_unread_key(key: &Key) {
+    if let Key::Symbol(s @ JsSymbol::Remote { .. }) = key {
+        release_unread(&[Value::Symbol(s.clone())]);
+    }
+}
+
 fn import(kind: u8, id: u32) -> JsHandle {
+    // The global object is id 0 on both sides, never counted nor released
+    // (a window listener's `this`, `window` as an argument).
+    if id == bridge_core::refs::GLOBAL_ID {
+        return JsHandle::global();
+    }
     IMPORTS.with(|t| {
         let mut t = t.borrow_mut();
         let mut fresh = None;
@@ -1171,6 +1226,10 @@ impl JsAny {
     fn from_reply(v: Value) -> Result<JsAny, BridgeError> {
         match v {
             Value::Remote { kind, id } => Ok(JsAny::Handle(import(kind, id))),
+            Value::Symbol(JsSymbol::Remote { .. }) => {
+                release_unread(std::slice::from_ref(&v));
+                Ok(JsAny::Value(v))
+            }
             Value::Local(_) => Err(BridgeError::NotAHandle(
                 "the main thread returned an object of this worker (a Callback or RustObject it holds); keep the Rust value instead of reading it back".into(),
             )),

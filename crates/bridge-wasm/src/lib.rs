@@ -11,14 +11,14 @@
 //! - `WorkerPort` (feature `embed`): a worker's end of a channel framed by bridge-core's
 //!   mailbox, for Rust runtimes in workers (and to prove the Rust and JS
 //!   mailboxes interoperate);
-//! - [`embed`] (feature `embed`): the typed Rust embedding,
+//! - `embed` (feature `embed`): the typed Rust embedding,
 //!   `embed::main_thread().call::<A, R>(name, &args)`, DOM handles and
 //!   exposed Rust functions (docs/rust.md), with the `initBridge` /
 //!   `servePending` exports a worker's JS bootstrap calls; with feature
 //!   `threads` on a `+atomics` nightly build, `embed::threads`: channels in
 //!   the shared wasm memory so that every thread of a wasm-bindgen-rayon pool
 //!   calls the main thread (`allocThreadChannels`, docs/rust.md);
-//! - [`convert`] (feature `convert`): `convertEncodeValue` /
+//! - `convert` (feature `convert`): `convertEncodeValue` /
 //!   `convertDecodeValue`, JS values <-> wire bytes converted in Rust, only
 //!   to measure against the JS codec (benches/codec/run.mjs); not shipped;
 //! - `wireRoundTrip` / `wireRoundTripValue` (feature `wire`): decode and re-encode

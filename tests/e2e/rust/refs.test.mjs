@@ -11,23 +11,13 @@
 // (WB_E2E_TRANSPORT=service-worker runs the first one on it as well).
 //
 // Needs bridge-js/pkg/full (`cargo xtask build`) and Debian's chromium.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { e2e, waitFor, assertClean, usesServiceWorker, E2E_TRANSPORT } from "../harness.mjs";
-import { startServer } from "../../server.mjs";
 
 const PKG_JS = new URL("../../../bridge-js/pkg/full/bridge_wasm.js", import.meta.url);
-const h = e2e({ servers: ["isolated"] });
-// No COOP/COEP; the standalone service worker script may control "/", so
-// that the bootstrap in /bridge-js/ is inside its scope.
-before(async () => {
-  h.ctx.servers.sw = await startServer({
-    isolated: false,
-    headers: (path) => (path === "/bridge-js/src/sw.js" ? { "service-worker-allowed": "/" } : null),
-  });
-});
-after(() => h.ctx.servers.sw?.close());
+const h = e2e({ servers: ["isolated", "sw"] });
 
 for (const server of ["isolated", "sw"]) {
   // The transport run of the e2e-sw step covers the service worker with the
