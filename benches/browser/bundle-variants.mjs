@@ -60,12 +60,16 @@ export const VARIANTS = {
   // turns them into var); -min minifies each chunk with esbuild's transform,
   // which keeps them too.
   // The sources with BridgeWorker options (the spin/park policy, issue 17
-  // item 2): `spin: 0` turns off the endpoint's polling on both sides (main
-  // after serving and after a main->worker call, the worker's idle loop).
+  // item 2): `spin: 0` turns off main's polling after serving a call
+  // (main->worker calls poll only with `callSpin`, off by default).
   "src-spin0": { from: "src", options: { spin: 0 } },
   // ... and the worker's blocking wait parks at once (Mailbox.spinMicros, 50 by default)
   "src-noback": { from: "src", statics: { backoffMs: 0, stallMs: 0.005, wakeGraceMs: 0.03 } },
   "src-nospin": { from: "src", options: { spin: 0 }, workerSpinMicros: 0 },
+  // main->worker calls poll again (the page for the reply, the worker's idle
+  // loop for the next call; off by default since "Main->worker calls" in
+  // docs/benchmarks.md)
+  "src-callspin": { from: "src", options: { callSpin: 0.05 } },
   // the worker's spin stops, and the next waits park at once, after a spin
   // burst that took far longer than its cost (micro/preempt-patch.js)
   "src-preempt": { from: "src", workerPatch: "/benches/browser/micro/preempt-patch.js" },
@@ -111,6 +115,9 @@ const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
 // lib:NAME times benches/browser/libs/NAME.{main,worker}.js as it is (a path
 // relative to libs/, e.g. lib:../.build/exp/x for an adapter made for one run)
 for (const n of names) if (n.startsWith("lib:")) VARIANTS[n] = { lib: n.slice(4) };
+// `dir:<served path>`: a copy of bridge-js/src put there by hand (an
+// experiment), timed like `src`, e.g. dir:/benches/browser/.build/try1/src
+for (const n of names) if (n.startsWith("dir:")) VARIANTS[n] = { fromDir: n.slice(4) };
 for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(" ")}`);
 
 const OUT = join(REPO_ROOT, "benches", "browser", ".build", "variants");
@@ -119,7 +126,7 @@ const libs = join(REPO_ROOT, "benches", "browser", "libs");
 // The `ours` adapters, pointed at one variant's files.
 async function prepare(name) {
   if (VARIANTS[name]?.lib) return VARIANTS[name].lib;
-  const dir = join(OUT, name);
+  const dir = join(OUT, name.replace(/[^\w.-]+/g, "_"));
   mkdirSync(dir, { recursive: true });
   let from;
   if (name === "src" || VARIANTS[name]?.from === "src") from = "/bridge-js/src";
@@ -160,7 +167,7 @@ async function prepare(name) {
     const post = side === "main" ? VARIANTS[name]?.mainPost ?? "" : "";
     writeFileSync(join(dir, `ours.${side}.js`), VARIANTS[name]?.count ? pre + counted(side, from) : js + post);
   }
-  return `../.build/variants/${name}/ours`; // page.js loads ./libs/<lib>.main.js
+  return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
 }
 
 // The `ours` adapters with micro/count-patch.js: page.js reads the counts of

@@ -57,6 +57,7 @@ export function adoptChannels(bw, data) {
       timeout: primary.timeout,
       reentrant: primary.reentrant,
       spinMs: primary.spinMs,
+      replySpinMs: primary.replySpinMs,
       maxMessage,
       name: `${bw._name ?? "worker"} thread channel ${list.length + 1}`,
       globalObj: primary.globalObj,

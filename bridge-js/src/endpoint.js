@@ -38,6 +38,10 @@ const now = typeof performance === "object" && typeof performance.now === "funct
 const DRAIN_BUDGET_MS = 8;
 // After serving a request, poll this long for the next before waiting (ms).
 export const DEFAULT_SPIN_MS = 0.05;
+// Main->worker calls: how long the page polls for the reply and the worker
+// for the next call (ms). 0: both park at once, which measured faster than
+// polling on every machine load tried (docs/benchmarks.md, "Main->worker calls").
+export const DEFAULT_CALL_SPIN_MS = 0;
 // Main: how long a DOM event waits for a worker listener (see awaitListener).
 export const DEFAULT_EVENT_WAIT_MS = 50;
 // Releases with nothing to ride on go alone after this much quiet.
@@ -188,7 +192,7 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, replySpinMs = spinMs, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
     this.side = side;
     // A native Promise returned by a proxied call (apply) is awaited before
     // the reply (true), or sent by reference for the caller to await (false:
@@ -261,6 +265,8 @@ export class Endpoint {
     this.pollFor = 0;
     // How long the event-loop side polls for the next request after serving one.
     this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
+    // How long an async call (callAsync) polls for its reply.
+    this.replySpinMs = transport.kind === "atomics" && replySpinMs > 0 ? replySpinMs : 0;
     // Atomics: the incoming mailbox, whose wait state (STATE) this side
     // publishes so the peer notifies it only when parked and spins only
     // while it runs (mailbox.js).
@@ -707,7 +713,7 @@ export class Endpoint {
         return;
       }
       if (wid !== 0 && nestedIn === 0) this.armCycleCheck(seq, p);
-      if (this.spinMs > 0) {
+      if (this.replySpinMs > 0) {
         this.spinSeq = seq;
         if (!this.replySpinQueued) {
           this.replySpinQueued = true;
@@ -744,7 +750,7 @@ export class Endpoint {
   // a waitAsync wake-up would tell us.
   replySpin() {
     this.replySpinQueued = false;
-    this.spinForReply(this.spinSeq, now() + this.spinMs, true);
+    this.spinForReply(this.spinSeq, now() + this.replySpinMs, true);
   }
 
   /**

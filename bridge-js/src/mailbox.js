@@ -102,8 +102,25 @@ export class Mailbox {
    */
   static backoffMs = 1;
 
-  // performance.now() until which this thread parks at once (see backoffMs).
+  /**
+   * A sign that comes within a back-off's length after the last one ended
+   * doubles the next back-off, up to this many ms: on a crowded machine the
+   * signs keep coming and the spins stay off, while a lone sign on an idle
+   * one costs backoffMs.
+   */
+  static backoffMaxMs = 64;
+
+  // performance.now() until which this thread parks at once (see backoffMs),
+  // and the length of the last back-off.
   static calmAt = 0;
+  static calmMs = 0;
+
+  /** A sign of a crowded machine at time `t` (ms): spins off for a while. */
+  static crowded(t) {
+    const m = t - Mailbox.calmAt < Mailbox.calmMs ? Math.min(2 * Mailbox.calmMs, Mailbox.backoffMaxMs) : Mailbox.backoffMs;
+    Mailbox.calmMs = m;
+    Mailbox.calmAt = t + m;
+  }
 
   constructor(sab, byteOffset, capacity, maxMessage = DEFAULT_MAX_MESSAGE) {
     checkCapacity(capacity);
@@ -505,13 +522,19 @@ export class Mailbox {
    */
   waitAsync() {
     if (!hasWaitAsync) return null;
-    if (Atomics.load(this.hdr, CLOSED) !== 0) return Promise.resolve();
+    const hdr = this.hdr;
+    if (Atomics.load(hdr, CLOSED) !== 0) return Promise.resolve();
     // Parked from here: producers notify (waitAsync compares atomically).
-    Atomics.store(this.hdr, STATE, 0);
-    // The slice bounds the cost of a close() that lands between the check
-    // above and the wait: CLOSED is not the slot being waited on.
-    const res = Atomics.waitAsync(this.hdr, WRITTEN, this.read, Mailbox.waitSliceMs);
+    Atomics.store(hdr, STATE, 0);
+    // No time-out: one makes V8 arm a timer task per wait, and it cost a
+    // main->worker call several microseconds (docs/benchmarks.md,
+    // "Main->worker calls"). A close() between the check above and the wait
+    // is caught by looking at CLOSED again once the waiter is in: close()
+    // stores CLOSED before it notifies, so either its notify finds this
+    // waiter or this look sees CLOSED (then wake the waiter ourselves).
+    const res = Atomics.waitAsync(hdr, WRITTEN, this.read);
     if (!res.async) return Promise.resolve();
+    if (Atomics.load(hdr, CLOSED) !== 0) Atomics.notify(hdr, WRITTEN);
     this.asyncWaits++;
     return res.value.then(this._asyncDone);
   }
@@ -570,7 +593,7 @@ export class Mailbox {
       const since = t - peer.woke;
       if (since < Mailbox.wakeGraceMs) return true;
       // Woken by us and still not running: no core was free for it.
-      if (since < 2 * Mailbox.wakeGraceMs) Mailbox.calmAt = t + Mailbox.backoffMs;
+      if (since < 2 * Mailbox.wakeGraceMs) Mailbox.crowded(t);
       return false;
     }
     if (s !== this.peerSeen) {
@@ -580,7 +603,7 @@ export class Mailbox {
     }
     if (t - this.peerSince < Mailbox.stallMs) return true;
     // A spinning peer whose heartbeat stood still lost its core.
-    if ((s & SPINNING) !== 0) Mailbox.calmAt = t + Mailbox.backoffMs;
+    if ((s & SPINNING) !== 0) Mailbox.crowded(t);
     return false;
   }
 

@@ -7,7 +7,7 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_CALL_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
 import * as waitFor from "./deadlock.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
@@ -66,6 +66,7 @@ export class BridgeWorker {
    * @param {"atomics"|"service-worker"|"async"} [options.transport]  force a transport (tests); default: atomics when possible, else service-worker with the serviceWorker option, else async
    * @param {string} [options.name]  passed to Worker
    * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
+   * @param {number} [options.callSpin=0]  ms both sides poll during main->worker calls: the page for the reply, the worker for the next call (0: both park at once)
    * @param {number} [options.maxNesting=64]  main->worker calls nested in blocked worker calls at once; one more is a DeadlockError
    * @param {number} [options.eventWait=50]  ms a DOM event being dispatched waits for a worker listener (atomics transport; 0: none)
    * @param {(value: any) => any} [options.transform]  applied to every argument and result this side sends (docs/api.md)
@@ -82,6 +83,7 @@ export class BridgeWorker {
       transport = null,
       name,
       spin = DEFAULT_SPIN_MS,
+      callSpin = DEFAULT_CALL_SPIN_MS,
       maxNesting = DEFAULT_MAX_NESTING,
       eventWait = DEFAULT_EVENT_WAIT_MS,
       transform = null,
@@ -137,6 +139,7 @@ export class BridgeWorker {
       timeout,
       reentrant,
       spinMs: spin,
+      replySpinMs: callSpin,
       maxNesting,
       name,
       maxMessage,
@@ -174,6 +177,7 @@ export class BridgeWorker {
       reentrant,
       doorbell: this._doorbell,
       spin,
+      callSpin,
     };
 
     if (own !== null) {

@@ -136,7 +136,10 @@ function start(init, ServiceWorkerWorkerTransport) {
     transport: tx,
     timeout: init.timeout,
     reentrant: init.reentrant,
-    spinMs: init.spin,
+    // Its idle loop polls for main's next call (callSpin); its own async
+    // calls poll for main's reply as main polls after serving (spin).
+    spinMs: init.callSpin ?? 0,
+    replySpinMs: init.spin,
     maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
     transform: transformHook,
     globalObj: globalThis,

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Mailbox, channelBytes, toMainOffset, toWorkerOffset, STATE, AWAKE, POLLING, SPINNING, BEAT } from "../src/mailbox.js";
+import { SLOT } from "../src/protocol.js";
 
 function channel() {
   const sab = new SharedArrayBuffer(channelBytes(64));
@@ -54,7 +55,7 @@ test("a consumer that says it polls gets no notify, and finds the frame when it 
 
 test("a spin goes on while the peer's state moves and stops when its heartbeat stands still", () => {
   const { main, worker } = channel();
-  const saved = { stallMs: Mailbox.stallMs, calmAt: Mailbox.calmAt, backoffMs: Mailbox.backoffMs };
+  const saved = { stallMs: Mailbox.stallMs, calmAt: Mailbox.calmAt, calmMs: Mailbox.calmMs, backoffMs: Mailbox.backoffMs };
   try {
     Mailbox.calmAt = 0;
     Mailbox.backoffMs = 100;
@@ -82,7 +83,7 @@ test("a spin goes on while the peer's state moves and stops when its heartbeat s
 
 test("a parked peer is worth a spin only right after this side woke it", () => {
   const { main, worker } = channel();
-  const saved = { calmAt: Mailbox.calmAt, wakeGraceMs: Mailbox.wakeGraceMs };
+  const saved = { calmAt: Mailbox.calmAt, calmMs: Mailbox.calmMs, wakeGraceMs: Mailbox.wakeGraceMs };
   try {
     Mailbox.calmAt = 0;
     // The worker parked (STATE 0); main never woke it: no spin.
@@ -104,5 +105,60 @@ test("a parked peer is worth a spin only right after this side woke it", () => {
     assert.equal(main.out.woke, -Infinity, "no notify to a consumer that polls");
   } finally {
     Object.assign(Mailbox, saved);
+  }
+});
+
+test("signs of a crowded machine that keep coming lengthen the back-off; a lone one costs backoffMs", () => {
+  const saved = { calmAt: Mailbox.calmAt, calmMs: Mailbox.calmMs, backoffMs: Mailbox.backoffMs, backoffMaxMs: Mailbox.backoffMaxMs };
+  try {
+    Object.assign(Mailbox, { calmAt: 0, calmMs: 0, backoffMs: 1, backoffMaxMs: 8 });
+    Mailbox.crowded(100);
+    assert.equal(Mailbox.calmAt, 101, "the first sign: backoffMs");
+    // Spins resume at 101; the next sign comes within a back-off's length.
+    const lengths = [];
+    for (let t = 101.5; lengths.length < 5; t = Mailbox.calmAt + 0.5) {
+      Mailbox.crowded(t);
+      lengths.push(Mailbox.calmAt - t);
+    }
+    assert.deepEqual(lengths, [2, 4, 8, 8, 8], "doubles up to backoffMaxMs");
+    // A quiet stretch longer than the last back-off: the next sign starts over.
+    const t = Mailbox.calmAt + 9;
+    Mailbox.crowded(t);
+    assert.equal(Mailbox.calmAt - t, 1);
+  } finally {
+    Object.assign(Mailbox, saved);
+  }
+});
+
+test("a waitAsync arms no timer, and a close() that lands just before the wait still settles it", async () => {
+  const { main, worker } = channel();
+  const real = Atomics.waitAsync;
+  const calls = [];
+  try {
+    // V8 arms a timer task for every wait with a time-out, and a wait per
+    // main->worker call made those calls slower (docs/benchmarks.md).
+    Atomics.waitAsync = (...args) => {
+      calls.push(args.length);
+      return real(...args);
+    };
+    const woken = main.in.waitAsync();
+    worker.out.sendBlocking(new Uint8Array([1]));
+    await woken;
+    assert.deepEqual(calls, [3], "waitAsync(hdr, WRITTEN, seen): no time-out");
+    assert.deepEqual(Array.from(main.in.tryRecv()), [1]);
+    // The other side closes after this side looked at CLOSED and before its
+    // waiter is in: that close's notify finds nobody, so the wait must see
+    // CLOSED itself, or it never settles.
+    Atomics.waitAsync = (...args) => {
+      Atomics.store(worker.out.hdr, SLOT.CLOSED, 1); // without a notify
+      return real(...args);
+    };
+    let timer;
+    const hang = new Promise((_, no) => { timer = setTimeout(() => no(new Error("the wait never settled after a close")), 5000); });
+    await Promise.race([main.in.waitAsync(), hang]);
+    clearTimeout(timer);
+    assert.equal(main.in.closed, true);
+  } finally {
+    Atomics.waitAsync = real;
   }
 });

@@ -797,3 +797,27 @@ test("an outer call's reply that arrives while an inner call is blocked waits fo
     w.terminate();
   }
 });
+
+test("main->worker calls park at once by default; callSpin makes the page poll for the reply", async () => {
+  // Polling for the reply (and the worker's idle loop polling for the next
+  // call) measured slower than parking at once on every load tried
+  // (docs/benchmarks.md, "Main->worker calls"), so it is opt-in.
+  for (const [options, polls] of [[{}, false], [{ callSpin: 0.05 }, true]]) {
+    const w = new BridgeWorker(FIXTURE, options);
+    try {
+      let spins = 0;
+      const ep = w._ep;
+      const replySpin = ep.replySpin.bind(ep);
+      ep.replySpin = () => {
+        spins++;
+        replySpin();
+      };
+      ep._replySpin = () => ep.replySpin();
+      for (let i = 0; i < 50; i++) assert.equal(await w.sync.add(i, 1), i + 1);
+      if (polls) assert.equal(spins, 50, "callSpin: one poll for the reply per call");
+      else assert.equal(spins, 0, "no poll for the reply by default");
+    } finally {
+      w.terminate();
+    }
+  }
+});

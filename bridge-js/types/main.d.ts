@@ -64,6 +64,13 @@ export interface BridgeWorkerOptions {
    */
   spin?: number;
   /**
+   * Milliseconds both sides poll during a main->worker call (`await
+   * w.sync.fn()`): the worker's idle loop for the next call, the main thread
+   * for the reply (default 0: both park at once, a call costs two wake-ups).
+   * Worth it only when both threads have a free core.
+   */
+  callSpin?: number;
+  /**
    * How many main->worker calls may be nested in this worker's blocked calls
    * at once (default 64); one more rejects with a DeadlockError (calls that
    * recurse without end). See docs/deadlocks.md.
