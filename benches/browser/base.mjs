@@ -28,4 +28,10 @@ await build({
   bundle: true, format: "esm", splitting: true, minify: true, target: "es2022",
   chunkNames: "chunk-[hash]", outdir: out, logLevel: "warning",
 });
+// A revision whose main thread fetches its tracker (`../gen/main-core.wasm`
+// from the bundle, which esbuild does not copy) finds it beside `base/`.
+if (existsSync(join(gen, "main-core.wasm"))) {
+  mkdirSync(join(out, "..", "gen"), { recursive: true });
+  cpSync(join(gen, "main-core.wasm"), join(out, "..", "gen", "main-core.wasm"));
+}
 console.log(`bridge-js at ${rev} bundled into ${out}`);
