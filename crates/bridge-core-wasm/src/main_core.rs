@@ -247,14 +247,22 @@ mod tests {
         let strict = wb_add_worker(0, 64, 1);
         wb_begin_serving(strict, 1);
         assert_eq!(wb_may_cycle(strict), 1);
-        assert_eq!(wb_call_worker(strict, 4, strict, 1), -1.0, "its own handler");
+        assert_eq!(
+            wb_call_worker(strict, 4, strict, 1),
+            -1.0,
+            "its own handler"
+        );
         assert!(message().contains("reentrant: false"), "{}", message());
         assert!(
             message().contains(&alloc::format!("\u{1}S{strict}:1\u{2}")),
             "{}",
             message()
         );
-        assert_eq!(wb_call_worker(strict, 5, 0, 0), 0.0, "unknown context: direct");
+        assert_eq!(
+            wb_call_worker(strict, 5, 0, 0),
+            0.0,
+            "unknown context: direct"
+        );
         assert_eq!(wb_suspected_cycle(strict, 5), 0);
         wb_remove_worker(strict);
         assert_eq!(wb_may_cycle(strict), 0, "forgotten");

@@ -832,7 +832,10 @@ impl<L: Label + Clone> WaitForTracker<L> {
             // answered: everything the worker is blocked in now was made
             // while serving it).
             let above = call.nested_into.and_then(|seq| {
-                let into = CallRef { worker: next_worker, seq };
+                let into = CallRef {
+                    worker: next_worker,
+                    seq,
+                };
                 self.served.iter().position(|s| s.call == into)
             });
             for (i, b) in self.served.iter().enumerate() {
