@@ -162,6 +162,10 @@ export async function buildPyScript() {
   const template = await workerTemplate();
   const xworker = original.slice(0, from) + JSON.stringify(template) + original.slice(to);
   await bundle(join(OUT, "wb"), xworker);
+  // bridge-js's main thread fetches its tracker relative to its module
+  // (`../gen/main-core.wasm`), which esbuild does not copy: put it there.
+  mkdirSync(join(OUT, "gen"), { recursive: true });
+  copyFileSync(join(ROOT, "bridge-js/gen/main-core.wasm"), join(OUT, "gen/main-core.wasm"));
   for (const [rel, out] of Object.entries(WORKER_LAZY)) copyFileSync(join(POLYSCRIPT, "esm", rel), join(OUT, "wb", out));
   await bundle(join(OUT, "stock"), null);
   const wb = readFileSync(join(OUT, "wb/core.js"), "utf8");

@@ -24,4 +24,10 @@ execFileSync("tar", ["-x", "-C", tree], { input: tar });
 const gen = join(REPO_ROOT, "bridge-js", "gen");
 if (existsSync(gen)) cpSync(gen, join(tree, "bridge-js", "gen"), { recursive: true });
 await buildDist(out, {}, join(tree, "bridge-js", "src"));
+// A revision whose main thread fetches its tracker (`../gen/main-core.wasm`
+// from the bundle, which esbuild does not copy) finds it beside `base/`.
+if (existsSync(join(gen, "main-core.wasm"))) {
+  mkdirSync(join(out, "..", "gen"), { recursive: true });
+  cpSync(join(gen, "main-core.wasm"), join(out, "..", "gen", "main-core.wasm"));
+}
 console.log(`bridge-js at ${rev} bundled into ${out}`);

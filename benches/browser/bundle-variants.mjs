@@ -17,7 +17,7 @@
 // `src` is bridge-js/src as it is, `dist` bridge-js/dist as `cargo xtask
 // build` wrote it; the others are built here (see VARIANTS).
 import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import { build } from "esbuild";
@@ -128,6 +128,13 @@ async function prepare(name) {
   if (VARIANTS[name]?.lib) return VARIANTS[name].lib;
   const dir = join(OUT, name.replace(/[^\w.-]+/g, "_"));
   mkdirSync(dir, { recursive: true });
+  // A bundle's main thread fetches its tracker as ../gen/main-core.wasm
+  // (main-core.js), which esbuild does not copy: one copy beside the variants.
+  const core = join(REPO_ROOT, "bridge-js", "gen", "main-core.wasm");
+  if (existsSync(core)) {
+    mkdirSync(join(OUT, "gen"), { recursive: true });
+    cpSync(core, join(OUT, "gen", "main-core.wasm"));
+  }
   let from;
   if (name === "src" || VARIANTS[name]?.from === "src") from = "/bridge-js/src";
   else if (VARIANTS[name]?.fromDir) from = VARIANTS[name].fromDir;

@@ -14,7 +14,7 @@
 // docs/benchmarks.svg (not in --smoke, unless --chart). Exits non-zero when a
 // case fails to load or returns a wrong result.
 import { chromium } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startServer, REPO_ROOT } from "../../tests/server.mjs";
@@ -170,16 +170,21 @@ async function measure(ctx, base, lib, c, counts) {
   }
 }
 
-// One-file bundles of bridge-js for the "worker-bridge, bundled" start-up row.
+// One-file bundles of bridge-js for the "worker-bridge, bundled" start-up row,
+// in .build/ours/, with the main thread's tracker where main-core.js fetches
+// it from there (`../gen/main-core.wasm`: esbuild does not copy it).
 async function buildBundles() {
   const { build } = await import("esbuild");
+  const dir = join(REPO_ROOT, "benches", "browser", ".build");
   for (const [entry, out] of [["main.js", "ours-main.js"], ["worker.js", "ours-worker.js"]]) {
     await build({
       entryPoints: [join(REPO_ROOT, "bridge-js", "src", entry)],
-      outfile: join(REPO_ROOT, "benches", "browser", ".build", out),
+      outfile: join(dir, "ours", out),
       bundle: true, minify: true, format: "esm", platform: "browser", target: "es2022", logLevel: "silent",
     });
   }
+  mkdirSync(join(dir, "gen"), { recursive: true });
+  copyFileSync(join(REPO_ROOT, "bridge-js", "gen", "main-core.wasm"), join(dir, "gen", "main-core.wasm"));
 }
 
 async function main() {

@@ -18,7 +18,7 @@ import { RefTables, PROXY_STATE, proxyName, releasedError } from "./refs.js";
 import { makeProxy, STATE } from "./proxy.js";
 import { ProbeCache, describeObject, prototypeChain } from "./probe.js";
 import { MAX_LEN } from "./protocol.js";
-// The main thread's wait-for tracker (./deadlock.js), given by main.js: only
+// The main thread's wait-for tracker (./main-core.js), given by main.js: only
 // the main side uses it, so a worker's bundle does not carry it.
 let waitFor = null;
 export function useWaitFor(tracker) {
@@ -211,7 +211,7 @@ export class Endpoint {
     this.reentrant = reentrant;
     // A per-call time-out set by withTimeout() while its callback runs (-1: none).
     this.timeoutOverride = -1;
-    // Main: this worker's id in the page-wide wait-for tracker (deadlock.js); 0 when untracked.
+    // Main: this worker's id in the page-wide wait-for tracker (main-core.js); 0 when untracked.
     this.wid = side === "main" && transport.kind !== "async" ? waitFor.addWorker({ reentrant, maxNesting, name }) : 0;
     this.globalObj = globalObj;
     this.ringBell = ringBell;
@@ -674,7 +674,7 @@ export class Endpoint {
     const wid = this.wid;
     if (wid !== 0) {
       // The page-wide wait-for tracker decides: nested into the worker's
-      // innermost blocked call, direct, or refused (deadlock.js).
+      // innermost blocked call, direct, or refused (main-core.js).
       try {
         nestedIn = waitFor.callWorker(wid, seq, typeof what === "string" ? `proxy.${what}()` : () => `${frameName(what)}()`);
       } catch (e) {
@@ -726,7 +726,7 @@ export class Endpoint {
   // A call queued behind a blocked strict worker's call may close a wait
   // cycle that main cannot see at once (calls made after a handler awaited
   // a timer have no known context): look again a while later, and refuse it
-  // if the cycle still stands (deadlock.js, docs/deadlocks.md).
+  // if the cycle still stands (main-core.js, docs/deadlocks.md).
   armCycleCheck(seq, p) {
     if (!waitFor.mayCycle(this.wid)) return;
     p.check = setTimeout(() => {
@@ -862,7 +862,7 @@ export class Endpoint {
       this.serving.push(msg);
       if (this.wid !== 0) {
         // The worker is blocked in this call; calls main makes while the
-        // handler runs are made in its context (deadlock.js).
+        // handler runs are made in its context (main-core.js).
         waitFor.beginServing(this.wid, msg.seq, callLabel(msg));
         prevCtx = waitFor.setCurrent({ worker: this.wid, seq: msg.seq });
       }

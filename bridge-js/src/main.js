@@ -8,7 +8,7 @@
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
 import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_CALL_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
-import * as waitFor from "./deadlock.js";
+import { waitFor } from "./main-core.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
 import { adoptChannels } from "./adopt.js"; // channels in a worker's wasm memory (docs/rust.md, threads)

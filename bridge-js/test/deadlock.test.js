@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BridgeWorker, DeadlockError, TimeoutError, ClosedError } from "../src/main.js";
-import { serving, nestingDepth } from "../src/deadlock.js";
+import { serving, nestingDepth } from "../src/main-core.js";
 
 const FIXTURE = new URL("./fixtures/deadlock-worker.js", import.meta.url);
 // "At once": a deadlock is decided when the call is made, not after a

@@ -57,6 +57,11 @@ for (const [server, policy] of [["csp", CSP], ["strict", STRICT_CSP]]) {
       refused: { eval: true, wasm: server === "strict" },
     });
     assert.equal(await r.page.locator("#csp-paragraph").textContent(), "written under CSP");
+    // The main thread's tracker: its .wasm where wasm may be compiled, its
+    // wasm2js build (imported on demand) where the policy forbids it.
+    const files = await r.page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname));
+    assert.ok(files.some((f) => f.endsWith("/main-core.wasm")), files.join("\n"));
+    assert.equal(files.some((f) => f.endsWith("/main-core-js.js")), server === "strict", files.join("\n"));
     assertClean(r); // the page's securitypolicyviolation events: none
   });
 }

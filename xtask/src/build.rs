@@ -12,6 +12,9 @@ const DIST: &str = "bridge-js/dist";
 /// A string only the service-worker transport's code contains: its chunk is
 /// not counted in what a page on the Atomics transport loads.
 const SW_TRANSPORT_MARK: &str = "__worker-bridge__/wait";
+/// A name only the tracker's wasm2js build contains (its one-letter
+/// exports' table): its chunk is not counted either.
+const MAIN_CORE_JS_MARK: &str = "wasm2js";
 
 pub fn build() -> Result {
     util::timed("build: wasm (bridge-wasm, release-wasm profile)", || {
@@ -25,12 +28,104 @@ pub fn build() -> Result {
             wasm(&["--features", "full"], PKG_FULL)
         })?;
     }
+    util::timed(
+        "build: the main thread's core (bridge-core-wasm, wasm2js) into bridge-js/gen",
+        main_core,
+    )?;
     util::timed("build: minified bundles (esbuild)", bundle)?;
     util::timed(
         "build: PyScript from npm, on worker-bridge and stock (xtask/pyscript.mjs)",
         pyscript,
     )?;
     sizes()
+}
+
+/// Where the main thread's core goes (bridge-js/src/main-core.js loads
+/// them): the `.wasm`, fetched when bridge-js loads, and its wasm2js
+/// translation, imported on demand only where a Content-Security-Policy
+/// forbids compiling wasm.
+const MAIN_CORE_WASM: &str = "bridge-js/gen/main-core.wasm";
+const MAIN_CORE_JS: &str = "bridge-js/gen/main-core-js.js";
+
+/// The main thread's wait-for tracker (crates/bridge-core-wasm with only
+/// its `main` exports) built for wasm32 on stable Rust, shrunk by
+/// binaryen's wasm-opt (npm `binaryen`, pinned in package.json), into
+/// [`MAIN_CORE_WASM`] and, translated by binaryen's wasm2js, into
+/// [`MAIN_CORE_JS`] (docs/benchmarks.md has the measurements behind the
+/// flags and the fetched `.wasm`).
+fn main_core() -> Result {
+    let root = repo_root();
+    let mut c = util::cargo();
+    c.args([
+        "build",
+        "-p",
+        "bridge-core-wasm",
+        "--no-default-features",
+        "--features",
+        "main",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "release-core",
+    ]);
+    run(c)?;
+    let bin = |name: &str| root.join("node_modules/.bin").join(name);
+    for tool in ["wasm-opt", "wasm2js"] {
+        if !bin(tool).exists() {
+            return err(format!(
+                "node_modules/.bin/{tool} is missing: run `cargo xtask setup` (npm ci installs binaryen)"
+            ));
+        }
+    }
+    // Beside bridge_wasm.wasm's profile directory: release-core's.
+    let wasm = wasm_out()
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("release-core/bridge_core_wasm.wasm"))
+        .unwrap_or_default();
+    let tmp = root.join("target/main-core");
+    fs::create_dir_all(&tmp).map_err(|e| util::Error(format!("{}: {e}", tmp.display())))?;
+    let opt = tmp.join("main-core.wasm");
+    // The smallest safe build measured (docs/benchmarks.md); wasm2js has no
+    // saturating float-to-int (Rust's `as` casts): lowered for both.
+    let mut c = cmd(
+        bin("wasm-opt"),
+        &[
+            "-Oz",
+            "--converge",
+            "--strip-debug",
+            "--strip-producers",
+            // The linker's `__data_end` / `__heap_base`: nothing reads them.
+            "--remove-exports",
+            "--pass-arg=remove-exports@__*",
+            "--enable-nontrapping-float-to-int",
+            "--llvm-nontrapping-fptoint-lowering",
+        ],
+    );
+    let featured = tmp.join("main-core-featured.wasm");
+    c.arg(&wasm).arg("-o").arg(&featured);
+    run(c)?;
+    // The shipped .wasm without its target-features section (metadata only
+    // tools read); wasm2js needs it, so it translates the build before.
+    let mut c = cmd(bin("wasm-opt"), &["--strip-target-features"]);
+    c.arg(&featured).arg("-o").arg(&opt);
+    run(c)?;
+    let out = root.join(MAIN_CORE_WASM);
+    if let Some(dir) = out.parent() {
+        fs::create_dir_all(dir).map_err(|e| util::Error(format!("{}: {e}", dir.display())))?;
+    }
+    fs::copy(&opt, &out).map_err(|e| util::Error(format!("{}: {e}", out.display())))?;
+    let js = root.join(MAIN_CORE_JS);
+    let mut c = cmd(bin("wasm2js"), &["-Oz"]);
+    c.arg(&featured).arg("-o").arg(&js);
+    run(c)?;
+    println!(
+        "  {MAIN_CORE_WASM}: {} raw, {} brotli; {MAIN_CORE_JS} (the CSP fallback, unminified): {} brotli",
+        kib(out.metadata().map(|m| m.len()).unwrap_or(0)),
+        brotli_size(&out).map_or("?".into(), kib),
+        brotli_size(&js).map_or("?".into(), kib)
+    );
+    Ok(())
 }
 
 /// @pyscript/core + polyscript bundled from node_modules with coincident's
@@ -432,13 +527,16 @@ fn sizes() -> Result {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
+        let js = fs::read_to_string(f).unwrap_or_default();
         let note = if eager.contains(&file) {
             shipped_raw += raw;
             shipped_br += br;
             shipped.push(file.clone());
             ""
-        } else if fs::read_to_string(f).is_ok_and(|js| js.contains(SW_TRANSPORT_MARK)) {
+        } else if js.contains(SW_TRANSPORT_MARK) {
             "  on demand: the service-worker transport"
+        } else if js.contains(MAIN_CORE_JS_MARK) {
+            "  on demand: the tracker's JS build (a CSP that forbids wasm)"
         } else {
             ""
         };
@@ -457,6 +555,19 @@ fn sizes() -> Result {
         kib(raw_total),
         kib(br_total)
     );
+    // The main thread's tracker, which main.js fetches (main-core.js).
+    let core = root.join(MAIN_CORE_WASM);
+    if let (Ok(m), Some(br)) = (core.metadata(), brotli_size(&core)) {
+        println!(
+            "  {:<40} {:>12} {:>12}",
+            MAIN_CORE_WASM,
+            kib(m.len()),
+            kib(br)
+        );
+        shipped_raw += m.len();
+        shipped_br += br;
+        shipped.push("main-core.wasm".into());
+    }
     println!(
         "  {:<40} {:>12} {:>12}",
         format!("shipped: {}", shipped.join(" + ")),

@@ -1,5 +1,5 @@
 // worker-bridge, main side, from one esbuild bundle (see ours-bundled.worker.js).
-import { BridgeWorker } from "../.build/ours-main.js";
+import { BridgeWorker } from "../.build/ours/ours-main.js";
 
 export function start(url, api) {
   const w = new BridgeWorker(url, { type: "module" });

@@ -16,13 +16,13 @@
 //!   through its `wasm2js` translation, against the JS code path bridge-js
 //!   runs (docs/benchmarks.md).
 //! - `main` ([`main_core`]): the main thread's wait-for tracker
-//!   ([`bridge_core::deadlock::WaitForTracker`]), labels kept by the host.
-//!   Built alone (`--no-default-features --features main`, profile
-//!   `release-core`) and translated by `wasm2js`, it ran bridge-js's main
-//!   thread in a measured switch that was reverted on the byte budget
-//!   (docs/benchmarks.md, "The main thread's tracker from Rust").
+//!   ([`bridge_core::deadlock::WaitForTracker`]), labels kept by the host,
+//!   one tracker per module instance. Built alone (`--no-default-features
+//!   --features main`, profile `release-core`) by `cargo xtask build` into
+//!   `bridge-js/gen/main-core.wasm` and its wasm2js translation: bridge-js's
+//!   main thread runs it (`bridge-js/src/main-core.js`).
 //!
-//! Each export takes the pointer its `*_new` export returned first.
+//! The worker's exports take the pointer `wb_worker_new` returned first.
 //!
 //! On wasm32 the crate is `no_std`: bridge-core without its `std` feature,
 //! a small size-class allocator (`alloc_wasm`) and a panic handler that
@@ -36,7 +36,7 @@ extern crate alloc;
 mod alloc_wasm;
 
 /// The main thread's wait-for tracker (feature `main`), which bridge-js
-/// loads (its wasm2js translation) on the main thread.
+/// loads on the main thread.
 #[cfg(feature = "main")]
 pub mod main_core;
 /// The worker's protocol machine (feature `worker`).

@@ -1,8 +1,12 @@
 //! The main thread's wait-for tracker ([`bridge_core::deadlock::WaitForTracker`])
 //! behind plain `extern "C"` exports, for a JS main thread to ask how to
 //! send each call into a worker and to refuse the calls it refuses with the
-//! text it writes (the JS host it was measured with: commit "bridge-js: the
-//! main thread's wait-for tracker is bridge-core's", `src/main-core.js`).
+//! text it writes. bridge-js runs it (`src/main-core.js`, the host).
+//!
+//! One tracker per module instance (a page has one), so the exports take no
+//! handle. Their names are one letter each: the module is shipped inside
+//! every page's bundle, and each name appears there twice (the export and
+//! the host's use); each export's doc starts with its name.
 //!
 //! Labels stay in JS: the tracker keeps a `HostLabel` (which call of which
 //! worker, or which worker's name) and writes it into its messages as a
@@ -12,13 +16,12 @@
 //! `worker:seq` in decimal). So a call's label is made only when a message
 //! names it.
 //!
-//! One tracker per [`wb_tracker_new`](crate::main_core::wb_tracker_new), passed back to every export as the
-//! pointer it returned. Worker ids start at 1; 0 (the main thread) means
-//! "none" wherever a context is passed or returned.
+//! Worker ids start at 1; 0 (the main thread) means "none" wherever a
+//! context is passed or returned.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::UnsafeCell;
 
 use bridge_core::deadlock::{push_decimal, CallRef, DeadlockError, Deliver, Label, WaitForTracker};
 
@@ -55,45 +58,35 @@ impl Tracker {
     }
 }
 
-/// # Safety
-/// `t` must come from [`wb_tracker_new`] and be used by one thread at a time.
-unsafe fn tracker<'a>(t: *mut Tracker) -> &'a mut Tracker {
-    // SAFETY: the caller passes the pointer `wb_tracker_new` returned (a
-    // leaked Box, never freed, so it stays valid and aligned), and a wasm
-    // instance runs one export at a time on one thread, so no other
-    // reference to the tracker is live while this one is used.
-    unsafe { &mut *t }
+struct Global(UnsafeCell<Tracker>);
+
+// SAFETY: a wasm module instance runs on one thread (this crate is built
+// without the atomics feature), so the tracker is never shared.
+unsafe impl Sync for Global {}
+
+static TRACKER: Global = Global(UnsafeCell::new(Tracker {
+    inner: WaitForTracker::with_labels(true),
+    error: Vec::new(),
+    seq: 0,
+}));
+
+fn tracker() -> &'static mut Tracker {
+    // SAFETY: one thread (see `impl Sync for Global`), and an export runs to
+    // completion before the next: no other reference to the tracker is live
+    // while an export uses this one, and none outlives its export.
+    unsafe { &mut *TRACKER.0.get() }
 }
 
 fn context(worker: u32, seq: u32) -> Option<CallRef> {
     (worker != 0).then_some(CallRef { worker, seq })
 }
 
-/// A fresh tracker (workers re-entrant unless added otherwise).
-#[no_mangle]
-pub extern "C" fn wb_tracker_new() -> *mut Tracker {
-    Box::into_raw(Box::new(Tracker {
-        inner: WaitForTracker::with_labels(true),
-        error: Vec::new(),
-        seq: 0,
-    }))
-}
-
-/// Registers a worker (`reentrant` 0 or 1, its nesting limit, `named` 1 if
-/// the host keeps a name for it under kind `N`); returns its id.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_add_worker(
-    t: *mut Tracker,
-    reentrant: u32,
-    max_nesting: u32,
-    named: u32,
-) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    let t = unsafe { tracker(t) };
-    t.inner
+/// `a`: registers a worker (`reentrant` 0 or 1, its nesting limit, `named`
+/// 1 if the host keeps a name for it under kind `N`); returns its id.
+#[export_name = "a"]
+pub extern "C" fn wb_add_worker(reentrant: u32, max_nesting: u32, named: u32) -> u32 {
+    tracker()
+        .inner
         .add_labelled_worker(reentrant != 0, max_nesting as usize, |worker| {
             (named != 0).then_some(HostLabel {
                 kind: b'N',
@@ -103,27 +96,18 @@ pub unsafe extern "C" fn wb_add_worker(
         })
 }
 
-/// The worker is gone: forget it.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_remove_worker(t: *mut Tracker, worker: u32) {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.inner.remove_worker(worker);
+/// `b`: the worker is gone: forget it.
+#[export_name = "b"]
+pub extern "C" fn wb_remove_worker(worker: u32) {
+    tracker().inner.forget_worker(worker);
 }
 
-/// Main serves the worker's request `seq` (its label: kind `S`).
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_begin_serving(t: *mut Tracker, worker: u32, seq: u32) {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    let t = unsafe { tracker(t) };
+/// `c`: main serves the worker's request `seq` (its label: kind `S`).
+#[export_name = "c"]
+pub extern "C" fn wb_begin_serving(worker: u32, seq: u32) {
     // A request served twice is a host bug the tracker reports; the JS host
     // serves each request once, so there is nothing to tell it.
-    let _ = t.inner.begin_serving(
+    let _ = tracker().inner.begin_serving(
         worker,
         seq,
         HostLabel {
@@ -134,37 +118,21 @@ pub unsafe extern "C" fn wb_begin_serving(t: *mut Tracker, worker: u32, seq: u32
     );
 }
 
-/// Main answered (or gave up on) the worker's request `seq`: 1 if it was
-/// being served.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_finish_serving(t: *mut Tracker, worker: u32, seq: u32) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }
-        .inner
-        .finish_serving(worker, seq)
-        .into()
+/// `d`: main answered (or gave up on) the worker's request `seq`: 1 if it
+/// was being served.
+#[export_name = "d"]
+pub extern "C" fn wb_finish_serving(worker: u32, seq: u32) -> u32 {
+    tracker().inner.finish_serving(worker, seq).into()
 }
 
-/// How main's call `seq` (label: kind `C`) to `worker`, made in the context
-/// of served call (`ctx_worker`, `ctx_seq`) (`ctx_worker` 0: unknown), goes:
-/// the worker's seq to nest it into, 0 to deliver it directly, or -1: it is
-/// refused, with the message [`wb_error_ptr`] points at.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_call_worker(
-    t: *mut Tracker,
-    worker: u32,
-    seq: u32,
-    ctx_worker: u32,
-    ctx_seq: u32,
-) -> f64 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    let t = unsafe { tracker(t) };
+/// `e`: how main's call `seq` (label: kind `C`) to `worker`, made in the
+/// context of served call (`ctx_worker`, `ctx_seq`) (`ctx_worker` 0:
+/// unknown), goes: the worker's seq to nest it into, 0 to deliver it
+/// directly, or -1: it is refused, with the message [`wb_error_ptr`] points
+/// at.
+#[export_name = "e"]
+pub extern "C" fn wb_call_worker(worker: u32, seq: u32, ctx_worker: u32, ctx_seq: u32) -> f64 {
+    let t = tracker();
     let label = HostLabel {
         kind: b'C',
         worker,
@@ -183,26 +151,18 @@ pub unsafe extern "C" fn wb_call_worker(
     }
 }
 
-/// 1 if a direct call to `worker` should be checked again later
+/// `f`: 1 if a direct call to `worker` should be checked again later
 /// ([`wb_suspected_cycle`]).
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_may_cycle(t: *mut Tracker, worker: u32) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.inner.may_cycle(worker).into()
+#[export_name = "f"]
+pub extern "C" fn wb_may_cycle(worker: u32) -> u32 {
+    tracker().inner.may_cycle(worker).into()
 }
 
-/// Main's outstanding call `seq` checked again with the assumed edges: 1 if
-/// it is to be refused (the message at [`wb_error_ptr`]), else 0.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_suspected_cycle(t: *mut Tracker, worker: u32, seq: u32) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    let t = unsafe { tracker(t) };
+/// `g`: main's outstanding call `seq` checked again with the assumed edges:
+/// 1 if it is to be refused (the message at [`wb_error_ptr`]), else 0.
+#[export_name = "g"]
+pub extern "C" fn wb_suspected_cycle(worker: u32, seq: u32) -> u32 {
+    let t = tracker();
     match t.inner.suspected_cycle(worker, seq) {
         Some(e) => {
             t.refuse(e);
@@ -212,15 +172,11 @@ pub unsafe extern "C" fn wb_suspected_cycle(t: *mut Tracker, worker: u32, seq: u
     }
 }
 
-/// Main's call `seq` got its reply or was given up: forgets it and returns
-/// its context's worker (0: none), whose seq [`wb_seq`] then gives.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_take_call(t: *mut Tracker, worker: u32, seq: u32) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    let t = unsafe { tracker(t) };
+/// `h`: main's call `seq` got its reply or was given up: forgets it and
+/// returns its context's worker (0: none), whose seq [`wb_seq`] then gives.
+#[export_name = "h"]
+pub extern "C" fn wb_take_call(worker: u32, seq: u32) -> u32 {
+    let t = tracker();
     match t.inner.take_call(worker, seq).flatten() {
         Some(ctx) => {
             t.seq = ctx.seq;
@@ -230,130 +186,85 @@ pub unsafe extern "C" fn wb_take_call(t: *mut Tracker, worker: u32, seq: u32) ->
     }
 }
 
-/// The seq of the pair the last [`wb_take_call`] or [`wb_serving_at`] returned.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_seq(t: *mut Tracker) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.seq
+/// `i`: the seq of the pair the last [`wb_take_call`] returned.
+#[export_name = "i"]
+pub extern "C" fn wb_seq() -> u32 {
+    tracker().seq
 }
 
-/// Nested requests in progress in `worker` (tests, stats).
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_nesting_depth(t: *mut Tracker, worker: u32) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.inner.nesting_depth(worker) as u32
+/// `j`: nested requests in progress in `worker` (tests, stats).
+#[export_name = "j"]
+pub extern "C" fn wb_nesting_depth(worker: u32) -> u32 {
+    tracker().inner.nesting_depth(worker) as u32
 }
 
-/// How many worker calls main serves (tests).
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_serving_count(t: *mut Tracker) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.inner.serving().len() as u32
+/// `k`: where the last refusal's message starts in the module's memory
+/// (UTF-8, [`wb_error_len`] bytes).
+#[export_name = "k"]
+pub extern "C" fn wb_error_ptr() -> *const u8 {
+    tracker().error.as_ptr()
 }
 
-/// The `i`th worker call main serves: its worker (its seq: [`wb_seq`]), 0
-/// past the end.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_serving_at(t: *mut Tracker, i: u32) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    let t = unsafe { tracker(t) };
-    match t.inner.serving().get(i as usize) {
-        Some(c) => {
-            t.seq = c.seq;
-            c.worker
-        }
-        None => 0,
-    }
-}
-
-/// Where the last refusal's message starts in the module's memory (UTF-8,
-/// [`wb_error_len`] bytes).
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_error_ptr(t: *mut Tracker) -> *const u8 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.error.as_ptr()
-}
-
-/// The length in bytes of the last refusal's message.
-///
-/// # Safety
-/// `t` as for every export: from [`wb_tracker_new`].
-#[no_mangle]
-pub unsafe extern "C" fn wb_error_len(t: *mut Tracker) -> u32 {
-    // SAFETY: `t` comes from `wb_tracker_new` (the contract of this export).
-    unsafe { tracker(t) }.error.len() as u32
+/// `l`: the length in bytes of the last refusal's message.
+#[export_name = "l"]
+pub extern "C" fn wb_error_len() -> u32 {
+    tracker().error.len() as u32
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn message(t: *mut Tracker) -> String {
-        // SAFETY: `t` comes from `wb_tracker_new`; this test is one thread.
-        let (ptr, len) = unsafe { (wb_error_ptr(t), wb_error_len(t)) };
+    fn message() -> String {
+        let (ptr, len) = (wb_error_ptr(), wb_error_len());
         // SAFETY: the pointer and length describe the tracker's error bytes.
         String::from_utf8(unsafe { core::slice::from_raw_parts(ptr, len as usize) }.to_vec())
             .unwrap()
     }
 
+    // One test: the exports share the module's one tracker.
     #[test]
     fn exports_decide_and_name_labels_by_key() {
-        let t = wb_tracker_new();
-        // SAFETY: `t` comes from `wb_tracker_new`; this test is one thread.
-        unsafe {
-            let w = wb_add_worker(t, 1, 1, 0);
-            assert_eq!(wb_call_worker(t, w, 1, 0, 0), 0.0, "not blocked: direct");
-            wb_begin_serving(t, w, 5);
-            assert_eq!(wb_serving_count(t), 1);
-            assert_eq!((wb_serving_at(t, 0), wb_seq(t)), (w, 5));
-            assert_eq!(wb_call_worker(t, w, 2, w, 5), 5.0, "nested into 5");
-            assert_eq!(wb_nesting_depth(t, w), 1);
-            assert_eq!(wb_call_worker(t, w, 3, w, 5), -1.0, "limit 1");
-            let (key, blocked) = (alloc::format!("{w}:3"), alloc::format!("{w}:5"));
-            assert_eq!(
-                message(t),
-                alloc::format!(
-                    "Possible deadlock: \u{1}C{key}\u{2} was awaited while the worker is blocked in \u{1}S{blocked}\u{2} \
-                     (calls between the main thread and this worker are nested 1 deep, the limit (the maxNesting option); \
-                     they probably recurse without end)"
-                )
-            );
-            assert_eq!(wb_take_call(t, w, 2), w, "its context");
-            assert_eq!(wb_seq(t), 5);
-            assert_eq!(wb_finish_serving(t, w, 5), 1);
-            assert_eq!(wb_may_cycle(t, w), 0);
-            let strict = wb_add_worker(t, 0, 64, 1);
-            wb_begin_serving(t, strict, 1);
-            assert_eq!(wb_may_cycle(t, strict), 1);
-            assert_eq!(
-                wb_call_worker(t, strict, 4, strict, 1),
-                -1.0,
-                "its own handler"
-            );
-            assert!(message(t).contains("reentrant: false"), "{}", message(t));
-            assert_eq!(
-                wb_call_worker(t, strict, 5, 0, 0),
-                0.0,
-                "unknown context: direct"
-            );
-            assert_eq!(wb_suspected_cycle(t, strict, 5), 0);
-            wb_remove_worker(t, strict);
-            assert_eq!(wb_serving_count(t), 0);
-        }
+        let w = wb_add_worker(1, 1, 0);
+        assert_eq!(wb_call_worker(w, 1, 0, 0), 0.0, "not blocked: direct");
+        wb_begin_serving(w, 5);
+        assert_eq!(wb_call_worker(w, 2, w, 5), 5.0, "nested into 5");
+        assert_eq!(wb_nesting_depth(w), 1);
+        assert_eq!(wb_call_worker(w, 3, w, 5), -1.0, "limit 1");
+        let (key, blocked) = (alloc::format!("{w}:3"), alloc::format!("{w}:5"));
+        assert_eq!(
+            message(),
+            alloc::format!(
+                "Possible deadlock: \u{1}C{key}\u{2} was awaited while the worker is blocked in \u{1}S{blocked}\u{2} \
+                 (calls between the main thread and this worker are nested 1 deep, the limit (the maxNesting option); \
+                 they probably recurse without end)"
+            )
+        );
+        assert_eq!(wb_take_call(w, 2), w, "its context");
+        assert_eq!(wb_seq(), 5);
+        assert_eq!(wb_finish_serving(w, 5), 1);
+        assert_eq!(wb_may_cycle(w), 0);
+        let strict = wb_add_worker(0, 64, 1);
+        wb_begin_serving(strict, 1);
+        assert_eq!(wb_may_cycle(strict), 1);
+        assert_eq!(
+            wb_call_worker(strict, 4, strict, 1),
+            -1.0,
+            "its own handler"
+        );
+        assert!(message().contains("reentrant: false"), "{}", message());
+        assert!(
+            message().contains(&alloc::format!("\u{1}S{strict}:1\u{2}")),
+            "{}",
+            message()
+        );
+        assert_eq!(
+            wb_call_worker(strict, 5, 0, 0),
+            0.0,
+            "unknown context: direct"
+        );
+        assert_eq!(wb_suspected_cycle(strict, 5), 0);
+        wb_remove_worker(strict);
+        assert_eq!(wb_may_cycle(strict), 0, "forgotten");
     }
 }

@@ -275,20 +275,11 @@ fn push(out: &mut String, s: &str) {
 /// Appends `n` in decimal (without `core::fmt`, for the wasm build's
 /// [`Label`]s too).
 pub fn push_decimal(out: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // Most significant digit first, by recursion (no digit buffer to index).
+    if n >= 10 {
+        push_decimal(out, n / 10);
     }
-    for &d in &digits[i..] {
-        out.push(d as char);
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 impl fmt::Display for DeadlockError {
@@ -315,78 +306,45 @@ pub enum TrackError {
     },
 }
 
-#[derive(Clone, Debug)]
-struct Blocked<L> {
-    seq: u32,
-    label: L,
-}
+// The tracker's state is three flat tables of small records (the workers'
+// options, the served calls, main's outstanding calls), each a `Vec` in
+// insertion order scanned linearly: main holds a handful of workers and
+// calls, so a scan is as fast as a tree, and one `Vec` per record type keeps
+// the wasm build small (docs/benchmarks.md: nested per-worker collections
+// cost the module several KB).
 
+/// A worker's options; a worker used without being added has none.
 #[derive(Clone, Debug)]
-struct Outgoing<L> {
-    label: L,
-    context: Option<CallRef>,
-    /// With no known context: the served calls of other workers when the
-    /// call was made, each of which may be awaiting it (module doc).
-    candidates: Vec<CallRef>,
-    nested_into: Option<u32>,
-}
-
-impl<L> Outgoing<L> {
-    /// Whether the handler of `node` awaits this call (or, with `assumed`,
-    /// may await it).
-    fn awaited_by(&self, node: CallRef, assumed: bool) -> bool {
-        match self.context {
-            Some(ctx) => ctx == node,
-            None => assumed && self.candidates.contains(&node),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-struct WorkerState<L> {
+struct WorkerConf<L> {
+    id: u32,
     reentrant: Option<bool>,
     /// The worker's own nesting limit (else the tracker's).
     max_nesting: Option<usize>,
     /// `worker "name"` in messages (else `worker #id`).
     name: Option<L>,
-    /// Calls the worker is blocked in, oldest first.
-    blocked: Vec<Blocked<L>>,
-    /// main->worker calls without a reply, by main's seq.
-    outgoing: SmallMap<Outgoing<L>>,
 }
 
-impl<L> Default for WorkerState<L> {
-    fn default() -> Self {
-        Self {
-            reentrant: None,
-            max_nesting: None,
-            name: None,
-            blocked: Vec::new(),
-            outgoing: SmallMap::default(),
-        }
-    }
+/// A worker call main serves: the worker is blocked in it. Per worker, the
+/// table keeps them oldest first.
+#[derive(Clone, Debug)]
+struct Served<L> {
+    call: CallRef,
+    /// When it began (the tracker's counter): the served calls a call with
+    /// no known context may have been made for are those that began before
+    /// it and are still served (module doc).
+    began: u32,
+    label: L,
 }
 
-impl<L> WorkerState<L> {
-    fn nesting(&self) -> usize {
-        self.outgoing
-            .values()
-            .filter(|c| c.nested_into.is_some())
-            .count()
-    }
-
-    /// The blocked calls an outgoing call waits for (see the module doc).
-    fn waited_by(&self, call: &Outgoing<L>) -> &[Blocked<L>] {
-        match call.nested_into {
-            None => &self.blocked,
-            Some(into) => match self.blocked.iter().position(|b| b.seq == into) {
-                Some(i) => &self.blocked[i + 1..],
-                // The call it nested into was answered: everything the worker
-                // is blocked in now was made while serving it.
-                None => &self.blocked,
-            },
-        }
-    }
+/// A main->worker call without a reply (`call`: the worker and main's seq).
+#[derive(Clone, Debug)]
+struct Outgoing<L> {
+    call: CallRef,
+    label: L,
+    context: Option<CallRef>,
+    /// The tracker's counter when it was made.
+    made: u32,
+    nested_into: Option<u32>,
 }
 
 /// One hop of a wait cycle while it is searched: the handler of served call
@@ -398,81 +356,18 @@ struct Hop<'a, L> {
     next: u32,
 }
 
-/// A map from u32 kept as a `Vec` in insertion order. The tracker holds a
-/// handful of workers and calls, so linear scans are as fast as a tree, and
-/// the wasm build is ~20 KB smaller without `BTreeMap`'s instantiations.
-#[derive(Clone, Debug)]
-struct SmallMap<V> {
-    items: Vec<(u32, V)>,
-}
-
-impl<V> Default for SmallMap<V> {
-    fn default() -> Self {
-        Self { items: Vec::new() }
-    }
-}
-
-impl<V> SmallMap<V> {
-    fn get(&self, key: &u32) -> Option<&V> {
-        self.items.iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    fn get_mut(&mut self, key: &u32) -> Option<&mut V> {
-        self.items
-            .iter_mut()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
-    }
-
-    fn get_or_default(&mut self, key: u32) -> &mut V
-    where
-        V: Default,
-    {
-        let i = match self.items.iter().position(|(k, _)| *k == key) {
-            Some(i) => i,
-            None => {
-                self.items.push((key, V::default()));
-                self.items.len() - 1
-            }
-        };
-        &mut self.items[i].1
-    }
-
-    /// Inserts or replaces (keeping the old position).
-    fn insert(&mut self, key: u32, value: V) {
-        match self.get_mut(&key) {
-            Some(v) => *v = value,
-            None => self.items.push((key, value)),
-        }
-    }
-
-    /// Removes and keeps the order of the rest.
-    fn remove(&mut self, key: &u32) -> Option<V> {
-        let i = self.items.iter().position(|(k, _)| k == key)?;
-        Some(self.items.remove(i).1)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (u32, &V)> {
-        self.items.iter().map(|(k, v)| (*k, v))
-    }
-
-    fn values(&self) -> impl Iterator<Item = &V> {
-        self.items.iter().map(|(_, v)| v)
-    }
-
-    fn len(&self) -> usize {
-        self.items.len()
-    }
-}
-
 /// The main thread's wait-for graph over all its workers, naming calls and
 /// workers in its messages with labels of type `L` ([`Label`]).
 #[derive(Clone, Debug)]
 pub struct WaitForTracker<L = String> {
     default_reentrant: bool,
     max_nesting: usize,
-    workers: SmallMap<WorkerState<L>>,
+    workers: Vec<WorkerConf<L>>,
+    served: Vec<Served<L>>,
+    outgoing: Vec<Outgoing<L>>,
     next_id: u32,
+    /// Counts begun served calls and made calls (`began`, `made`).
+    clock: u32,
 }
 
 /// How a worker added with [`WaitForTracker::add_worker`] behaves.
@@ -520,23 +415,44 @@ impl WaitForTracker<String> {
 
     /// The innermost call `worker` is blocked in, as `(seq, label)`.
     pub fn blocked_in(&self, worker: u32) -> Option<(u32, &str)> {
-        self.workers
-            .get(&worker)?
-            .blocked
-            .last()
-            .map(|b| (b.seq, b.label.as_str()))
+        self.served
+            .iter()
+            .rev()
+            .find(|s| s.call.worker == worker)
+            .map(|s| (s.call.seq, s.label.as_str()))
     }
 }
 
-impl<L: Label> WaitForTracker<L> {
+impl<L: Label + Clone> WaitForTracker<L> {
     /// A tracker whose labels are `L`s (as [`new`](WaitForTracker::new)).
-    pub fn with_labels(default_reentrant: bool) -> Self {
+    pub const fn with_labels(default_reentrant: bool) -> Self {
         Self {
             default_reentrant,
             max_nesting: DEFAULT_MAX_NESTING,
-            workers: SmallMap::default(),
+            workers: Vec::new(),
+            served: Vec::new(),
+            outgoing: Vec::new(),
             next_id: 1,
+            clock: 0,
         }
+    }
+
+    fn conf(&self, worker: u32) -> Option<&WorkerConf<L>> {
+        self.workers.iter().find(|w| w.id == worker)
+    }
+
+    /// `worker`'s options, added if it had none. Always `Some`: an `Option`
+    /// so that no panicking path is compiled in (the wasm build's size).
+    fn conf_mut(&mut self, worker: u32) -> Option<&mut WorkerConf<L>> {
+        if self.conf(worker).is_none() {
+            self.workers.push(WorkerConf {
+                id: worker,
+                reentrant: None,
+                max_nesting: None,
+                name: None,
+            });
+        }
+        self.workers.iter_mut().find(|w| w.id == worker)
     }
 
     /// [`add_worker`](WaitForTracker::add_worker) with the worker's name
@@ -548,21 +464,22 @@ impl<L: Label> WaitForTracker<L> {
         name: impl FnOnce(u32) -> Option<L>,
     ) -> u32 {
         let mut id = self.next_id;
-        while id == MAIN || self.workers.get(&id).is_some() {
+        while id == MAIN || self.conf(id).is_some() {
             id = id.wrapping_add(1);
         }
         self.next_id = id.wrapping_add(1);
-        let state = self.workers.get_or_default(id);
-        state.reentrant = Some(reentrant);
-        state.max_nesting = Some(max_nesting.max(1));
-        state.name = name(id);
+        if let Some(conf) = self.conf_mut(id) {
+            conf.reentrant = Some(reentrant);
+            conf.max_nesting = Some(max_nesting.max(1));
+            conf.name = name(id);
+        }
         id
     }
 
     /// How messages name `worker`: `worker "name"`, or `worker #id`.
     pub fn name_of(&self, worker: u32) -> String {
         let mut out = String::from("worker ");
-        match self.workers.get(&worker).and_then(|w| w.name.as_ref()) {
+        match self.conf(worker).and_then(|w| w.name.as_ref()) {
             Some(name) => {
                 out.push('"');
                 name.write_to(&mut out);
@@ -597,23 +514,28 @@ impl<L: Label> WaitForTracker<L> {
 
     /// The nesting limit of `worker`.
     pub fn max_nesting_of(&self, worker: u32) -> usize {
-        self.workers
-            .get(&worker)
+        self.conf(worker)
             .and_then(|w| w.max_nesting)
             .unwrap_or(self.max_nesting)
     }
 
     /// Whether `worker` serves nested requests while it is blocked.
     pub fn set_reentrant(&mut self, worker: u32, reentrant: bool) {
-        self.workers.get_or_default(worker).reentrant = Some(reentrant);
+        if let Some(conf) = self.conf_mut(worker) {
+            conf.reentrant = Some(reentrant);
+        }
     }
 
     /// Whether `worker` serves nested requests while it is blocked.
     pub fn is_reentrant(&self, worker: u32) -> bool {
-        self.workers
-            .get(&worker)
+        self.conf(worker)
             .and_then(|w| w.reentrant)
             .unwrap_or(self.default_reentrant)
+    }
+
+    fn tick(&mut self) -> u32 {
+        self.clock = self.clock.wrapping_add(1);
+        self.clock
     }
 
     /// Main read the worker's request `seq`, labelled `label` (e.g.
@@ -627,12 +549,14 @@ impl<L: Label> WaitForTracker<L> {
         if worker == MAIN {
             return Err(TrackError::MainIsNotAWorker);
         }
-        let state = self.workers.get_or_default(worker);
-        if state.blocked.iter().any(|b| b.seq == seq) {
+        let call = CallRef { worker, seq };
+        if self.served_at(call).is_some() {
             return Err(TrackError::AlreadyServing { worker, seq });
         }
-        state.blocked.push(Blocked {
-            seq,
+        let began = self.tick();
+        self.served.push(Served {
+            call,
+            began,
             label: label.into(),
         });
         Ok(())
@@ -642,16 +566,10 @@ impl<L: Label> WaitForTracker<L> {
     /// the worker is no longer blocked in it. Returns false if it was not
     /// being served.
     pub fn finish_serving(&mut self, worker: u32, seq: u32) -> bool {
-        let Some(state) = self.workers.get_mut(&worker) else {
-            return false;
-        };
-        match state.blocked.iter().position(|b| b.seq == seq) {
-            Some(i) => {
-                state.blocked.remove(i);
-                true
-            }
-            None => false,
-        }
+        let call = CallRef { worker, seq };
+        let before = self.served.len();
+        self.served.retain(|s| s.call != call);
+        self.served.len() != before
     }
 
     /// Decides how to deliver main's call `seq` (labelled `label`) to
@@ -666,56 +584,44 @@ impl<L: Label> WaitForTracker<L> {
         context: Option<CallRef>,
     ) -> Result<Deliver, DeadlockError> {
         let label: L = label.into();
-        let reentrant = self.is_reentrant(worker);
-        let max_nesting = self.max_nesting_of(worker);
         // A context that is no longer served (answered, cancelled) issues
         // nothing any more: the call is made as if from top-level code.
-        let context = context.filter(|c| self.label_of(*c).is_some());
-        let deliver = match self.workers.get(&worker) {
+        let context = context.filter(|c| self.served_at(*c).is_some());
+        let mut nested_into = None;
+        if let Some(innermost) = self.served.iter().rev().find(|s| s.call.worker == worker) {
+            if self.is_reentrant(worker) {
+                let limit = self.max_nesting_of(worker);
+                if self.nesting_depth(worker) >= limit {
+                    return Err(DeadlockError {
+                        worker,
+                        awaited: text(&label),
+                        blocked: text(&innermost.label),
+                        reason: DeadlockReason::TooDeep { limit },
+                    });
+                }
+                nested_into = Some(innermost.call.seq);
+            } else if let Some(ctx) = context {
+                if let Some(err) = self.find_cycle(worker, &label, ctx, false) {
+                    return Err(err);
+                }
+            }
+        }
+        let made = self.tick();
+        let record = Outgoing {
+            call: CallRef { worker, seq },
+            label,
+            context,
+            made,
+            nested_into,
+        };
+        match self.outgoing.iter_mut().find(|c| c.call == record.call) {
+            Some(c) => *c = record,
+            None => self.outgoing.push(record),
+        }
+        Ok(match nested_into {
             None => Deliver::Direct,
-            Some(state) => match state.blocked.last() {
-                None => Deliver::Direct,
-                Some(innermost) if reentrant => {
-                    if state.nesting() >= max_nesting {
-                        return Err(DeadlockError {
-                            worker,
-                            awaited: text(&label),
-                            blocked: text(&innermost.label),
-                            reason: DeadlockReason::TooDeep { limit: max_nesting },
-                        });
-                    }
-                    Deliver::Nested {
-                        into_seq: innermost.seq,
-                    }
-                }
-                Some(_) => {
-                    if let Some(ctx) = context {
-                        if let Some(err) = self.find_cycle(worker, &label, ctx, false) {
-                            return Err(err);
-                        }
-                    }
-                    Deliver::Direct
-                }
-            },
-        };
-        let candidates = match context {
-            Some(_) => Vec::new(),
-            None => self.candidates(worker),
-        };
-        let nested_into = match deliver {
-            Deliver::Direct => None,
-            Deliver::Nested { into_seq } => Some(into_seq),
-        };
-        self.workers.get_or_default(worker).outgoing.insert(
-            seq,
-            Outgoing {
-                label,
-                context,
-                candidates,
-                nested_into,
-            },
-        );
-        Ok(deliver)
+            Some(into_seq) => Deliver::Nested { into_seq },
+        })
     }
 
     /// Checks main's outstanding call `seq` to `worker` again, counting the
@@ -730,17 +636,19 @@ impl<L: Label> WaitForTracker<L> {
         if self.is_reentrant(worker) {
             return None;
         }
-        let call = self.workers.get(&worker)?.outgoing.get(&seq)?;
+        let call = self.outgoing(worker, seq)?;
         if call.nested_into.is_some() {
             return None;
         }
-        let goals = match call.context {
-            Some(ctx) => alloc::vec![ctx],
-            None => call.candidates.clone(),
-        };
-        goals
-            .into_iter()
-            .find_map(|ctx| self.find_cycle(worker, &call.label, ctx, true))
+        // The goals: its context, or (none known) each of its candidates, in
+        // the order main serves them.
+        self.served
+            .iter()
+            .filter(|s| match call.context {
+                Some(ctx) => s.call == ctx,
+                None => call.is_candidate(s),
+            })
+            .find_map(|s| self.find_cycle(worker, &call.label, s.call, true))
     }
 
     /// The reply to main's call `seq` arrived (or it timed out, was
@@ -753,25 +661,25 @@ impl<L: Label> WaitForTracker<L> {
     /// (`None` if it was not outstanding; `Some(None)` if it had none), so
     /// a host can carry the context across the `await` of the call.
     pub fn take_call(&mut self, worker: u32, seq: u32) -> Option<Option<CallRef>> {
-        self.workers
-            .get_mut(&worker)
-            .and_then(|w| w.outgoing.remove(&seq))
-            .map(|c| c.context)
+        let context = self.outgoing(worker, seq)?.context;
+        self.forget_call(worker, seq);
+        Some(context)
     }
 
     /// The worker reported that its handler for main's nested call `seq`
     /// returned a pending promise. Forgets the call and returns the error to
     /// reject it with (`None` if the call is not outstanding).
     pub fn nested_pending(&mut self, worker: u32, seq: u32) -> Option<DeadlockError> {
-        let state = self.workers.get_mut(&worker)?;
-        let call = state.outgoing.remove(&seq)?;
+        let call = self.outgoing(worker, seq)?.clone();
+        self.forget_call(worker, seq);
+        let mine = self.served.iter().filter(|s| s.call.worker == worker);
         let blocked = call
             .nested_into
-            .and_then(|into| state.blocked.iter().find(|b| b.seq == into))
-            .or(state.blocked.last())
+            .and_then(|into| mine.clone().find(|s| s.call.seq == into))
+            .or(mine.last())
             .map_or_else(
                 || String::from("a call to the main thread"),
-                |b| text(&b.label),
+                |s| text(&s.label),
             );
         Some(DeadlockError::pending_result(
             worker,
@@ -783,45 +691,62 @@ impl<L: Label> WaitForTracker<L> {
     /// The worker is gone (terminated, crashed): forgets it and returns its
     /// outstanding calls as `(seq, label)` so the caller can reject them.
     pub fn remove_worker(&mut self, worker: u32) -> Vec<(u32, L)> {
-        self.workers
-            .remove(&worker)
-            .map(|w| {
-                w.outgoing
-                    .items
-                    .into_iter()
-                    .map(|(s, c)| (s, c.label))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let gone = self
+            .outgoing
+            .iter()
+            .filter(|c| c.call.worker == worker)
+            .map(|c| (c.call.seq, c.label.clone()))
+            .collect();
+        self.forget_worker(worker);
+        gone
+    }
+
+    /// [`remove_worker`](Self::remove_worker) for a host that keeps the
+    /// calls' labels itself: forgets the worker and everything it had.
+    pub fn forget_worker(&mut self, worker: u32) {
+        self.workers.retain(|w| w.id != worker);
+        self.served.retain(|s| s.call.worker != worker);
+        self.outgoing.retain(|c| c.call.worker != worker);
     }
 
     /// True if `worker` is blocked in a call main is serving.
     pub fn is_blocked(&self, worker: u32) -> bool {
-        self.workers
-            .get(&worker)
-            .is_some_and(|w| !w.blocked.is_empty())
+        self.served.iter().any(|s| s.call.worker == worker)
     }
 
-    /// Every worker call main is serving.
+    /// Every worker call main is serving (oldest first).
     pub fn serving(&self) -> Vec<CallRef> {
-        self.workers
-            .iter()
-            .flat_map(|(worker, w)| {
-                w.blocked
-                    .iter()
-                    .map(move |b| CallRef { worker, seq: b.seq })
-            })
-            .collect()
+        self.served.iter().map(|s| s.call).collect()
     }
 
     /// Nested requests in progress in `worker`.
     pub fn nesting_depth(&self, worker: u32) -> usize {
-        self.workers.get(&worker).map_or(0, WorkerState::nesting)
+        self.outgoing
+            .iter()
+            .filter(|c| c.call.worker == worker && c.nested_into.is_some())
+            .count()
     }
 
     /// main->worker calls to `worker` without a reply.
     pub fn outstanding(&self, worker: u32) -> usize {
-        self.workers.get(&worker).map_or(0, |w| w.outgoing.len())
+        self.outgoing
+            .iter()
+            .filter(|c| c.call.worker == worker)
+            .count()
+    }
+
+    fn forget_call(&mut self, worker: u32, seq: u32) {
+        let call = CallRef { worker, seq };
+        self.outgoing.retain(|c| c.call != call);
+    }
+
+    fn served_at(&self, call: CallRef) -> Option<&Served<L>> {
+        self.served.iter().find(|s| s.call == call)
+    }
+
+    fn outgoing(&self, worker: u32, seq: u32) -> Option<&Outgoing<L>> {
+        let call = CallRef { worker, seq };
+        self.outgoing.iter().find(|c| c.call == call)
     }
 
     /// Looks for a path from a call `target` is blocked in to `ctx`, through
@@ -834,15 +759,10 @@ impl<L: Label> WaitForTracker<L> {
         ctx: CallRef,
         assumed: bool,
     ) -> Option<DeadlockError> {
-        let state = self.workers.get(&target)?;
         let mut visited = Vec::new();
-        for start in &state.blocked {
+        for start in self.served.iter().filter(|s| s.call.worker == target) {
             let mut path = Vec::new();
-            let from = CallRef {
-                worker: target,
-                seq: start.seq,
-            };
-            if !self.reaches(from, ctx, &mut visited, &mut path, assumed) {
+            if !self.reaches(start.call, ctx, &mut visited, &mut path, assumed) {
                 continue;
             }
             let reason = if path.is_empty() {
@@ -860,7 +780,10 @@ impl<L: Label> WaitForTracker<L> {
                             worker: hop.node.worker,
                             worker_name: self.name_of(hop.node.worker),
                             next_name: self.name_of(hop.next),
-                            blocked: self.label_of(hop.node).map(text).unwrap_or_default(),
+                            blocked: self
+                                .served_at(hop.node)
+                                .map(|s| text(&s.label))
+                                .unwrap_or_default(),
                             awaits: text(hop.awaits),
                             next: hop.next,
                         })
@@ -888,50 +811,57 @@ impl<L: Label> WaitForTracker<L> {
         if node == goal {
             return true;
         }
-        if visited.contains(&node) || self.label_of(node).is_none() {
+        if visited.contains(&node) {
             return false;
         }
+        let Some(node_served) = self.served_at(node) else {
+            return false;
+        };
         visited.push(node);
-        for (next_worker, next_state) in self.workers.iter() {
-            for call in next_state.outgoing.values() {
-                if !call.awaited_by(node, assumed) {
+        for call in &self.outgoing {
+            let awaited = match call.context {
+                Some(ctx) => ctx == node,
+                None => assumed && call.is_candidate(node_served),
+            };
+            if !awaited {
+                continue;
+            }
+            let next_worker = call.call.worker;
+            // The served calls this call waits for: every call of its worker,
+            // or, nested into `s`, those above `s` (all of them if `s` was
+            // answered: everything the worker is blocked in now was made
+            // while serving it).
+            let above = call.nested_into.and_then(|seq| {
+                let into = CallRef {
+                    worker: next_worker,
+                    seq,
+                };
+                self.served.iter().position(|s| s.call == into)
+            });
+            for (i, b) in self.served.iter().enumerate() {
+                if b.call.worker != next_worker || above.is_some_and(|a| i <= a) {
                     continue;
                 }
-                for b in next_state.waited_by(call) {
-                    path.push(Hop {
-                        node,
-                        awaits: &call.label,
-                        next: next_worker,
-                    });
-                    let next = CallRef {
-                        worker: next_worker,
-                        seq: b.seq,
-                    };
-                    if self.reaches(next, goal, visited, path, assumed) {
-                        return true;
-                    }
-                    path.pop();
+                path.push(Hop {
+                    node,
+                    awaits: &call.label,
+                    next: next_worker,
+                });
+                if self.reaches(b.call, goal, visited, path, assumed) {
+                    return true;
                 }
+                path.pop();
             }
         }
         false
     }
+}
 
-    /// The calls a call to `target` with no known context may have been made
-    /// for: every call main serves for another worker (module doc).
-    fn candidates(&self, target: u32) -> Vec<CallRef> {
-        self.serving()
-            .into_iter()
-            .filter(|c| c.worker != target)
-            .collect()
-    }
-
-    fn label_of(&self, call: CallRef) -> Option<&L> {
-        self.workers
-            .get(&call.worker)?
-            .blocked
-            .iter()
-            .find(|b| b.seq == call.seq)
-            .map(|b| &b.label)
+impl<L> Outgoing<L> {
+    /// Whether served call `s` is one this call, made with no known context,
+    /// may have been made for: a call of another worker that main was
+    /// serving when it was made (and still is, since `s` is served).
+    fn is_candidate(&self, s: &Served<L>) -> bool {
+        self.context.is_none() && s.call.worker != self.call.worker && s.began < self.made
     }
 }

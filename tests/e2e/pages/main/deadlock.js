@@ -1,7 +1,7 @@
 // Page side of tests/e2e/deadlock.test.mjs. The scenario is this module's own
 // query (`deadlock.js?case=faq`); it starts the workers it needs
 // (workers/deadlock.js) and returns what both sides observed, as JSON.
-import { serving } from "/bridge-js/src/deadlock.js";
+import { serving } from "/bridge-js/src/main-core.js";
 
 const WORKER = "/tests/e2e/workers/deadlock.js";
 const caseName = new URL(import.meta.url).searchParams.get("case");
