@@ -23,6 +23,7 @@
 // Run by `cargo xtask build`; alone: `node xtask/dist.mjs [outdir]`.
 // benches/browser/bundle-variants.mjs builds variants with `buildDist`.
 import { build } from "esbuild";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -62,6 +63,26 @@ const redirect = (owned) => ({
   },
 });
 
+// The names the outputs of `results` import from `file` (as the redirect
+// plugin leaves it), or null when one imports it whole (`import * as`,
+// `export *`) and every name has to stay.
+function importedNames(results, file) {
+  const names = new Set();
+  const q = file.replace(/[./]/g, "\\$&");
+  const named = new RegExp(`(?:import|export)\\s*\\{([^}]*)\\}\\s*from\\s*["']${q}["']`, "g");
+  const whole = new RegExp(`(?:\\*\\s*(?:as\\s+[\\w$]+\\s*)?from|import\\s*\\()\\s*["']${q}["']`);
+  for (const r of results) {
+    for (const path of Object.keys(r.metafile.outputs)) {
+      if (!path.endsWith(".js")) continue;
+      const f = r.outputFiles?.find((o) => o.path === resolve(ROOT, path));
+      const text = f ? f.text : readFileSync(resolve(ROOT, path), "utf8");
+      if (whole.test(text)) return null;
+      for (const m of text.matchAll(named)) for (const n of m[1].split(",")) if (n.trim()) names.add(n.trim().split(/\s+as\s+/)[0]);
+    }
+  }
+  return names;
+}
+
 /**
  * Builds bridge-js/dist into `outdir`. `esbuildOptions` go over the defaults
  * (`{ minify: false }` for a variant of benches/browser/bundle-variants.mjs,
@@ -78,25 +99,11 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
   };
   const workerGraph = await graphOf(join(src, "worker.js"), cwd);
   const mainGraph = await graphOf(join(src, "main.js"), cwd);
-  // What main.js shares with worker.js: in dist/worker.js, exported from it.
-  const shared = [...mainGraph].filter((f) => workerGraph.has(f) && f !== join(src, "worker.js")).sort();
-  const entry = [`export * from "./worker.js";`, ...shared.map((f) => `export * from ${JSON.stringify("./" + f.slice(src.length + 1))};`)].join("\n");
-  const virtual = {
-    name: "worker-bridge-dist-entry",
-    setup(b) {
-      b.onResolve({ filter: /^worker-bridge-dist:worker$/ }, () => ({ path: "worker", namespace: "worker-bridge-dist" }));
-      b.onLoad({ filter: /.*/, namespace: "worker-bridge-dist" }, () => ({ contents: entry, resolveDir: src, loader: "js" }));
-    },
-  };
-  // The service-worker transport an entry of its own, so that the page and
-  // the worker import() one file, transport-sw.js.
   const sw = join(src, "transport-sw.js");
-  const worker = await build({
-    ...common,
-    entryPoints: [{ in: "worker-bridge-dist:worker", out: "worker" }, { in: sw, out: "transport-sw" }],
-    plugins: [virtual],
-  });
   const inWorker = new Set([...workerGraph]);
+  // main.js and the Python entries first: dist/worker.js exports only the
+  // names they import from it (an `export *` of every shared module would
+  // keep each of their exports alive, used or not).
   const main = await build({
     ...common,
     entryPoints: [{ in: join(src, "main.js"), out: "main" }],
@@ -106,6 +113,28 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
     ...common,
     entryPoints: ["python", "python-worker"].map((n) => ({ in: join(src, `${n}.js`), out: n })),
     plugins: [redirect([["./worker.js", inWorker], ["./main.js", mainGraph]])],
+  });
+  const needed = importedNames([main, python], "./worker.js");
+  // What main.js shares with worker.js: in dist/worker.js, exported from it.
+  const shared = [...mainGraph].filter((f) => workerGraph.has(f) && f !== join(src, "worker.js")).sort();
+  const all = [join(src, "worker.js"), ...shared].map((f) => `export * from ${JSON.stringify("./" + f.slice(src.length + 1))};`).join("\n");
+  const entry = [
+    `export * from "./worker.js";`,
+    needed === null ? all : `export { ${[...needed].sort().join(", ")} } from "worker-bridge-dist:shared";`,
+  ].join("\n");
+  const virtual = {
+    name: "worker-bridge-dist-entry",
+    setup(b) {
+      b.onResolve({ filter: /^worker-bridge-dist:(worker|shared)$/ }, (a) => ({ path: a.path.slice(19), namespace: "worker-bridge-dist" }));
+      b.onLoad({ filter: /.*/, namespace: "worker-bridge-dist" }, (a) => ({ contents: a.path === "worker" ? entry : all, resolveDir: src, loader: "js" }));
+    },
+  };
+  // The service-worker transport an entry of its own, so that the page and
+  // the worker import() one file, transport-sw.js.
+  const worker = await build({
+    ...common,
+    entryPoints: [{ in: "worker-bridge-dist:worker", out: "worker" }, { in: sw, out: "transport-sw" }],
+    plugins: [virtual],
   });
   return [worker, main, python];
 }
