@@ -52,14 +52,25 @@ async function graphOf(file, cwd) {
 
 // Imports of `owned` modules become imports of `target` (external): the
 // module is in that other file of dist, one instance per page or worker.
-const redirect = (owned) => ({
+// With the `names` a target is imported for, they go through one module that
+// re-exports those names: one import statement of the target in the output
+// instead of one per source import.
+const redirect = (owned, names = null) => ({
   name: "worker-bridge-dist",
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.namespace === "worker-bridge-dist-via") return { path: args.path, external: true };
       const abs = resolve(args.resolveDir, args.path);
-      for (const [target, files] of owned) if (files.has(abs)) return { path: target, external: true };
+      for (const [target, files] of owned) {
+        if (!files.has(abs)) continue;
+        return names?.has(target) ? { path: target, namespace: "worker-bridge-dist-via" } : { path: target, external: true };
+      }
       return undefined;
     });
+    b.onLoad({ filter: /.*/, namespace: "worker-bridge-dist-via" }, (args) => ({
+      contents: `export { ${[...names.get(args.path)].join(", ")} } from ${JSON.stringify(args.path)};`,
+      loader: "js",
+    }));
   },
 });
 
@@ -104,11 +115,10 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
   // main.js and the Python entries first: dist/worker.js exports only the
   // names they import from it (an `export *` of every shared module would
   // keep each of their exports alive, used or not).
-  const main = await build({
-    ...common,
-    entryPoints: [{ in: join(src, "main.js"), out: "main" }],
-    plugins: [redirect([["./worker.js", inWorker], ["./transport-sw.js", new Set([sw])]])],
-  });
+  const mainOptions = { ...common, entryPoints: [{ in: join(src, "main.js"), out: "main" }] };
+  const mainOwned = [["./worker.js", inWorker], ["./transport-sw.js", new Set([sw])]];
+  const fromWorker = importedNames([await build({ ...mainOptions, write: false, plugins: [redirect(mainOwned)] })], "./worker.js");
+  const main = await build({ ...mainOptions, plugins: [redirect(mainOwned, fromWorker && new Map([["./worker.js", fromWorker]]))] });
   const python = await build({
     ...common,
     entryPoints: ["python", "python-worker"].map((n) => ({ in: join(src, `${n}.js`), out: n })),
