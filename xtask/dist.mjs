@@ -44,18 +44,19 @@ function staticGraph(metafile, entry, cwd) {
   return new Set([...seen].map((r) => resolve(cwd, r)));
 }
 
+// The modules `file` imports statically, and the names it exports.
 async function graphOf(file, cwd) {
   const r = await build({ entryPoints: [file], bundle: true, format: "esm", write: false, metafile: true, logLevel: "silent", outdir: "out", absWorkingDir: cwd });
   const entry = Object.keys(r.metafile.inputs).find((k) => resolve(cwd, k) === file);
-  return staticGraph(r.metafile, entry, cwd);
+  return [staticGraph(r.metafile, entry, cwd), Object.values(r.metafile.outputs).find((o) => o.entryPoint === entry).exports];
 }
 
 // Imports of `owned` modules become imports of `target` (external): the
 // module is in that other file of dist, one instance per page or worker.
-// With the `names` a target is imported for, they go through one module that
-// re-exports those names: one import statement of the target in the output
-// instead of one per source import.
-const redirect = (owned, names = null) => ({
+// With `via`, a target's text of export specifiers ("a as Name, B"), imports
+// of it go through one module that re-exports those from it: one import
+// statement of the target in the output instead of one per source import.
+const redirect = (owned, via = null) => ({
   name: "worker-bridge-dist",
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
@@ -63,12 +64,12 @@ const redirect = (owned, names = null) => ({
       const abs = resolve(args.resolveDir, args.path);
       for (const [target, files] of owned) {
         if (!files.has(abs)) continue;
-        return names?.has(target) ? { path: target, namespace: "worker-bridge-dist-via" } : { path: target, external: true };
+        return via?.has(target) ? { path: target, namespace: "worker-bridge-dist-via" } : { path: target, external: true };
       }
       return undefined;
     });
     b.onLoad({ filter: /.*/, namespace: "worker-bridge-dist-via" }, (args) => ({
-      contents: `export { ${[...names.get(args.path)].join(", ")} } from ${JSON.stringify(args.path)};`,
+      contents: `export { ${via.get(args.path)} } from ${JSON.stringify(args.path)};`,
       loader: "js",
     }));
   },
@@ -108,29 +109,35 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
     chunkNames: "chunk-[hash]", outdir, absWorkingDir: cwd, logLevel: "warning", metafile: true,
     ...esbuildOptions,
   };
-  const workerGraph = await graphOf(join(src, "worker.js"), cwd);
-  const mainGraph = await graphOf(join(src, "main.js"), cwd);
+  const [workerGraph, workerExports] = await graphOf(join(src, "worker.js"), cwd);
+  const [mainGraph] = await graphOf(join(src, "main.js"), cwd);
   const sw = join(src, "transport-sw.js");
   const inWorker = new Set([...workerGraph]);
   // main.js and the Python entries first: dist/worker.js exports only the
   // names they import from it (an `export *` of every shared module would
-  // keep each of their exports alive, used or not).
+  // keep each of their exports alive, used or not). A first, unwritten build
+  // finds the names.
   const mainOptions = { ...common, entryPoints: [{ in: join(src, "main.js"), out: "main" }] };
   const mainOwned = [["./worker.js", inWorker], ["./transport-sw.js", new Set([sw])]];
-  const fromWorker = importedNames([await build({ ...mainOptions, write: false, plugins: [redirect(mainOwned)] })], "./worker.js");
-  const main = await build({ ...mainOptions, plugins: [redirect(mainOwned, fromWorker && new Map([["./worker.js", fromWorker]]))] });
-  const python = await build({
-    ...common,
-    entryPoints: ["python", "python-worker"].map((n) => ({ in: join(src, `${n}.js`), out: n })),
-    plugins: [redirect([["./worker.js", inWorker], ["./main.js", mainGraph]])],
-  });
-  const needed = importedNames([main, python], "./worker.js");
+  const pythonOptions = { ...common, entryPoints: ["python", "python-worker"].map((n) => ({ in: join(src, `${n}.js`), out: n })) };
+  const pythonOwned = [["./worker.js", inWorker], ["./main.js", mainGraph]];
+  const fromMain = importedNames([await build({ ...mainOptions, write: false, plugins: [redirect(mainOwned)] })], "./worker.js");
+  const fromPython = importedNames([await build({ ...pythonOptions, write: false, plugins: [redirect(pythonOwned)] })], "./worker.js");
+  const needed = fromMain && fromPython && [...new Set([...fromMain, ...fromPython])].sort();
+  // The names worker.js does not export itself are internal to dist: they
+  // cross from worker.js to main.js and python*.js as $0, $1, ... (shorter
+  // on the wire than "DEFAULT_EVENT_WAIT_MS"); worker.js's own keep theirs.
+  const own = new Set(workerExports);
+  const alias = new Map((needed ?? []).filter((n) => !own.has(n)).map((n, i) => [n, `$${i}`]));
+  const via = (names) => names && new Map([["./worker.js", [...names].map((n) => (alias.has(n) ? `${alias.get(n)} as ${n}` : n)).join(", ")]]);
+  const main = await build({ ...mainOptions, plugins: [redirect(mainOwned, via(needed && fromMain))] });
+  const python = await build({ ...pythonOptions, plugins: [redirect(pythonOwned, via(needed && fromPython))] });
   // What main.js shares with worker.js: in dist/worker.js, exported from it.
   const shared = [...mainGraph].filter((f) => workerGraph.has(f) && f !== join(src, "worker.js")).sort();
   const all = [join(src, "worker.js"), ...shared].map((f) => `export * from ${JSON.stringify("./" + f.slice(src.length + 1))};`).join("\n");
   const entry = [
     `export * from "./worker.js";`,
-    needed === null ? all : `export { ${[...needed].sort().join(", ")} } from "worker-bridge-dist:shared";`,
+    needed === null ? all : `export { ${needed.map((n) => (alias.has(n) ? `${n} as ${alias.get(n)}` : n)).join(", ")} } from "worker-bridge-dist:shared";`,
   ].join("\n");
   const virtual = {
     name: "worker-bridge-dist-entry",
