@@ -151,7 +151,6 @@ export class Mailbox {
     this.partialPos = 0;
     this.partialLen = 0; // its declared length, MSG_LEN
     this.discarding = false; // skipping a too-large message up to LAST
-    this.rbuf = new Uint8Array(256); // reused by the *View receives
 
     // Spin policy (consumer). `peer`: the mailbox the other side consumes,
     // whose STATE says whether that side runs (set by the transport; null:
@@ -377,20 +376,6 @@ export class Mailbox {
    * frames are then dropped).
    */
   tryRecv() {
-    return this.recv(false);
-  }
-
-  /**
-   * Like tryRecv, but a single-frame message comes back as a view into a
-   * reused, non-shared buffer, valid only until the next receive on this
-   * mailbox: decode it at once. Saves an allocation and the slow copy out of
-   * shared memory into fresh memory (a 64 KiB message: ~30 us -> ~6 us here).
-   */
-  tryRecvView() {
-    return this.recv(true);
-  }
-
-  recv(view) {
     const hdr = this.hdr;
     for (;;) {
       const w = Atomics.load(hdr, WRITTEN);
@@ -404,14 +389,7 @@ export class Mailbox {
           this.consume(w);
           throw this.tooLarge(total);
         }
-        let out;
-        if (view) {
-          if (this.rbuf.length < len) this.rbuf = new Uint8Array(Math.max(len, this.rbuf.length * 2));
-          out = this.rbuf.subarray(0, len);
-          out.set(this.data.subarray(0, len));
-        } else {
-          out = this.data.slice(0, len);
-        }
+        const out = this.take(len);
         this.consume(w);
         return out;
       }
@@ -470,6 +448,11 @@ export class Mailbox {
     }
   }
 
+  /** A single-frame message of `len` bytes out of shared memory, as tryRecv returns it. */
+  take(len) {
+    return this.data.slice(0, len);
+  }
+
   consume(w) {
     this.read = w;
     Atomics.store(this.hdr, READ, w);
@@ -493,18 +476,9 @@ export class Mailbox {
    * message is kept and completed by the next call) or "closed".
    */
   recvBlocking(timeoutMs = Infinity) {
-    return this.recvWait(timeoutMs, false);
-  }
-
-  /** recvBlocking returning a view valid until the next receive (see tryRecvView). */
-  recvBlockingView(timeoutMs = Infinity) {
-    return this.recvWait(timeoutMs, true);
-  }
-
-  recvWait(timeoutMs, view) {
     const deadline = timeoutMs === Infinity || timeoutMs == null ? Infinity : performance.now() + timeoutMs;
     for (;;) {
-      const m = this.recv(view);
+      const m = this.tryRecv();
       if (m !== null) return m;
       if (this.closed) throw closedError();
       if (!this.waitChange(WRITTEN, this.read, deadline)) {

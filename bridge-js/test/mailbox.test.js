@@ -30,10 +30,38 @@ function readU32(b) {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
 }
 
+// Receives that return a single-frame message as a view into a reused,
+// non-shared buffer, valid only until the next receive: they save an
+// allocation and the slow copy out of shared memory into fresh memory (a
+// 64 KiB message: ~30 us -> ~6 us here). For the measurements below only:
+// the bridge does not use them, so they stay out of src/mailbox.js.
+class ViewMailbox extends Mailbox {
+  rbuf = new Uint8Array(256);
+  view = false;
+
+  take(len) {
+    if (!this.view) return super.take(len);
+    if (this.rbuf.length < len) this.rbuf = new Uint8Array(Math.max(len, this.rbuf.length * 2));
+    const out = this.rbuf.subarray(0, len);
+    out.set(this.data.subarray(0, len));
+    return out;
+  }
+
+  tryRecvView() {
+    this.view = true;
+    try { return this.tryRecv(); } finally { this.view = false; }
+  }
+
+  recvBlockingView(timeoutMs) {
+    this.view = true;
+    try { return this.recvBlocking(timeoutMs); } finally { this.view = false; }
+  }
+}
+
 function openChannel(sab, capacity, maxToMain, maxToWorker) {
   return {
-    toMain: new Mailbox(sab, 0, capacity, maxToMain),
-    toWorker: new Mailbox(sab, toWorkerOffset(capacity), capacity, maxToWorker),
+    toMain: new ViewMailbox(sab, 0, capacity, maxToMain),
+    toWorker: new ViewMailbox(sab, toWorkerOffset(capacity), capacity, maxToWorker),
   };
 }
 
