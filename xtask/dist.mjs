@@ -95,6 +95,9 @@ function importedNames(results, file) {
   return names;
 }
 
+// a, b, ... z, A, ... Z, $0, $1, ...: export names for dist's internal ones.
+const shortName = (i) => (i < 52 ? String.fromCharCode(i < 26 ? 97 + i : 39 + i) : `$${i - 52}`);
+
 /**
  * Builds bridge-js/dist into `outdir`. `esbuildOptions` go over the defaults
  * (`{ minify: false }` for a variant of benches/browser/bundle-variants.mjs,
@@ -125,10 +128,10 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
   const fromPython = importedNames([await build({ ...pythonOptions, write: false, plugins: [redirect(pythonOwned)] })], "./worker.js");
   const needed = fromMain && fromPython && [...new Set([...fromMain, ...fromPython])].sort();
   // The names worker.js does not export itself are internal to dist: they
-  // cross from worker.js to main.js and python*.js as $0, $1, ... (shorter
+  // cross from worker.js to main.js and python*.js as a, b, ... (shorter
   // on the wire than "DEFAULT_EVENT_WAIT_MS"); worker.js's own keep theirs.
   const own = new Set(workerExports);
-  const alias = new Map((needed ?? []).filter((n) => !own.has(n)).map((n, i) => [n, `$${i}`]));
+  const alias = new Map((needed ?? []).filter((n) => !own.has(n)).map((n, i) => [n, shortName(i)]));
   const via = (names) => names && new Map([["./worker.js", [...names].map((n) => (alias.has(n) ? `${alias.get(n)} as ${n}` : n)).join(", ")]]);
   const main = await build({ ...mainOptions, plugins: [redirect(mainOwned, via(needed && fromMain))] });
   const python = await build({ ...pythonOptions, plugins: [redirect(pythonOwned, via(needed && fromPython))] });
