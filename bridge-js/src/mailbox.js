@@ -104,11 +104,13 @@ export class Mailbox {
 
   /**
    * A sign that comes within a back-off's length after the last one ended
-   * doubles the next back-off, up to this many ms: on a crowded machine the
-   * signs keep coming and the spins stay off, while a lone sign on an idle
-   * one costs backoffMs.
+   * doubles the next back-off, up to this many ms. 1 (no doubling) by
+   * default: on a quiet machine the signs come in runs too, and a cap of
+   * 64 ms cost Python-level reads and sync calls 1.5-2x (docs/benchmarks.md,
+   * "Doubling back-offs, on a quiet machine"); a page that knows its machine
+   * is crowded may raise it.
    */
-  static backoffMaxMs = 64;
+  static backoffMaxMs = 1;
 
   // performance.now() until which this thread parks at once (see backoffMs),
   // and the length of the last back-off.
