@@ -110,6 +110,7 @@ async function loadMicroPython(url) {
   if (typeof load !== "function") throw new BootError(`${url} does not export loadMicroPython; point the interpreter option at micropython.mjs of @micropython/micropython-webassembly-pyscript`);
   const mp = await catchingJsExceptions(() => load({ stdout: out, stderr: err, linebuffer: true }));
   skipProxyInstanceofWalks(mp);
+  fewerRoundTrips(mp);
   const JsException = raiseJsExceptionsInPython(mp);
   return {
     FS: mp.FS,
@@ -138,9 +139,12 @@ function wrapImports(imports) {
   const env = imports && imports.env;
   if (!env || wrapped.has(env)) return;
   wrapped.add(env);
+  originals = { call0: env.call0, lookup_attr: env.lookup_attr };
   for (const name of MP_JS_CALLS) {
-    const f = env[name];
+    let f = env[name];
     if (typeof f !== "function") continue;
+    if (name === "lookup_attr" && f.length === 3) f = lookupAttr(f);
+    else if (Object.hasOwn(CALL_OUT, name) && f.length === CALL_OUT[name] + 1) f = callFunction(f, name === "call0", CALL_OUT[name]);
     env[name] = function (a, b, c, d, e, g, h, i) {
       try {
         return f.call(this, a, b, c, d, e, g, h, i);
@@ -219,6 +223,132 @@ del _wb_make
     M.ccall("proxy_c_to_js_get_iter", "number", ["number"], [raiser._ref]);
   };
   return cls;
+}
+
+// Round trips of a page function call (docs/python.md "Round trips"). For a
+// method call `document.createElement("div")` MicroPython 1.27 reads the
+// attribute (`lookup_attr`), tests the function twice with `"_ref" in f` (is
+// it one of MicroPython's own function proxies? once to convert it, once to
+// decide whether to bind `self`), then calls `f.call(self, ...args)`, a read
+// of `call` and a call: on a bridge proxy each is a blocking request, 5 in
+// all. A bridge proxy is never one of MicroPython's proxies (a main-thread
+// object that has a `_ref` belongs to another interpreter), so for bridge
+// proxies the `_ref` tests are answered here, and the call goes straight to
+// the function: a read and a call, 2. Everything else takes MicroPython's own
+// path. MicroPython's JS-side tables (`proxy_js_ref`, globals of its
+// micropython.mjs) are used the way its own conversion does; fewerRoundTrips
+// checks that they are there and behave so, or leaves the fast path off.
+let originals = null; // MicroPython's lookup_attr and call0 (wrapImports)
+let fast = null; // { M, kinds: [existing, fresh] } once fewerRoundTrips checked the tables
+const SLOT = { ref: 0, value: undefined }; // a slot of proxy_js_ref whose function returns SLOT.value
+let callTarget = null, callVia = 0, callResult; // callFunction -> forward
+// MicroPython's call imports: where `out` is in their arguments.
+const CALL_OUT = { call0: 1, call0_kwarg: 5, call1: 3, call2: 4, calln: 4, calln_kwarg: 7 };
+
+function fewerRoundTrips(mp) {
+  const G = globalThis;
+  const M = mp._module;
+  if (originals === null || typeof originals.call0 !== "function" || typeof originals.lookup_attr !== "function" ||
+    !Array.isArray(G.proxy_js_ref) || !(G.proxy_js_ref_map instanceof Map) || typeof G.proxy_js_ref_next !== "number" ||
+    typeof M?.setValue !== "function" || typeof M.getValue !== "function" || typeof M.UTF8ToString !== "function" ||
+    typeof M._malloc !== "function") return;
+  // Two slots of our own, never handed to MicroPython's C side (so never freed).
+  SLOT.ref = G.proxy_js_ref.length;
+  G.proxy_js_ref.push(() => SLOT.value, forward);
+  // MicroPython's kinds for a JS object it registers (new) and one it knows:
+  // read from its own conversion of a fresh object, done twice.
+  const out = M._malloc(12);
+  const probe = {};
+  SLOT.value = probe;
+  originals.call0(SLOT.ref, out);
+  const fresh = M.getValue(out, "i32"), id = M.getValue(out + 4, "i32");
+  originals.call0(SLOT.ref, out);
+  const existing = M.getValue(out, "i32");
+  SLOT.value = undefined;
+  if (G.proxy_js_ref[id] === probe && M.getValue(out + 4, "i32") === id && fresh !== existing) {
+    fast = { M, kinds: [existing, fresh] };
+  }
+  if (G.proxy_js_ref[id] === probe) {
+    G.proxy_js_ref[id] = undefined;
+    G.proxy_js_ref_map.delete(probe);
+    if (id < G.proxy_js_ref_next) G.proxy_js_ref_next = id;
+  }
+  M._free(out);
+}
+
+// `value` into MicroPython's `out`, as its proxy_convert_js_to_mp_obj_jsside
+// does, without the `"_ref" in value` request for a bridge proxy.
+function toPython(value, out) {
+  if (!B.isWindowProxy(value)) {
+    SLOT.value = value;
+    try {
+      return originals.call0(SLOT.ref, out);
+    } finally {
+      SLOT.value = undefined;
+    }
+  }
+  const G = globalThis;
+  let id = G.proxy_js_ref_map.get(value);
+  const known = id !== undefined;
+  if (!known) {
+    const refs = G.proxy_js_ref;
+    let next = G.proxy_js_ref_next;
+    while (next < refs.length && refs[next] !== undefined) next++;
+    id = next;
+    refs[id] = value;
+    G.proxy_js_ref_next = id + 1;
+    G.proxy_js_ref_map.set(value, id);
+  }
+  fast.M.setValue(out + 4, id, "i32");
+  fast.M.setValue(out, fast.kinds[known ? 0 : 1], "i32");
+}
+
+// lookup_attr(jsref, name, out): 0 absent, 1 a value, 2 a function to bind.
+function lookupAttr(original) {
+  return function (jsref, str, out) {
+    const base = fast === null ? undefined : globalThis.proxy_js_ref[jsref];
+    if (!B.isWindowProxy(base)) return original(jsref, str, out);
+    const attr = fast.M.UTF8ToString(str);
+    const value = base[attr];
+    if (value === undefined && !(attr in base)) return 0;
+    toPython(value, out);
+    return typeof value !== "function" || (!B.isWindowProxy(value) && "_ref" in value) ? 1 : 2;
+  };
+}
+
+// call0(f, out), callN(f, via_call, ...args, out): MicroPython converts the
+// arguments and calls `forward` (the second slot) with them, which calls the
+// bridge proxy with `this` (via_call: the first argument) and no read of
+// `f.call`; a function result goes back through toPython.
+function callFunction(original, noVia, outAt) {
+  return function (...args) {
+    const f = fast === null ? undefined : globalThis.proxy_js_ref[args[0]];
+    if (typeof f !== "function" || !B.isWindowProxy(f)) return original(...args);
+    callTarget = f;
+    callVia = noVia ? 0 : args[1];
+    args[0] = SLOT.ref + 1;
+    if (!noVia) args[1] = 0;
+    callResult = undefined;
+    try {
+      original(...args);
+    } finally {
+      callTarget = null;
+    }
+    const r = callResult;
+    callResult = undefined;
+    if (r !== undefined) toPython(r, args[outAt]);
+  };
+}
+
+function forward(...args) {
+  const f = callTarget, via = callVia;
+  callTarget = null;
+  const r = via ? Reflect.apply(f, args[0], args.slice(1)) : Reflect.apply(f, undefined, args);
+  if (typeof r === "function" && B.isWindowProxy(r)) {
+    callResult = r; // converted by callFunction, without the `_ref` request
+    return undefined;
+  }
+  return r;
 }
 
 // What crosses by value, as PyScript's MicroPython transform

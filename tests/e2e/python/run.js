@@ -113,6 +113,16 @@ class ProbeB { get kind() { return "B"; } get extra() { return 1; } }
 window.probeTarget = new ProbeA();
 window.swapProbeProto = () => { Object.setPrototypeOf(window.probeTarget, ProbeB.prototype); };
 window.addLateLater = () => { setTimeout(() => { window.probeTarget.late = 1; }, 50); };
+// rounds.py: page functions MicroPython calls (round trips and results).
+window.rounds = {
+  add: (a, b) => a + b,
+  obj: { name: "rounds-obj", who() { return this.name; } },
+  makeAdder: (n) => (x = 0) => n + x,
+  refFn: Object.assign((x) => x + 1, { _ref: 3 }),
+  kw: (...args) => JSON.stringify(args),
+  callBack: (f, x) => f(x),
+  echo: (x) => x,
+};
 // PyScript FAQ "Possible deadlock": main awaits a worker function while the
 // worker is blocked in this very call.
 worker.sync.main_task = async () => {
