@@ -144,6 +144,7 @@ function wrapImports(imports) {
     let f = env[name];
     if (typeof f !== "function") continue;
     if (name === "lookup_attr" && f.length === 3) f = lookupAttr(f);
+    else if (name === "js_iter_next" && f.length === 2) f = iterNext(f);
     else if (Object.hasOwn(CALL_OUT, name) && f.length === CALL_OUT[name] + 1) f = callFunction(f, name === "call0", CALL_OUT[name]);
     env[name] = function (a, b, c, d, e, g, h, i) {
       try {
@@ -225,7 +226,7 @@ del _wb_make
   return cls;
 }
 
-// Round trips of a page function call (docs/python.md "Round trips"). For a
+// Round trips of a page function call (docs/python.md "How it works"). For a
 // method call `document.createElement("div")` MicroPython 1.27 reads the
 // attribute (`lookup_attr`), tests the function twice with `"_ref" in f` (is
 // it one of MicroPython's own function proxies? once to convert it, once to
@@ -337,6 +338,26 @@ function callFunction(original, noVia, outAt) {
     const r = callResult;
     callResult = undefined;
     if (r !== undefined) toPython(r, args[outAt]);
+  };
+}
+
+// js_iter_next(iterator, out): false when done. MicroPython reads the
+// iterator's `next` at every step; JS's own for-of reads it once, at the
+// start: so does this for bridge proxies (a round trip less per element).
+const NEXT = new WeakMap();
+function iterNext(original) {
+  return function (ref, out) {
+    const it = fast === null ? undefined : globalThis.proxy_js_ref[ref];
+    if (!B.isWindowProxy(it)) return original(ref, out);
+    let next = NEXT.get(it);
+    if (next === undefined) {
+      next = it.next;
+      NEXT.set(it, next);
+    }
+    const ret = Reflect.apply(next, it, []);
+    if (ret.done) return false;
+    toPython(ret.value, out);
+    return true;
   };
 }
 

@@ -29,6 +29,20 @@ def dom_loop():
 
 
 cost("dom loop element", dom_loop, 20)
+
+
+def walk(xs):
+    before = sync.served()
+    n = 0
+    for x in xs:
+        n += x.i
+    return sync.served() - before - 1, n
+
+
+(short, s_sum), (long, l_sum) = walk(r.list(10)), walk(r.list(30))
+sync.report("rt iteration, per element", (long - short) / 20)
+sync.report("rt iteration, set-up", short - 10 * (long - short) / 20)
+sync.report("iteration_sums", [s_sum, l_sum])
 adder = r.makeAdder(10)
 cost("returned function", lambda: adder(5))
 

@@ -122,6 +122,7 @@ window.rounds = {
   kw: (...args) => JSON.stringify(args),
   callBack: (f, x) => f(x),
   echo: (x) => x,
+  list: (n) => Array.from({ length: n }, (_, i) => ({ i })),
 };
 // PyScript FAQ "Possible deadlock": main awaits a worker function while the
 // worker is blocked in this very call.
