@@ -1,6 +1,8 @@
 # Round trips per common operation (tests/e2e/python.test.mjs), counted as
 # probes.py counts them, and the results of the calls MicroPython makes in
-# its own way for bridge proxies (python-worker.js, "Round trips").
+# its own way for bridge proxies (python-worker.js, "Round trips of a page
+# function call"). Run for MicroPython; Pyodide gives the same counts but for
+# the loop (docs/benchmarks.md).
 from pyscript import window, document, sync
 
 
