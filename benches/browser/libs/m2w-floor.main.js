@@ -36,8 +36,13 @@ export function start(url, _api, options) {
         for (let k = 0; k < 64; k++) if (Atomics.load(i32, L.M_RES) === s) return i32[L.M_R];
       } while (performance.now() < until);
     }
+    return answer(s);
+  };
+  // The worker's notify of the previous answer may still be on its way
+  // (this side saw the store and went on): a wake-up is not the answer.
+  const answer = (s) => {
     const r = Atomics.waitAsync(i32, L.M_RES, s - 1);
-    return r.async ? r.value.then(() => i32[L.M_R]) : i32[L.M_R];
+    return r.async ? r.value.then(() => answer(s)) : i32[L.M_R];
   };
   return {
     worker: w,
