@@ -108,6 +108,19 @@ export const VARIANTS = {
   // a spinning side gives up after 100 us of a still peer instead of 20
   "src-stall100": { from: "src", statics: { stallMs: 0.1 } },
   "dist-mjs-stall100": { distMjs: true, statics: { stallMs: 0.1 } },
+  // the worker parks (Atomics.wait) this long for main's next call after
+  // serving one, before it goes back to its event loop (`callPark`, 2 ms by
+  // default; 0: as before stop 15)
+  "src-park0": { from: "src", options: { callPark: 0 } },
+  "src-park0.5": { from: "src", options: { callPark: 0.5 } },
+  "src-park1": { from: "src", options: { callPark: 1 } },
+  "src-park4": { from: "src", options: { callPark: 4 } },
+  // ... and the page polls 20 / 50 us for the reply (callSpin)
+  "src-park-cs20": { from: "src", options: { callSpin: 0.02 } },
+  "src-park-cs50": { from: "src", options: { callSpin: 0.05 } },
+  "src-park0-count": { from: "src", count: true, options: { callPark: 0 } },
+  "src-park1-count": { from: "src", count: true, options: { callPark: 1 } },
+  "src-park4-count": { from: "src", count: true, options: { callPark: 4 } },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
 };
@@ -172,18 +185,18 @@ async function prepare(name) {
       .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
       .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
     const post = side === "main" ? VARIANTS[name]?.mainPost ?? "" : "";
-    writeFileSync(join(dir, `ours.${side}.js`), VARIANTS[name]?.count ? pre + counted(side, from) : js + post);
+    writeFileSync(join(dir, `ours.${side}.js`), VARIANTS[name]?.count ? pre + counted(side, from, VARIANTS[name].options) : js + post);
   }
   return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
 }
 
 // The `ours` adapters with micro/count-patch.js: page.js reads the counts of
 // both sides around the timed loop (its `profiled`).
-function counted(side, from) {
+function counted(side, from, options = {}) {
   const patch = `import { stats, reset } from "/benches/browser/micro/count-patch.js";\n`;
   if (side === "main") {
     return `${patch}import { BridgeWorker } from "${from}/main.js";\nimport { startOurs } from "/benches/browser/libs/ours-api.js";\n` +
-      `export const start = (url, api, options) => ({ ...startOurs(BridgeWorker, url, api, options), stats: () => stats("main"), resetStats: reset });\n`;
+      `export const start = (url, api, options) => ({ ...startOurs(BridgeWorker, url, api, { ...${JSON.stringify(options)}, ...options }), stats: () => stats("main"), resetStats: reset });\n`;
   }
   return `${patch}import { bridge } from "${from}/worker.js";\nimport { boot, domWithWindow } from "/benches/browser/common.worker.js";\n` +
     `import { setupOurs } from "/benches/browser/libs/ours-api.js";\n` +

@@ -5,7 +5,9 @@ const lib = params.get("lib");
 // The service-worker variants ("-sw") use the library's own adapter with its
 // serviceWorker option, on a page without COOP/COEP.
 const SW = lib === "coincident-sw" || lib === "ours-sw" || lib === "xhr-sw";
-const libFile = SW ? lib.slice(0, -3) : lib;
+// The main->worker floors (m2w-waitasync, m2w-wait, m2w-poll) are one adapter with a mode.
+const M2W_FLOOR = lib?.startsWith("m2w-") ? lib.slice(4) : null;
+const libFile = SW ? lib.slice(0, -3) : M2W_FLOOR ? "m2w-floor" : lib;
 const WORKER_URL = new URL(`./libs/${libFile}.worker.js`, import.meta.url).href;
 const token = Math.random().toString(36).slice(2);
 let ctlSeq = 0;
@@ -51,7 +53,7 @@ async function start() {
   const t0 = performance.timeOrigin + performance.now();
   // Both service workers live in this folder, so their scope covers this page
   // and libs/ (run.mjs gives each its own browser context).
-  const options = SW ? { serviceWorker: new URL(`./${lib}.js`, import.meta.url).href } : undefined;
+  const options = SW ? { serviceWorker: new URL(`./${lib}.js`, import.meta.url).href } : M2W_FLOOR ? { mode: M2W_FLOOR } : undefined;
   const url = `${WORKER_URL}?ctl=${ctlName}${SW ? "&sw" : ""}`;
   const h = adapter.start(url, api, options);
   let workerError = null;
@@ -107,12 +109,17 @@ const CASES = {
   async m2wBest(c) {
     const w = await start();
     try {
+      const served = w.h.m2wServe ? w.send({ type: "serve" }) : null; // the floors' blocking worker loop
       let best = Infinity;
       for (let k = 0; k < c.warm; k++) await w.h.callWorker(k, 1);
       for (let i = 0; i < c.n; i += 64) {
         const t0 = performance.now();
         for (let j = i; j < i + 64; j++) if ((await w.h.callWorker(j, 1)) !== j + 1) throw new Error(`m2wBest: wrong result at ${j}`);
         best = Math.min(best, performance.now() - t0);
+      }
+      if (served) {
+        await w.h.endM2W();
+        await served;
       }
       return { value: best / 64, ops: c.n };
     } finally { w.close(); }
@@ -141,14 +148,16 @@ const CASES = {
         if (acc !== (n * (n - 1)) / 2 + n) throw new Error(`m2w: wrong sum ${acc}`);
       };
       await loop(c.warm);
-      const t0 = performance.now();
-      await loop(c.n);
-      const ms = performance.now() - t0;
+      const { d, profile } = await profiled(w, async () => {
+        const t0 = performance.now();
+        await loop(c.n);
+        return { ms: performance.now() - t0 };
+      });
       if (served) {
         await w.h.endM2W();
         await served;
       }
-      return { value: ms / c.n, ops: c.n };
+      return { value: d.ms / c.n, ops: c.n, profile };
     } finally { w.close(); }
   },
   async workers8(c) {

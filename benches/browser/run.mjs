@@ -51,6 +51,9 @@ export const LIBS = {
   "ours+wasm": "worker-bridge + pkg wasm",
   "ours-bundled": "worker-bridge, bundled",
   "ours-profile": "worker-bridge, instrumented",
+  "m2w-waitasync": "floor: Atomics, worker in waitAsync",
+  "m2w-wait": "floor: Atomics, worker in Atomics.wait",
+  "m2w-poll": "floor: Atomics, both threads poll",
 };
 const ALL = ["ours", "ours-dist", "coincident", "comlink", "atomics", "postmessage"];
 
@@ -91,6 +94,10 @@ const CASES = [
     id: "m2w", title: "main->worker call, awaited sequentially",
     unit: "us/call", conv: (r) => r.value * 1000, better: "lower",
     full: { n: 5000, warm: 500 }, smoke: { n: 100, warm: 10 },
+    // the floors of any parking design (the page waits in waitAsync; the
+    // worker in waitAsync or Atomics.wait; `postmessage` both ways), and
+    // of a chain where both threads poll (m2w-floor.main.js)
+    libs: [...ALL, "m2w-waitasync", "m2w-wait", "m2w-poll"],
     target: {
       text: "<= 0.5x best of coincident, comlink",
       check: (o, c) => o <= 0.5 * Math.min(c.coincident ?? Infinity, c.comlink ?? Infinity),

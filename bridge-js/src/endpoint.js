@@ -42,6 +42,10 @@ export const DEFAULT_SPIN_MS = 0.05;
 // for the next call (ms). 0: both park at once, which measured faster than
 // polling on every machine load tried (docs/benchmarks.md, "Main->worker calls").
 export const DEFAULT_CALL_SPIN_MS = 0;
+// How long (ms) the worker parks in Atomics.wait for main's next call after
+// serving one, before its event loop runs again (docs/benchmarks.md,
+// "Main->worker calls (stop 15)").
+export const DEFAULT_CALL_PARK_MS = 2;
 // Main: how long a DOM event waits for a worker listener (see awaitListener).
 export const DEFAULT_EVENT_WAIT_MS = 50;
 // Releases with nothing to ride on go alone after this much quiet.
@@ -192,7 +196,7 @@ export class Endpoint {
    * @param {() => void} [o.ringBell]  doorbell to the peer after each send (or null)
    * @param {(e) => void} [o.onError]  errors with nobody to throw to
    */
-  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, replySpinMs = spinMs, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
+  constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, replySpinMs = spinMs, parkMs = 0, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
     this.side = side;
     // A native Promise returned by a proxied call (apply) is awaited before
     // the reply (true), or sent by reference for the caller to await (false:
@@ -265,6 +269,8 @@ export class Endpoint {
     this.pollFor = 0;
     // How long the event-loop side polls for the next request after serving one.
     this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
+    // Worker: how long its event-loop side parks (Atomics.wait) for the next request after serving one.
+    this.parkMs = side === "worker" && transport.kind === "atomics" && parkMs > 0 ? parkMs : 0;
     // How long an async call (callAsync) polls for its reply.
     this.replySpinMs = transport.kind === "atomics" && replySpinMs > 0 ? replySpinMs : 0;
     // Atomics: the incoming mailbox, whose wait state (STATE) this side
@@ -1142,6 +1148,18 @@ export class Endpoint {
           // a caller in a loop sends the next one within microseconds, and
           // a waitAsync wake-up costs tens of them.
           if (!served) break;
+          if (this.parkMs !== 0) {
+            // ... or (worker) park the thread briefly in Atomics.wait: it
+            // takes no core, and main's notify wakes it without the
+            // event-loop task that makes a waitAsync wake-up slow. Not
+            // while a reply waits for a promise or an async call of ours
+            // for its answer: those need the event loop.
+            if (this.inFlight.size !== 0 || this.pending.size !== 0) break;
+            const came = box.parkFor(this.parkMs);
+            box.running();
+            if (came && !box.closed) continue;
+            break;
+          }
           const t = now();
           if (spinUntil === 0) {
             spinUntil = t + this.spinMs;

@@ -540,6 +540,17 @@ export class Mailbox {
     return Atomics.load(this.hdr, WRITTEN) !== this.read;
   }
 
+  /**
+   * Parks this thread (Atomics.wait, worker only) up to `ms` for a frame;
+   * true if one came (or close() woke it: check `closed`). Parked: the
+   * producer notifies, and its notify wakes the thread directly, without
+   * the event-loop task a waitAsync wake-up costs.
+   */
+  parkFor(ms) {
+    Atomics.store(this.hdr, STATE, 0);
+    return Atomics.wait(this.hdr, WRITTEN, this.read, ms) !== "timed-out";
+  }
+
   /** The STATE value now, to hand back to endState after a spin. */
   get state() {
     return Atomics.load(this.hdr, STATE);

@@ -7,7 +7,7 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_CALL_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_CALL_SPIN_MS, DEFAULT_CALL_PARK_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
 import { waitFor } from "./main-core.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
@@ -67,6 +67,7 @@ export class BridgeWorker {
    * @param {string} [options.name]  passed to Worker
    * @param {number} [options.spin=0.05]  ms the main thread polls for the worker's next call after serving one (0: none)
    * @param {number} [options.callSpin=0]  ms both sides poll during main->worker calls: the page for the reply, the worker for the next call (0: both park at once)
+   * @param {number} [options.callPark=2]  ms the worker's thread parks in Atomics.wait for the next main->worker call after serving one, before its event loop runs again (0: back to the event loop at once)
    * @param {number} [options.maxNesting=64]  main->worker calls nested in blocked worker calls at once; one more is a DeadlockError
    * @param {number} [options.eventWait=50]  ms a DOM event being dispatched waits for a worker listener (atomics transport; 0: none)
    * @param {(value: any) => any} [options.transform]  applied to every argument and result this side sends (docs/api.md)
@@ -84,11 +85,13 @@ export class BridgeWorker {
       name,
       spin = DEFAULT_SPIN_MS,
       callSpin = DEFAULT_CALL_SPIN_MS,
+      callPark = DEFAULT_CALL_PARK_MS,
       maxNesting = DEFAULT_MAX_NESTING,
       eventWait = DEFAULT_EVENT_WAIT_MS,
       transform = null,
       awaitPromises = true,
     } = options;
+    if (!(callPark >= 0)) throw new TypeError(`BridgeWorker: callPark must be a number of ms >= 0, got ${callPark}`);
     if (!(eventWait >= 0)) throw new TypeError(`BridgeWorker: eventWait must be a number of ms >= 0, got ${eventWait}`);
     const own = options[ON_WORKER] ?? null;
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
@@ -178,6 +181,7 @@ export class BridgeWorker {
       doorbell: this._doorbell,
       spin,
       callSpin,
+      callPark,
     };
 
     if (own !== null) {

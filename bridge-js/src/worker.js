@@ -140,6 +140,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     // calls poll for main's reply as main polls after serving (spin).
     spinMs: init.callSpin ?? 0,
     replySpinMs: init.spin,
+    parkMs: init.callPark ?? 0,
     maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
     transform: transformHook,
     globalObj: globalThis,

@@ -821,3 +821,44 @@ test("main->worker calls park at once by default; callSpin makes the page poll f
     }
   }
 });
+
+test("the worker parks in Atomics.wait for main's next call after serving one (callPark), and its event loop still runs", async () => {
+  // A parked thread takes no core, and main's notify wakes it without the
+  // event-loop task a waitAsync wake-up costs (docs/benchmarks.md,
+  // "Main->worker calls (stop 15)"). callPark: 0 goes back to the event loop.
+  const N = 50;
+  for (const [options, parks] of [[{}, true], [{ callPark: 0 }, false]]) {
+    const w = new BridgeWorker(new URL("./fixtures/park-worker.js", import.meta.url), options);
+    try {
+      await w.sync.counts();
+      for (let i = 0; i < N; i++) assert.equal(await w.sync.add(i, 1), i + 1);
+      const c = await w.sync.counts();
+      if (parks) {
+        // Not one park per call: a next call that is already there when
+        // the worker has answered is read at once; a main thread that
+        // stalls past 2 ms sends the worker back to its event loop.
+        assert.ok(c.wait > 0, `parks: ${JSON.stringify(c)}`);
+        assert.ok(c.waitAsync <= N / 2, `parks: ${JSON.stringify(c)}`);
+      } else {
+        assert.equal(c.wait, 0, `callPark 0: ${JSON.stringify(c)}`);
+      }
+      // A reply that waits for a promise needs the worker's event loop: no park then.
+      for (let i = 0; i < 10; i++) assert.equal(await w.sync.later(i), i);
+      // (one park at most: the one after serving counts() above)
+      assert.ok((await w.sync.counts()).wait <= 1, "no park while a reply waits for a promise");
+      // Calls back to back do not starve the worker's timers.
+      await w.sync.arm();
+      let calls = 0;
+      while (!(await w.sync.fired())) {
+        calls++;
+        assert.ok(calls < 1e6, "the worker's timer never fired while main called it");
+      }
+    } finally {
+      w.terminate();
+    }
+  }
+});
+
+test("callPark must be a number of ms >= 0", () => {
+  assert.throws(() => new BridgeWorker(FIXTURE, { callPark: -1 }), /callPark must be a number of ms >= 0/);
+});

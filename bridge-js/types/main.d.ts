@@ -71,6 +71,15 @@ export interface BridgeWorkerOptions {
    */
   callSpin?: number;
   /**
+   * Milliseconds the worker's thread parks in Atomics.wait for the next
+   * main->worker call after serving one (default 2): main's notify then
+   * wakes it without an event-loop task, which makes such calls in a loop
+   * about half as costly. Parked, it takes no core, but its event loop
+   * (timers, messages) waits up to this long after the last call; 0 goes
+   * back to the event loop at once. Atomics transport only.
+   */
+  callPark?: number;
+  /**
    * How many main->worker calls may be nested in this worker's blocked calls
    * at once (default 64); one more rejects with a DeadlockError (calls that
    * recurse without end). See docs/deadlocks.md.

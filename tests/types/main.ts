@@ -7,6 +7,7 @@ const w = new BridgeWorker(new URL("./worker.js", import.meta.url), {
   type: "module",
   serviceWorker: { url: "./bridge-sw.js", scope: "./" },
   timeout: 5_000,
+  callPark: 2,
 });
 w.sync.add = (a: number, b: number) => a + b;
 w.sync.sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

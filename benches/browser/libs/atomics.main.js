@@ -105,9 +105,12 @@ export function start(url, api) {
     const s = ++mseq;
     Atomics.store(i32, L.M_REQ, s);
     Atomics.notify(i32, L.M_REQ);
-    const r = Atomics.waitAsync(i32, L.M_RES, s - 1);
-    if (r.async) await r.value;
-    return i32[L.M_R];
+    // A wake-up may be the notify of the previous answer, still on its way.
+    for (;;) {
+      const r = Atomics.waitAsync(i32, L.M_RES, s - 1);
+      if (!r.async) return i32[L.M_R];
+      await r.value;
+    }
   };
 
   return {
