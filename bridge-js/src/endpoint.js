@@ -271,6 +271,11 @@ export class Endpoint {
     this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
     // Worker: how long its event-loop side parks (Atomics.wait) for the next request after serving one.
     this.parkMs = side === "worker" && transport.kind === "atomics" && parkMs > 0 ? parkMs : 0;
+    // When the last request was read (now() time), and whether it came
+    // within parkMs of the one before: only calls in a burst park the
+    // thread, so a page calling now and then never holds up this event loop.
+    this.requestAt = -Infinity;
+    this.burst = false;
     // How long an async call (callAsync) polls for its reply.
     this.replySpinMs = transport.kind === "atomics" && replySpinMs > 0 ? replySpinMs : 0;
     // Atomics: the incoming mailbox, whose wait state (STATE) this side
@@ -1153,8 +1158,9 @@ export class Endpoint {
             // takes no core, and main's notify wakes it without the
             // event-loop task that makes a waitAsync wake-up slow. Not
             // while a reply waits for a promise or an async call of ours
-            // for its answer: those need the event loop.
-            if (this.inFlight.size !== 0 || this.pending.size !== 0) break;
+            // for its answer: those need the event loop. Nor after a lone
+            // call (see requestAt).
+            if (!this.burst || this.inFlight.size !== 0 || this.pending.size !== 0) break;
             const came = box.parkFor(this.parkMs);
             box.running();
             if (came && !box.closed) continue;
@@ -1184,7 +1190,14 @@ export class Endpoint {
           continue;
         }
       }
-      if (msg.t === "request") served = true;
+      if (msg.t === "request") {
+        served = true;
+        if (this.parkMs !== 0) {
+          const t = now();
+          this.burst = t - this.requestAt <= this.parkMs;
+          this.requestAt = t;
+        }
+      }
       this.dispatch(msg);
       if (msg.held !== undefined) {
         this.refs.unholdTarget(msg);

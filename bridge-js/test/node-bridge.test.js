@@ -842,6 +842,17 @@ test("the worker parks in Atomics.wait for main's next call after serving one (c
       } else {
         assert.equal(c.wait, 0, `callPark 0: ${JSON.stringify(c)}`);
       }
+      // A lone call (none within callPark ms before it) does not park: a
+      // page calling now and then never holds up the worker's event loop.
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      await sleep(10);
+      await w.sync.counts();
+      for (let i = 0; i < 3; i++) {
+        await sleep(10);
+        assert.equal(await w.sync.add(i, 1), i + 1);
+      }
+      await sleep(10);
+      assert.equal((await w.sync.counts()).wait, 0, "a lone call parked the worker");
       // A reply that waits for a promise needs the worker's event loop: no park then.
       for (let i = 0; i < 10; i++) assert.equal(await w.sync.later(i), i);
       // (one park at most: the one after serving counts() above)
