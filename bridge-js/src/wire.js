@@ -978,32 +978,33 @@ class Decoder {
   }
 
   // `kind` and `at` are bridge-core's DecodeErrorKind code and offset
-  // (docs/protocol.md §1 "Decode errors"; tests/vectors/decode.json).
-  fail(what, kind, at = this.pos) {
-    const e = new WireError(`malformed message at byte ${at}: ${what} (the peer must speak the same worker-bridge protocol version)`);
+  // (docs/protocol.md §1 "Decode errors"; tests/vectors/decode.json); the
+  // text is the kind and `detail`.
+  fail(kind, at = this.pos, detail = "") {
+    const e = new WireError(`malformed message at byte ${at}: ${kind.replace(/_/g, " ")}${detail === "" ? "" : `: ${detail}`} (the peer must speak the same worker-bridge protocol version)`);
     e.kind = kind;
     e.offset = at;
     throw e;
   }
 
   need(n) {
-    if (n > this.end - this.pos) this.fail(`truncated: ${n} more bytes needed, ${this.end - this.pos} left`, "truncated");
+    if (n > this.end - this.pos) this.fail("truncated", this.pos, `${n} bytes needed, ${this.end - this.pos} left`);
   }
 
   u8() {
-    if (this.pos >= this.end) this.fail("truncated: 1 more byte needed, 0 left", "truncated");
+    if (this.pos >= this.end) this.fail("truncated");
     return this.b[this.pos++];
   }
 
   bool() {
     const v = this.u8();
-    if (v > 1) this.fail(`bool must be 0 or 1, got ${v}`, "invalid_bool", this.pos - 1);
+    if (v > 1) this.fail("invalid_bool", this.pos - 1, v);
     return v === 1;
   }
 
   option() {
     const v = this.u8();
-    if (v > 1) this.fail(`Option tag must be 0 or 1, got ${v}`, "invalid_option", this.pos - 1);
+    if (v > 1) this.fail("invalid_option", this.pos - 1, v);
     return v === 1;
   }
 
@@ -1019,12 +1020,12 @@ class Decoder {
     }
     let v = 0;
     for (let i = 0; i < 5; i++) {
-      if (pos >= this.end) this.fail("truncated varint", "truncated");
+      if (pos >= this.end) this.fail("truncated");
       const x = b[pos++];
       if (i === 4) {
         // The fifth group holds only the top 4 bits of a u32.
-        if (x > 0x7f) this.fail("varint longer than 5 bytes", "varint_too_long");
-        if (x > 0x0f) this.fail("varint over u32::MAX", "varint_overflow");
+        if (x > 0x7f) this.fail("varint_too_long");
+        if (x > 0x0f) this.fail("varint_overflow");
         this.pos = pos;
         return (v + x * 0x10000000) >>> 0;
       }
@@ -1040,7 +1041,7 @@ class Decoder {
   len(unit, what) {
     const at = this.pos;
     const n = this.u32();
-    if (n > this.end - this.pos) this.fail(`${what} of ${n} bytes longer than the ${this.end - this.pos} bytes left`, "length_too_large", at);
+    if (n > this.end - this.pos) this.fail("length_too_large", at, `${what} of ${n} bytes, ${this.end - this.pos} left`);
     return n;
   }
 
@@ -1048,7 +1049,7 @@ class Decoder {
     // Every element takes at least one byte: a bigger count cannot be honest.
     const at = this.pos;
     const n = this.u32();
-    if (n > this.end - this.pos) this.fail(`${what} of ${n} elements longer than the ${this.end - this.pos} bytes left`, "length_too_large", at);
+    if (n > this.end - this.pos) this.fail("length_too_large", at, `${what} of ${n} elements, ${this.end - this.pos} bytes left`);
     return n;
   }
 
@@ -1084,7 +1085,7 @@ class Decoder {
     try {
       s = utf8Decoder.decode(b.subarray(start, start + n));
     } catch {
-      this.fail("invalid UTF-8 in a string", "invalid_utf8", at);
+      this.fail("invalid_utf8", at);
     }
     this.pos = start + n;
     return s;
@@ -1096,10 +1097,10 @@ class Decoder {
     const at = this.pos;
     const t = this.u32();
     if (t === 0) return this.utf8();
-    if (t !== 1) this.fail(`unknown JsString variant ${t}`, "unknown_variant", at);
+    if (t !== 1) this.fail("unknown_variant", at, `JsString ${t}`);
     const lenAt = this.pos;
     const n = this.len(1, "UTF-16 string");
-    if (n & 1) this.fail(`UTF-16 string of odd byte length ${n}`, "odd_utf16", lenAt);
+    if (n & 1) this.fail("odd_utf16", lenAt, `${n} bytes`);
     const b = this.b;
     let s = "";
     let p = this.pos;
@@ -1121,7 +1122,7 @@ class Decoder {
   // A container's tag at `at`: refused at its tag when too deep, before
   // anything after the tag is read (as bridge-core).
   enter(at) {
-    if (++this.depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} containers`, "too_deep", at);
+    if (++this.depth > MAX_DEPTH) this.fail("too_deep", at, `over ${MAX_DEPTH} containers`);
   }
 
   value(inArray) {
@@ -1158,7 +1159,7 @@ class Decoder {
         try {
           re = new RegExp(source, flags);
         } catch (e) {
-          this.fail(`invalid RegExp /${source}/${flags}: ${e.message}`, "invalid_regexp", at);
+          this.fail("invalid_regexp", at, e.message);
         }
         this.objs.push(re);
         return re;
@@ -1188,7 +1189,7 @@ class Decoder {
           const kAt = this.pos;
           const k = this.u32();
           if (k <= prev || k >= length) {
-            this.fail(`sparse array index ${k} after ${prev} in an array of length ${length}: indices must increase and stay below the length`, "sparse_index", kAt);
+            this.fail("sparse_index", kAt, `${k} after ${prev}, length ${length}`);
           }
           prev = k;
           a[k] = this.value(false);
@@ -1237,28 +1238,28 @@ class Decoder {
       }
       case T_BACKREF: {
         const i = this.u32();
-        if (i >= this.objs.length) this.fail(`BackRef(${i}) to an object not yet seen (${this.objs.length} so far)`, "backref_out_of_range", at);
+        if (i >= this.objs.length) this.fail("backref_out_of_range", at, `${i} of ${this.objs.length}`);
         return this.objs[i];
       }
       case T_REMOTE: {
         const kind = this.u8();
-        if (kind > 2) this.fail(`unknown Remote kind ${kind}`, "unknown_ref_kind", this.pos - 1);
+        if (kind > 2) this.fail("unknown_ref_kind", this.pos - 1, kind);
         const id = this.u32();
-        if (this.refs == null) this.fail("a Remote reference arrived but no refs table was given", "no_refs", at);
+        if (this.refs == null) this.fail("no_refs", at);
         return this.refs.importRemote(kind, id);
       }
       case T_LOCAL: {
         const id = this.u32();
-        if (this.refs == null) this.fail("a Local reference arrived but no refs table was given", "no_refs", at);
+        if (this.refs == null) this.fail("no_refs", at);
         return this.refs.importLocal(id);
       }
       case T_HOLE:
-        if (!inArray) this.fail("Hole outside an array", "hole_outside_array", at);
+        if (!inArray) this.fail("hole_outside_array", at);
         return HOLE;
       case T_TRANSFERRED: return this.transferred();
       case T_SYMBOL: return this.symbol();
       default:
-        return this.fail(`unknown Value tag ${tag}`, "unknown_variant", at);
+        return this.fail("unknown_variant", at, `Value ${tag}`);
     }
   }
 
@@ -1267,12 +1268,12 @@ class Decoder {
     const at = this.pos;
     const n = this.len(1, "BigInt magnitude");
     if (n === 0) {
-      if (negative) this.fail("non-canonical BigInt: negative zero", "non_canonical_bigint", at);
+      if (negative) this.fail("non_canonical_bigint", at);
       return 0n;
     }
     const b = this.b;
     const start = this.pos;
-    if (b[start + n - 1] === 0) this.fail("non-canonical BigInt: trailing zero byte in the magnitude", "non_canonical_bigint", at);
+    if (b[start + n - 1] === 0) this.fail("non_canonical_bigint", at);
     let v;
     if (n <= 6) {
       let x = 0;
@@ -1296,25 +1297,23 @@ class Decoder {
       kind = this.u8();
       off = this.u32();
       len = this.u32();
-      if (kind > 12) this.fail(`unknown typed array kind ${kind}`, "unknown_typed_array_kind", kindAt);
+      if (kind > 12) this.fail("unknown_typed_array_kind", kindAt, kind);
       const size = TYPED_SIZES[kind];
       if (off % size !== 0 || len % size !== 0) {
-        this.fail(`transferred ${TYPED_NAMES[kind]} at byte offset ${off} of ${len} bytes: offset and length must be multiples of ${size}`, "transferred_view_alignment", kindAt);
+        this.fail("transferred_view_alignment", kindAt, `${TYPED_NAMES[kind]} at ${off}, ${len} bytes`);
       }
     }
     // Only the receiver, which holds the buffers, can tell the rest.
     const bufs = this.buffers;
     if (bufs === null || i >= bufs.length) {
-      this.fail(bufs === null
-        ? `transferred ArrayBuffer #${i} but no buffers came with the message (this transport copies buffers instead)`
-        : `transferred ArrayBuffer #${i} but only ${bufs.length} came with the message`, "transferred_buffer", at);
+      this.fail("transferred_buffer", at, `#${i} of ${bufs === null ? "none (this transport copies buffers)" : bufs.length}`);
     }
     const buf = bufs[i];
-    if (!(buf instanceof ArrayBuffer)) this.fail(`transferred entry #${i} is not an ArrayBuffer`, "transferred_buffer", at);
+    if (!(buf instanceof ArrayBuffer)) this.fail("transferred_buffer", at, `#${i} is no ArrayBuffer`);
     let v = buf;
     if (kind !== -1) {
       if (off + len > buf.byteLength) {
-        this.fail(`transferred ${TYPED_NAMES[kind]} [${off}..+${len}] is outside its buffer of ${buf.byteLength} bytes`, "transferred_buffer", at);
+        this.fail("transferred_buffer", at, `${TYPED_NAMES[kind]} [${off}..+${len}] outside ${buf.byteLength} bytes`);
       }
       const Ctor = TYPED_CTORS[kind];
       if (Ctor === undefined) {
@@ -1330,9 +1329,9 @@ class Decoder {
     const kindAt = this.pos;
     const kind = this.u8();
     const n = this.len(1, "typed array");
-    if (kind > 12) this.fail(`unknown typed array kind ${kind}`, "unknown_typed_array_kind", kindAt);
+    if (kind > 12) this.fail("unknown_typed_array_kind", kindAt, kind);
     const size = TYPED_SIZES[kind];
-    if (n % size !== 0) this.fail(`${TYPED_NAMES[kind]} of ${n} bytes is not a multiple of ${size}`, "typed_array_length", kindAt);
+    if (n % size !== 0) this.fail("typed_array_length", kindAt, `${TYPED_NAMES[kind]} of ${n} bytes`);
     const Ctor = TYPED_CTORS[kind];
     if (Ctor === undefined) {
       throw new WireError(`received a ${TYPED_NAMES[kind]} but this JavaScript runtime lacks ${TYPED_NAMES[kind]}; convert it to a supported typed array before sending`);
@@ -1379,7 +1378,7 @@ class Decoder {
     const at = this.pos;
     const t = this.u32();
     if (t === 0) return this.jsString();
-    if (t !== 1) this.fail(`unknown Key variant ${t}`, "unknown_variant", at);
+    if (t !== 1) this.fail("unknown_variant", at, `Key ${t}`);
     return this.symbol();
   }
 
@@ -1389,7 +1388,7 @@ class Decoder {
     switch (t) {
       case 0: {
         const i = this.u8();
-        if (i >= SYMBOLS.length) this.fail(`unknown well-known symbol ${i}`, "unknown_symbol", this.pos - 1);
+        if (i >= SYMBOLS.length) this.fail("unknown_symbol", this.pos - 1, i);
         const s = SYMBOLS[i];
         if (typeof s !== "symbol") {
           throw new WireError(`received Symbol.${SYMBOL_NAMES[i]} but this runtime lacks it`);
@@ -1400,19 +1399,19 @@ class Decoder {
       case 2: {
         const id = this.u32();
         const description = this.option() ? this.jsString() : undefined;
-        if (this.refs == null) this.fail("a unique symbol arrived but no refs table was given", "no_refs", tagAt);
+        if (this.refs == null) this.fail("no_refs", tagAt);
         return this.refs.importRemote(SYMBOL_KIND, id, description);
       }
       case 3: {
         const at = this.pos;
         const id = this.u32();
-        if (this.refs == null) this.fail("a Local symbol arrived but no refs table was given", "no_refs", tagAt);
+        if (this.refs == null) this.fail("no_refs", tagAt);
         const s = this.refs.importLocal(id);
-        if (typeof s !== "symbol") this.fail(`Local symbol #${id} names an object, not a symbol`, "local_symbol", at);
+        if (typeof s !== "symbol") this.fail("local_symbol", at, `#${id} names an object`);
         return s;
       }
       default:
-        return this.fail(`unknown Symbol variant ${t}`, "unknown_variant", tagAt);
+        return this.fail("unknown_variant", tagAt, `Symbol ${t}`);
     }
   }
 
@@ -1462,13 +1461,13 @@ class Decoder {
         const at = this.pos;
         const op = this.op();
         if (op.t !== "get" && op.t !== "apply" && op.t !== "construct") {
-          return this.fail(`the described prefix goes before a get, apply or construct, not ${op.t}`, "described_prefix", at);
+          return this.fail("described_prefix", at, `before ${op.t}, not get, apply or construct`);
         }
         op.described = true;
         return op;
       }
       default:
-        return this.fail(`unknown Op variant ${t}`, "unknown_variant", tagAt);
+        return this.fail("unknown_variant", tagAt, `Op ${t}`);
     }
   }
 
@@ -1487,7 +1486,7 @@ class Decoder {
         const seq = this.u32();
         const oAt = this.pos;
         const o = this.u32();
-        if (o !== OUTCOME_OK && o !== OUTCOME_THROWN) this.fail(`unknown Outcome variant ${o}`, "unknown_variant", oAt);
+        if (o !== OUTCOME_OK && o !== OUTCOME_THROWN) this.fail("unknown_variant", oAt, `Outcome ${o}`);
         const value = this.value(false);
         return { t: "reply", seq, ok: o === OUTCOME_OK, value, releases: this.releases() };
       }
@@ -1496,12 +1495,12 @@ class Decoder {
       case TAG_CANCEL:
         return { t: "cancel", seq: this.u32() };
       default:
-        return this.fail(`unknown Message variant ${t}`, "unknown_variant", at);
+        return this.fail("unknown_variant", at, `Message ${t}`);
     }
   }
 
   done() {
-    if (this.pos !== this.end) this.fail(`${this.end - this.pos} trailing bytes after the message`, "trailing_bytes");
+    if (this.pos !== this.end) this.fail("trailing_bytes", this.pos, this.end - this.pos);
   }
 }
 
