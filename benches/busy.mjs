@@ -7,22 +7,28 @@
 // "busy" means the same load everywhere.
 import { spawn } from "node:child_process";
 
+const SIGNALS = ["SIGINT", "SIGTERM"];
+
 /** Starts `n` CPU-bound Node processes; returns a function that stops them. */
 export function startBusy(n) {
   const kids = [];
   for (let i = 0; i < n; i++) {
     kids.push(spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
   }
+  const onSignal = () => {
+    stop();
+    process.exit(130);
+  };
+  // Takes its own process listeners away again: a runner that starts and
+  // stops the load many times (bundle-variants.mjs --alternate) must not
+  // pile them up (MaxListenersExceededWarning after ten).
   const stop = () => {
+    process.off("exit", stop);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
     for (const k of kids) if (k.exitCode === null && !k.killed) k.kill("SIGKILL");
   };
   process.once("exit", stop);
-  for (const sig of ["SIGINT", "SIGTERM"]) {
-    process.once(sig, () => {
-      stop();
-      process.exit(130);
-    });
-  }
+  for (const sig of SIGNALS) process.once(sig, onSignal);
   return stop;
 }
 

@@ -260,6 +260,9 @@ export class BridgeWorker {
       } else if (t === "sw-announce") this._ep.tx.reannounce?.(); // service-worker transport
       else if (t === "sw-closed") this._ep.closedByPeer(); // the worker closed its end (self.close())
       else if (t === "locked") this._watchLock(); // the worker holds its lifetime lock
+      else if (t === "failed") { // the worker can no longer serve (a Rust panic)
+        this._fail(new ClosedError(`the worker stopped serving: ${data.reason}; every pending call was rejected. Create a new BridgeWorker to go on`));
+      }
       else if (t === "ready") {
         this._started = true;
         // Ring the worker only if it cannot wait for frames by itself.

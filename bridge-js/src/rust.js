@@ -52,6 +52,31 @@ function refusal(init) {
   return null;
 }
 
+/**
+ * What ends serving when a Rust function cannot return (a panic, which traps
+ * the wasm instance, or a JS exception thrown through Rust): the instance
+ * cannot serve again, so the page is told why (`{ "worker-bridge": "failed",
+ * reason }`, docs/protocol.md §7) and rejects every pending call with a
+ * ClosedError that says so. The first reason wins: Rust's panic hook
+ * (`onBridgeFailure`) gives the panic's message before the trap reaches the
+ * serve loop as `RuntimeError: unreachable`. Returns the serve loop's
+ * `onError`.
+ */
+function failOnce(wasm, post, onError) {
+  let failed = false;
+  const fail = (reason) => {
+    if (failed) return;
+    failed = true;
+    post({ [TAG]: "failed", reason });
+  };
+  // Older crates lack the export: the serve loop's error is the reason then.
+  if (typeof wasm.onBridgeFailure === "function") wasm.onBridgeFailure(fail);
+  return (e) => {
+    onError(e);
+    fail(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  };
+}
+
 /** Starts a Rust worker on the service-worker transport; resolves when serving ended. */
 async function runOnServiceWorker(wasm, init, { start, wasmUrl, onError }) {
   // Main's messages travel on the bridge's port; those that come before the
@@ -69,13 +94,15 @@ async function runOnServiceWorker(wasm, init, { start, wasmUrl, onError }) {
   // The limits and the header name live in transport-sw.js (loaded only on
   // this transport, as worker.js does).
   const [{ RUST_LIMITS }] = await Promise.all([import("./transport-sw.js"), initWasm(wasm, wasmUrl)]);
-  const { wake, done } = serveOnDemand(() => wasm.servePending(), { onError });
+  let onServeError = onError;
+  const { wake, done } = serveOnDemand(() => wasm.servePending(), { onError: (e) => onServeError(e) });
   const post = (kind, b) => {
     if (b === undefined) bridgePort.postMessage({ [TAG]: kind });
     else bridgePort.postMessage({ [TAG]: kind, b }, [b.buffer]);
   };
   wasm.initBridgeSw(init.sw, init.maxMessage, init.timeout || undefined, RUST_LIMITS, post, wake);
   startRust(wasm, start);
+  onServeError = failOnce(wasm, (m) => bridgePort.postMessage(m), onError);
   deliver = (b) => {
     wasm.swDeliver(b);
     wake();
@@ -114,8 +141,9 @@ export function runRustWorker(wasm, { start = "start", wasmUrl = null, onError =
       await initWasm(wasm, wasmUrl);
       wasm.initBridge(init.sab, init.capacity, init.maxMessage, init.timeout || undefined);
       startRust(wasm, start);
+      const onServeError = failOnce(wasm, (m) => port.postMessage(m), onError);
       port.postMessage({ [TAG]: "ready", waitAsync: true });
-      await serveRustWorker(() => wasm.servePending(), init.sab, init.capacity, { onError });
+      await serveRustWorker(() => wasm.servePending(), init.sab, init.capacity, { onError: onServeError });
     };
     const onMessage = (data) => {
       if (data === null || typeof data !== "object" || data[TAG] !== 1 || started) return;

@@ -977,28 +977,34 @@ class Decoder {
     this.buffers = buffers; // the transferred ArrayBuffers that came with the bytes
   }
 
-  fail(what) {
-    throw new WireError(`malformed message at byte ${this.pos}: ${what} (the peer must speak the same worker-bridge protocol version)`);
+  // `kind` and `at` are bridge-core's DecodeErrorKind code and offset
+  // (docs/protocol.md §1 "Decode errors"; tests/vectors/decode.json); the
+  // text is the kind and `detail`.
+  fail(kind, at = this.pos, detail = "") {
+    const e = new WireError(`malformed message at byte ${at}: ${kind.replace(/_/g, " ")}${detail === "" ? "" : `: ${detail}`} (the peer must speak the same worker-bridge protocol version)`);
+    e.kind = kind;
+    e.offset = at;
+    throw e;
   }
 
   need(n) {
-    if (n > this.end - this.pos) this.fail(`truncated: ${n} more bytes needed, ${this.end - this.pos} left`);
+    if (n > this.end - this.pos) this.fail("truncated", this.pos, `${n} bytes needed, ${this.end - this.pos} left`);
   }
 
   u8() {
-    if (this.pos >= this.end) this.fail("truncated: 1 more byte needed, 0 left");
+    if (this.pos >= this.end) this.fail("truncated");
     return this.b[this.pos++];
   }
 
   bool() {
     const v = this.u8();
-    if (v > 1) { this.pos--; this.fail(`bool must be 0 or 1, got ${v}`); }
+    if (v > 1) this.fail("invalid_bool", this.pos - 1, v);
     return v === 1;
   }
 
   option() {
     const v = this.u8();
-    if (v > 1) { this.pos--; this.fail(`Option tag must be 0 or 1, got ${v}`); }
+    if (v > 1) this.fail("invalid_option", this.pos - 1, v);
     return v === 1;
   }
 
@@ -1014,11 +1020,12 @@ class Decoder {
     }
     let v = 0;
     for (let i = 0; i < 5; i++) {
-      if (pos >= this.end) this.fail("truncated varint");
+      if (pos >= this.end) this.fail("truncated");
       const x = b[pos++];
       if (i === 4) {
         // The fifth group holds only the top 4 bits of a u32.
-        if (x > 0x0f) { this.pos = pos - 1; this.fail("varint longer than 5 bytes or over u32::MAX"); }
+        if (x > 0x7f) this.fail("varint_too_long");
+        if (x > 0x0f) this.fail("varint_overflow");
         this.pos = pos;
         return (v + x * 0x10000000) >>> 0;
       }
@@ -1032,15 +1039,17 @@ class Decoder {
   }
 
   len(unit, what) {
+    const at = this.pos;
     const n = this.u32();
-    if (n > this.end - this.pos) this.fail(`${what} of ${n} bytes longer than the ${this.end - this.pos} bytes left`);
+    if (n > this.end - this.pos) this.fail("length_too_large", at, `${what} of ${n} bytes, ${this.end - this.pos} left`);
     return n;
   }
 
   count(what) {
     // Every element takes at least one byte: a bigger count cannot be honest.
+    const at = this.pos;
     const n = this.u32();
-    if (n > this.end - this.pos) this.fail(`${what} of ${n} elements longer than the ${this.end - this.pos} bytes left`);
+    if (n > this.end - this.pos) this.fail("length_too_large", at, `${what} of ${n} elements, ${this.end - this.pos} bytes left`);
     return n;
   }
 
@@ -1054,6 +1063,7 @@ class Decoder {
   }
 
   utf8() {
+    const at = this.pos;
     const n = this.len(1, "string");
     const b = this.b;
     const start = this.pos;
@@ -1075,7 +1085,7 @@ class Decoder {
     try {
       s = utf8Decoder.decode(b.subarray(start, start + n));
     } catch {
-      this.fail("invalid UTF-8 in a string");
+      this.fail("invalid_utf8", at);
     }
     this.pos = start + n;
     return s;
@@ -1087,9 +1097,10 @@ class Decoder {
     const at = this.pos;
     const t = this.u32();
     if (t === 0) return this.utf8();
-    if (t !== 1) { this.pos = at; this.fail(`unknown JsString variant ${t}`); }
+    if (t !== 1) this.fail("unknown_variant", at, `JsString ${t}`);
+    const lenAt = this.pos;
     const n = this.len(1, "UTF-16 string");
-    if (n & 1) this.fail(`UTF-16 string of odd byte length ${n}`);
+    if (n & 1) this.fail("odd_utf16", lenAt, `${n} bytes`);
     const b = this.b;
     let s = "";
     let p = this.pos;
@@ -1108,11 +1119,14 @@ class Decoder {
     return s;
   }
 
-  enter() {
-    if (++this.depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} containers`);
+  // A container's tag at `at`: refused at its tag when too deep, before
+  // anything after the tag is read (as bridge-core).
+  enter(at) {
+    if (++this.depth > MAX_DEPTH) this.fail("too_deep", at, `over ${MAX_DEPTH} containers`);
   }
 
   value(inArray) {
+    const at = this.pos;
     const tag = this.u32();
     switch (tag) {
       case T_UNDEFINED: return undefined;
@@ -1145,17 +1159,17 @@ class Decoder {
         try {
           re = new RegExp(source, flags);
         } catch (e) {
-          this.fail(`invalid RegExp /${source}/${flags}: ${e.message}`);
+          this.fail("invalid_regexp", at, e.message);
         }
         this.objs.push(re);
         return re;
       }
-      case T_ERROR: return this.error();
+      case T_ERROR: return this.error(at);
       case T_ARRAY: {
+        this.enter(at);
         const n = this.count("array");
         const a = [];
         this.objs.push(a);
-        this.enter();
         for (let i = 0; i < n; i++) {
           const v = this.value(true);
           if (v === HOLE) a.length = i + 1;
@@ -1165,18 +1179,17 @@ class Decoder {
         return a;
       }
       case T_SPARSE: {
+        this.enter(at);
         const length = this.u32();
         const n = this.count("sparse array");
         const a = [];
         this.objs.push(a);
-        this.enter();
         let prev = -1;
         for (let i = 0; i < n; i++) {
-          const at = this.pos;
+          const kAt = this.pos;
           const k = this.u32();
           if (k <= prev || k >= length) {
-            this.pos = at;
-            this.fail(`sparse array index ${k} after ${prev} in an array of length ${length}: indices must increase and stay below the length`);
+            this.fail("sparse_index", kAt, `${k} after ${prev}, length ${length}`);
           }
           prev = k;
           a[k] = this.value(false);
@@ -1186,10 +1199,10 @@ class Decoder {
         return a;
       }
       case T_OBJECT: {
+        this.enter(at);
         const n = this.count("object");
         const o = {};
         this.objs.push(o);
-        this.enter();
         for (let i = 0; i < n; i++) {
           const k = this.jsString();
           const v = this.value(false);
@@ -1203,10 +1216,10 @@ class Decoder {
         return o;
       }
       case T_MAP: {
+        this.enter(at);
         const n = this.count("Map");
         const m = new Map();
         this.objs.push(m);
-        this.enter();
         for (let i = 0; i < n; i++) {
           const k = this.value(false);
           m.set(k, this.value(false));
@@ -1215,52 +1228,52 @@ class Decoder {
         return m;
       }
       case T_SET: {
+        this.enter(at);
         const n = this.count("Set");
         const s = new Set();
         this.objs.push(s);
-        this.enter();
         for (let i = 0; i < n; i++) s.add(this.value(false));
         this.depth--;
         return s;
       }
       case T_BACKREF: {
         const i = this.u32();
-        if (i >= this.objs.length) this.fail(`BackRef(${i}) to an object not yet seen (${this.objs.length} so far)`);
+        if (i >= this.objs.length) this.fail("backref_out_of_range", at, `${i} of ${this.objs.length}`);
         return this.objs[i];
       }
       case T_REMOTE: {
         const kind = this.u8();
-        if (kind > 2) { this.pos--; this.fail(`unknown Remote kind ${kind}`); }
+        if (kind > 2) this.fail("unknown_ref_kind", this.pos - 1, kind);
         const id = this.u32();
-        if (this.refs == null) this.fail("a Remote reference arrived but no refs table was given");
+        if (this.refs == null) this.fail("no_refs", at);
         return this.refs.importRemote(kind, id);
       }
       case T_LOCAL: {
         const id = this.u32();
-        if (this.refs == null) this.fail("a Local reference arrived but no refs table was given");
+        if (this.refs == null) this.fail("no_refs", at);
         return this.refs.importLocal(id);
       }
       case T_HOLE:
-        if (!inArray) { this.pos--; this.fail("Hole outside an array"); }
+        if (!inArray) this.fail("hole_outside_array", at);
         return HOLE;
       case T_TRANSFERRED: return this.transferred();
       case T_SYMBOL: return this.symbol();
       default:
-        this.pos--;
-        return this.fail(`unknown Value tag ${tag}`);
+        return this.fail("unknown_variant", at, `Value ${tag}`);
     }
   }
 
   bigint() {
     const negative = this.bool();
+    const at = this.pos;
     const n = this.len(1, "BigInt magnitude");
     if (n === 0) {
-      if (negative) this.fail("non-canonical BigInt: negative zero");
+      if (negative) this.fail("non_canonical_bigint", at);
       return 0n;
     }
     const b = this.b;
     const start = this.pos;
-    if (b[start + n - 1] === 0) this.fail("non-canonical BigInt: trailing zero byte in the magnitude");
+    if (b[start + n - 1] === 0) this.fail("non_canonical_bigint", at);
     let v;
     if (n <= 6) {
       let x = 0;
@@ -1280,28 +1293,27 @@ class Decoder {
     const i = this.u32();
     let kind = -1, off = 0, len = 0;
     if (this.option()) {
+      const kindAt = this.pos;
       kind = this.u8();
-      if (kind > 12) { this.pos--; this.fail(`unknown typed array kind ${kind}`); }
       off = this.u32();
       len = this.u32();
+      if (kind > 12) this.fail("unknown_typed_array_kind", kindAt, kind);
       const size = TYPED_SIZES[kind];
       if (off % size !== 0 || len % size !== 0) {
-        this.fail(`transferred ${TYPED_NAMES[kind]} at byte offset ${off} of ${len} bytes: offset and length must be multiples of ${size}`);
+        this.fail("transferred_view_alignment", kindAt, `${TYPED_NAMES[kind]} at ${off}, ${len} bytes`);
       }
     }
+    // Only the receiver, which holds the buffers, can tell the rest.
     const bufs = this.buffers;
     if (bufs === null || i >= bufs.length) {
-      this.pos = at;
-      this.fail(bufs === null
-        ? `transferred ArrayBuffer #${i} but no buffers came with the message (this transport copies buffers instead)`
-        : `transferred ArrayBuffer #${i} but only ${bufs.length} came with the message`);
+      this.fail("transferred_buffer", at, `#${i} of ${bufs === null ? "none (this transport copies buffers)" : bufs.length}`);
     }
     const buf = bufs[i];
-    if (!(buf instanceof ArrayBuffer)) this.fail(`transferred entry #${i} is not an ArrayBuffer`);
+    if (!(buf instanceof ArrayBuffer)) this.fail("transferred_buffer", at, `#${i} is no ArrayBuffer`);
     let v = buf;
     if (kind !== -1) {
       if (off + len > buf.byteLength) {
-        this.fail(`transferred ${TYPED_NAMES[kind]} [${off}..+${len}] is outside its buffer of ${buf.byteLength} bytes`);
+        this.fail("transferred_buffer", at, `${TYPED_NAMES[kind]} [${off}..+${len}] outside ${buf.byteLength} bytes`);
       }
       const Ctor = TYPED_CTORS[kind];
       if (Ctor === undefined) {
@@ -1314,11 +1326,12 @@ class Decoder {
   }
 
   typedArray() {
+    const kindAt = this.pos;
     const kind = this.u8();
-    if (kind > 12) { this.pos--; this.fail(`unknown typed array kind ${kind}`); }
     const n = this.len(1, "typed array");
+    if (kind > 12) this.fail("unknown_typed_array_kind", kindAt, kind);
     const size = TYPED_SIZES[kind];
-    if (n % size !== 0) this.fail(`${TYPED_NAMES[kind]} of ${n} bytes is not a multiple of ${size}`);
+    if (n % size !== 0) this.fail("typed_array_length", kindAt, `${TYPED_NAMES[kind]} of ${n} bytes`);
     const Ctor = TYPED_CTORS[kind];
     if (Ctor === undefined) {
       throw new WireError(`received a ${TYPED_NAMES[kind]} but this JavaScript runtime lacks ${TYPED_NAMES[kind]}; convert it to a supported typed array before sending`);
@@ -1331,7 +1344,8 @@ class Decoder {
     return v;
   }
 
-  error() {
+  error(at) {
+    this.enter(at);
     const name = this.jsString();
     const message = this.jsString();
     const stack = this.option() ? this.jsString() : undefined;
@@ -1346,7 +1360,6 @@ class Decoder {
       delete e.stack; // the sender had none; ours would point at this decoder
     }
     this.objs.push(e);
-    this.enter();
     if (this.option()) {
       const cause = this.value(false);
       Object.defineProperty(e, "cause", { value: cause, writable: true, enumerable: false, configurable: true });
@@ -1365,16 +1378,17 @@ class Decoder {
     const at = this.pos;
     const t = this.u32();
     if (t === 0) return this.jsString();
-    if (t !== 1) { this.pos = at; this.fail(`unknown Key variant ${t}`); }
+    if (t !== 1) this.fail("unknown_variant", at, `Key ${t}`);
     return this.symbol();
   }
 
   symbol() {
+    const tagAt = this.pos;
     const t = this.u32();
     switch (t) {
       case 0: {
         const i = this.u8();
-        if (i >= SYMBOLS.length) { this.pos--; this.fail(`unknown well-known symbol ${i}`); }
+        if (i >= SYMBOLS.length) this.fail("unknown_symbol", this.pos - 1, i);
         const s = SYMBOLS[i];
         if (typeof s !== "symbol") {
           throw new WireError(`received Symbol.${SYMBOL_NAMES[i]} but this runtime lacks it`);
@@ -1385,20 +1399,19 @@ class Decoder {
       case 2: {
         const id = this.u32();
         const description = this.option() ? this.jsString() : undefined;
-        if (this.refs == null) this.fail("a unique symbol arrived but no refs table was given");
+        if (this.refs == null) this.fail("no_refs", tagAt);
         return this.refs.importRemote(SYMBOL_KIND, id, description);
       }
       case 3: {
         const at = this.pos;
         const id = this.u32();
-        if (this.refs == null) this.fail("a Local symbol arrived but no refs table was given");
+        if (this.refs == null) this.fail("no_refs", tagAt);
         const s = this.refs.importLocal(id);
-        if (typeof s !== "symbol") { this.pos = at; this.fail(`Local symbol #${id} names an object, not a symbol`); }
+        if (typeof s !== "symbol") this.fail("local_symbol", at, `#${id} names an object`);
         return s;
       }
       default:
-        this.pos--;
-        return this.fail(`unknown Symbol variant ${t}`);
+        return this.fail("unknown_variant", tagAt, `Symbol ${t}`);
     }
   }
 
@@ -1417,6 +1430,7 @@ class Decoder {
   }
 
   op() {
+    const tagAt = this.pos;
     const t = this.u32();
     switch (t) {
       case OP.get: case OP.has: case OP.delete: case OP.get_own_property_descriptor:
@@ -1447,19 +1461,18 @@ class Decoder {
         const at = this.pos;
         const op = this.op();
         if (op.t !== "get" && op.t !== "apply" && op.t !== "construct") {
-          this.pos = at;
-          return this.fail(`the described prefix goes before a get, apply or construct, not ${op.t}`);
+          return this.fail("described_prefix", at, `before ${op.t}, not get, apply or construct`);
         }
         op.described = true;
         return op;
       }
       default:
-        this.pos--;
-        return this.fail(`unknown Op variant ${t}`);
+        return this.fail("unknown_variant", tagAt, `Op ${t}`);
     }
   }
 
   message() {
+    const at = this.pos;
     const t = this.u32();
     switch (t) {
       case TAG_REQUEST: {
@@ -1471,8 +1484,9 @@ class Decoder {
       }
       case TAG_REPLY: {
         const seq = this.u32();
+        const oAt = this.pos;
         const o = this.u32();
-        if (o !== OUTCOME_OK && o !== OUTCOME_THROWN) { this.pos--; this.fail(`unknown Outcome variant ${o}`); }
+        if (o !== OUTCOME_OK && o !== OUTCOME_THROWN) this.fail("unknown_variant", oAt, `Outcome ${o}`);
         const value = this.value(false);
         return { t: "reply", seq, ok: o === OUTCOME_OK, value, releases: this.releases() };
       }
@@ -1481,13 +1495,12 @@ class Decoder {
       case TAG_CANCEL:
         return { t: "cancel", seq: this.u32() };
       default:
-        this.pos--;
-        return this.fail(`unknown Message variant ${t}`);
+        return this.fail("unknown_variant", at, `Message ${t}`);
     }
   }
 
   done() {
-    if (this.pos !== this.end) this.fail(`${this.end - this.pos} trailing bytes after the message`);
+    if (this.pos !== this.end) this.fail("trailing_bytes", this.pos, this.end - this.pos);
   }
 }
 

@@ -284,3 +284,47 @@ describe("Rust embedding on node:worker_threads", () => {
     assert.equal(await w.sync.nested(1), 20);
   });
 });
+
+// A Rust function that cannot return (docs/rust.md, "When a Rust function
+// fails"): a panic traps the wasm instance and a JS exception thrown through
+// Rust leaves it mid-call, so serving is over. The page must not hang: the
+// call in question and every other pending call reject with a ClosedError
+// that says why, and so does every later call. (A Rust `Err` is an error
+// reply and the worker goes on serving: "a Rust error or a bad argument"
+// above.)
+describe("a Rust function that cannot return", () => {
+  async function failing(call, why) {
+    requirePkg();
+    const w = new BridgeWorker(FIXTURE, { type: "module" });
+    try {
+      await w.ready;
+      assert.equal(await w.sync.add(2, 3), 5);
+      // Another call in flight when it fails: it must not hang either.
+      const other = w.sync.waitGate("never opened");
+      const settled = Promise.allSettled([call(w), other]);
+      const [failed, pending] = await settled;
+      for (const r of [failed, pending]) {
+        assert.equal(r.status, "rejected");
+        assert.equal(r.reason.name, "ClosedError", String(r.reason && r.reason.stack));
+        assert.match(r.reason.message, /the worker stopped serving/);
+        assert.match(r.reason.message, why);
+      }
+      // Later calls fail at once, with the same reason.
+      await assert.rejects(w.sync.add(1, 1), (e) => e.name === "ClosedError" && why.test(e.message));
+    } finally {
+      w.terminate();
+    }
+  }
+
+  test("a panic in an exposed function: its call and the other pending call reject with the panic's message", { timeout: 30_000 }, async () => {
+    await failing((w) => w.sync.panics("boom"), /panicked at .*selftest panic: boom/s);
+  });
+
+  test("a panic in an async Rust function after an await", { timeout: 30_000 }, async () => {
+    await failing((w) => w.sync.panicsLater("later"), /panicked at .*selftest async panic: later/s);
+  });
+
+  test("a JS exception thrown through Rust (wasm_bindgen::throw_str)", { timeout: 30_000 }, async () => {
+    await failing((w) => w.sync.throwsThrough("up"), /Error: selftest throw: up/);
+  });
+});

@@ -382,60 +382,62 @@ test("nesting: 512 containers pass, 513 are refused both ways", () => {
 });
 
 test("malformed inputs are refused with WireError, each for its reason", () => {
-  // [hex, what the error must say]
+  // [hex, kind, what the error must say]
   const bad = [
-    ["", /truncated/],
-    ["17", /unknown Value tag 23/],
-    ["15", /truncated/],
-    ["1505010500", /sparse array index 5 after -1 in an array of length 5/],
-    ["150902040004", /sparse array index 4 after 4 in an array of length 9/],
-    ["1509010013", /Hole outside an array/],
-    ["1604", /unknown Symbol variant 4/],
-    ["160015", /unknown well-known symbol 21/],
-    ["1602010200", /Option tag must be 0 or 1/],
-    ["160301", /Local symbol #1 names an object/],
-    ["1400010d0000", /unknown typed array kind 13/],
-    ["140001080408", /transferred Float64Array at byte offset 4 of 8 bytes/],
-    ["140201050006", /offset and length must be multiples of 4/],
-    ["140002", /Option tag/],
-    ["140000", /transferred ArrayBuffer #0 but no buffers came with the message/],
-    ["0380808080800f", /varint longer than 5 bytes/],
-    ["03ffffffff1f", /over u32::MAX/],
-    ["04000000", /truncated: 8 more bytes/],
-    ["0202", /bool must be 0 or 1/],
-    ["0b0000000002", /Option tag/],
-    ["060002c328", /invalid UTF-8/],
-    ["060103000000", /odd byte length 3/],
-    ["060200", /unknown JsString variant/],
-    ["0600056869", /string of 5 bytes longer/],
-    ["080303010203", /Int16Array of 3 bytes is not a multiple of 2/],
-    ["080d00", /unknown typed array kind 13/],
-    ["13", /Hole outside an array/],
-    ["0d010001611300", /Hole outside an array/],
-    ["0c011001", /BackRef\(1\) to an object not yet seen/],
-    ["0500020100", /non-canonical BigInt: trailing zero/],
-    ["050100", /non-canonical BigInt: negative zero/],
-    ["110301", /unknown Remote kind 3/],
-    ["0000", /1 trailing bytes/],
-    ["0a0001280000", /invalid RegExp/],
-    ["0c05", /array of 5 elements longer/],
+    ["", "truncated", /truncated/],
+    ["17", "unknown_variant", /unknown variant: Value 23/],
+    ["15", "truncated", /truncated/],
+    ["1505010500", "sparse_index", /sparse index: 5 after -1, length 5/],
+    ["150902040004", "sparse_index", /sparse index: 4 after 4, length 9/],
+    ["1509010013", "hole_outside_array", /hole outside array/],
+    ["1604", "unknown_variant", /unknown variant: Symbol 4/],
+    ["160015", "unknown_symbol", /unknown symbol: 21/],
+    ["1602010200", "invalid_option", /invalid option: 2/],
+    ["160301", "local_symbol", /local symbol: #1 names an object/],
+    ["1400010d0000", "unknown_typed_array_kind", /unknown typed array kind: 13/],
+    ["140001080408", "transferred_view_alignment", /transferred view alignment: Float64Array at 4, 8 bytes/],
+    ["140201050006", "transferred_view_alignment", /transferred view alignment: Int32Array at 0, 6 bytes/],
+    ["140002", "invalid_option", /invalid option: 2/],
+    ["140000", "transferred_buffer", /transferred buffer: #0 of none/],
+    ["0380808080800f", "varint_too_long", /varint too long/],
+    ["03ffffffff1f", "varint_overflow", /varint overflow/],
+    ["04000000", "truncated", /truncated: 8 bytes needed, 3 left/],
+    ["0202", "invalid_bool", /invalid bool: 2/],
+    ["0b0000000002", "invalid_option", /invalid option: 2/],
+    ["060002c328", "invalid_utf8", /invalid utf8/],
+    ["060103000000", "odd_utf16", /odd utf16: 3 bytes/],
+    ["060200", "unknown_variant", /unknown variant: JsString 2/],
+    ["0600056869", "length_too_large", /length too large: string of 5 bytes, 2 left/],
+    ["080303010203", "typed_array_length", /typed array length: Int16Array of 3 bytes/],
+    ["080d00", "unknown_typed_array_kind", /unknown typed array kind: 13/],
+    ["13", "hole_outside_array", /hole outside array/],
+    ["0d010001611300", "hole_outside_array", /hole outside array/],
+    ["0c011001", "backref_out_of_range", /backref out of range: 1 of 1/],
+    ["0500020100", "non_canonical_bigint", /non canonical bigint/],
+    ["050100", "non_canonical_bigint", /non canonical bigint/],
+    ["110301", "unknown_ref_kind", /unknown ref kind: 3/],
+    ["0000", "trailing_bytes", /trailing bytes: 1/],
+    ["0a0001280000", "invalid_regexp", /invalid regexp: /],
+    ["0c05", "length_too_large", /length too large: array of 5 elements, 0 bytes left/],
   ];
-  for (const [h, why] of bad) {
-    assert.throws(() => decodeValue(new Uint8Array(Buffer.from(h, "hex")), loopbackRefs()),
-      (e) => e instanceof WireError && /^malformed message at byte \d+/.test(e.message) && why.test(e.message), `${h}: ${why}`);
+  // The kind (bridge-core's DecodeErrorKind code where it has one) and the
+  // detail the text gives.
+  const refused = (kind, why) => (e) => e instanceof WireError && e.kind === kind &&
+    new RegExp(`^malformed message at byte ${e.offset}: ${kind.replace(/_/g, " ")}`).test(e.message) && why.test(e.message);
+  for (const [h, kind, why] of bad) {
+    assert.throws(() => decodeValue(new Uint8Array(Buffer.from(h, "hex")), loopbackRefs()), refused(kind, why), `${h}: ${kind} ${why}`);
   }
   const badMsgs = [
-    ["04", /unknown Message variant 4/],
-    ["000100000e", /unknown Op variant 14/],
-    ["000100000d04", /the described prefix goes before a get, apply or construct, not own_keys/],
-    ["01010200", /unknown Outcome variant 2/],
-    ["000100000002", /unknown Key variant 2/],
-    ["0001000000010015", /unknown well-known symbol 21/],
-    ["020201", /release list of 2 elements longer/],
+    ["04", "unknown_variant", /unknown variant: Message 4/],
+    ["000100000e", "unknown_variant", /unknown variant: Op 14/],
+    ["000100000d04", "described_prefix", /described prefix: before own_keys/],
+    ["01010200", "unknown_variant", /unknown variant: Outcome 2/],
+    ["000100000002", "unknown_variant", /unknown variant: Key 2/],
+    ["0001000000010015", "unknown_symbol", /unknown symbol: 21/],
+    ["020201", "length_too_large", /length too large: release list of 2 elements/],
   ];
-  for (const [h, why] of badMsgs) {
-    assert.throws(() => decodeMessage(new Uint8Array(Buffer.from(h, "hex"))),
-      (e) => e instanceof WireError && why.test(e.message), `${h}: ${why}`);
+  for (const [h, kind, why] of badMsgs) {
+    assert.throws(() => decodeMessage(new Uint8Array(Buffer.from(h, "hex"))), refused(kind, why), `${h}: ${kind} ${why}`);
   }
   assert.throws(() => decodeValue([0]), WireError, "not a Uint8Array");
 });

@@ -67,6 +67,39 @@ for (const server of ["isolated", "csp", "sw"]) {
   });
 }
 
+for (const server of ["isolated", "sw"]) {
+  const skip = server === "sw" && E2E_TRANSPORT === "service-worker" ? "covered by the isolated run on this transport" : false;
+  test(`Rust worker: a panic or a JS exception thrown through Rust rejects every pending call with the reason, no hang (${server})`, { timeout: 90_000, skip }, async (t) => {
+    requirePkg();
+    const sw = server === "sw" || usesServiceWorker(server);
+    const p = await h.open(t, { server });
+    await p.page.goto(p.url(`/tests/e2e/rust/index.html?fail=1${sw ? "&sw=1" : ""}`));
+    // The workers log why they stopped (console errors, checked below), so
+    // the first one must not end the wait.
+    await waitFor({ ...p, firstError: new Promise(() => {}) }, "done", 60_000);
+    const state = await p.page.evaluate(() => window.__e2e);
+    assert.equal(state.error, null, `the page failed: ${JSON.stringify(state.error)}\n${p.log.join("\n")}`);
+    const f = state.results.failures;
+    const why = {
+      panics: /panicked at .*selftest panic: boom/s,
+      panicsLater: /panicked at .*selftest async panic: later/s,
+      throwsThrough: /Error: selftest throw: up/,
+    };
+    for (const [fn, re] of Object.entries(why)) {
+      const r = f[fn];
+      assert.equal(r.transport, sw ? "service-worker" : "atomics", fn);
+      assert.equal(r.before, 5, fn);
+      for (const part of ["call", "pending", "later"]) {
+        assert.equal(r[part]?.name, "ClosedError", `${fn} ${part}: ${JSON.stringify(r[part])}`);
+        assert.match(r[part].message, /the worker stopped serving/, `${fn} ${part}`);
+        assert.match(r[part].message, re, `${fn} ${part}`);
+      }
+    }
+    // The bootstrap logs why serving ended (its onError); nothing else.
+    assertClean({ errors: p.errors, state: null }, { allow: [/rust-worker:|panicked at|selftest|unreachable|worker-bridge \(Rust worker\)/] });
+  });
+}
+
 test("Rust worker on the service-worker transport, outside the service worker's scope: a clear error, no hang", { timeout: 60_000 }, async (t) => {
   requirePkg();
   const p = await h.open(t, { server: "sw" });

@@ -108,7 +108,47 @@ pub enum DecodeErrorKind {
     Invalid(Invalid),
 }
 
-/// A decoding failure: what, and the byte offset of the item that failed.
+impl Invalid {
+    /// The rule's name, as the JS decoder's `WireError.kind` gives it
+    /// (tests/vectors/decode.json pins both).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Invalid::TooDeep => "too_deep",
+            Invalid::HoleOutsideArray => "hole_outside_array",
+            Invalid::OddUtf16(_) => "odd_utf16",
+            Invalid::UnknownTypedArrayKind(_) => "unknown_typed_array_kind",
+            Invalid::TypedArrayLength { .. } => "typed_array_length",
+            Invalid::UnknownRefKind(_) => "unknown_ref_kind",
+            Invalid::NonCanonicalBigInt => "non_canonical_bigint",
+            Invalid::BackRefOutOfRange { .. } => "backref_out_of_range",
+            Invalid::UnknownSymbol(_) => "unknown_symbol",
+            Invalid::SparseIndex { .. } => "sparse_index",
+            Invalid::TransferredViewAlignment { .. } => "transferred_view_alignment",
+        }
+    }
+}
+
+impl DecodeErrorKind {
+    /// The kind's name, as the JS decoder's `WireError.kind` gives it
+    /// (tests/vectors/decode.json pins both; the texts differ).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeErrorKind::Truncated { .. } => "truncated",
+            DecodeErrorKind::VarintTooLong => "varint_too_long",
+            DecodeErrorKind::VarintOverflow => "varint_overflow",
+            DecodeErrorKind::LengthTooLarge { .. } => "length_too_large",
+            DecodeErrorKind::UnknownVariant { .. } => "unknown_variant",
+            DecodeErrorKind::InvalidBool(_) => "invalid_bool",
+            DecodeErrorKind::InvalidOption(_) => "invalid_option",
+            DecodeErrorKind::InvalidUtf8 => "invalid_utf8",
+            DecodeErrorKind::TrailingBytes { .. } => "trailing_bytes",
+            DecodeErrorKind::Invalid(why) => why.code(),
+        }
+    }
+}
+
+/// A decoding failure: what, and the byte offset of the item that failed
+/// (docs/protocol.md §1, "Decode errors").
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("wire: {kind} at offset {offset}")]
 pub struct DecodeError {
@@ -589,7 +629,7 @@ impl<'a> Reader<'a> {
         for i in 0..5 {
             let b = match self.buf.get(self.pos) {
                 Some(&b) => b,
-                None => return self.fail(self.pos, DecodeErrorKind::Truncated { needed: 1 }),
+                None => return self.fail(at, DecodeErrorKind::Truncated { needed: 1 }),
             };
             self.pos += 1;
             if i == 4 {

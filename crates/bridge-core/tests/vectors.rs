@@ -769,7 +769,10 @@ fn msg_desc(m: &Message) -> Json {
 /// (tests/vectors/decode.json). Every enum variant is a u32 varint
 /// (docs/protocol.md §1): a non-minimal varint is read as its value, and an
 /// unknown variant of 128 or more is named by its value, not by its first byte.
-/// Each case is `Ok(message)` or `Err((error text, offset))`.
+/// Malformed bytes: one case at least for every kind of decode error, with
+/// the offset both decoders must report (docs/protocol.md §1 "Decode
+/// errors"), several where the item that failed is not one byte long.
+/// Each case is `Ok(message)` or `Err((kind code, offset))`.
 #[allow(clippy::type_complexity)]
 fn decode_cases() -> Vec<(
     &'static str,
@@ -808,12 +811,259 @@ fn decode_cases() -> Vec<(
         (
             "Key variant 300 (0xac 0x02)",
             with(&[&[0xac, 0x02], &[0], &title, &[0]]),
-            Err(("unknown Key variant 300", 5)),
+            Err(("unknown_variant", 5)),
         ),
         (
             "JsString variant 300 (0xac 0x02) in a Key",
             with(&[&[0], &[0xac, 0x02], &title, &[0]]),
-            Err(("unknown JsString variant 300", 6)),
+            Err(("unknown_variant", 6)),
+        ),
+    ]
+    .into_iter()
+    .chain(malformed_cases())
+    .collect()
+}
+
+/// Malformed messages for decode.json: mostly a Reply whose value starts
+/// at byte 3 (Reply 1, seq 1, Ok 0; no releases after it).
+#[allow(clippy::type_complexity)]
+fn malformed_cases() -> Vec<(
+    &'static str,
+    Vec<u8>,
+    Result<Message, (&'static str, usize)>,
+)> {
+    let reply = |v: &[u8]| -> Vec<u8> {
+        let mut b = vec![1u8, 1, 0];
+        b.extend_from_slice(v);
+        b.push(0);
+        b
+    };
+    // Arrays nested `n` deep around `inner`.
+    let nest = |n: usize, inner: &[u8]| -> Vec<u8> {
+        let mut b = [12u8, 1].repeat(n);
+        b.extend_from_slice(inner);
+        b
+    };
+    vec![
+        ("empty input", vec![], Err(("truncated", 0))),
+        // The offset of a varint cut short is the varint's first byte.
+        (
+            "an Int's varint cut short",
+            vec![1, 1, 0, 3, 0x80, 0x80],
+            Err(("truncated", 4)),
+        ),
+        (
+            "a Float cut short",
+            vec![1, 1, 0, 4, 0, 0, 0],
+            Err(("truncated", 4)),
+        ),
+        ("a seq cut short", vec![3], Err(("truncated", 1))),
+        (
+            "a varint of six bytes",
+            reply(&[3, 0xff, 0xff, 0xff, 0xff, 0x8f, 0x00]),
+            Err(("varint_too_long", 4)),
+        ),
+        (
+            "a varint over u32::MAX",
+            reply(&[3, 0xff, 0xff, 0xff, 0xff, 0x10]),
+            Err(("varint_overflow", 4)),
+        ),
+        (
+            "a varint of six bytes as the Message tag",
+            vec![0x80, 0x80, 0x80, 0x80, 0x80, 0x00],
+            Err(("varint_too_long", 0)),
+        ),
+        // A length is refused at its first byte, not after it.
+        (
+            "a string longer than the input",
+            reply(&[6, 0, 100]),
+            Err(("length_too_large", 5)),
+        ),
+        (
+            "a two-byte string length longer than the input",
+            reply(&[6, 0, 0x80, 0x01]),
+            Err(("length_too_large", 5)),
+        ),
+        (
+            "an Array count longer than the input",
+            vec![1, 1, 0, 12, 50],
+            Err(("length_too_large", 4)),
+        ),
+        (
+            "a release list longer than the input",
+            vec![2, 5],
+            Err(("length_too_large", 1)),
+        ),
+        (
+            "a BigInt magnitude longer than the input",
+            vec![1, 1, 0, 5, 0, 9, 1],
+            Err(("length_too_large", 5)),
+        ),
+        // Unknown variants at their first byte, one-byte and two-byte.
+        ("Message variant 4", vec![4], Err(("unknown_variant", 0))),
+        (
+            "Message variant 300 (0xac 0x02)",
+            vec![0xac, 0x02],
+            Err(("unknown_variant", 0)),
+        ),
+        (
+            "Outcome variant 2",
+            vec![1, 1, 2, 0, 0],
+            Err(("unknown_variant", 2)),
+        ),
+        (
+            "Outcome variant 2 as 0x82 0x00",
+            vec![1, 1, 0x82, 0x00, 0, 0],
+            Err(("unknown_variant", 2)),
+        ),
+        ("Value tag 23", reply(&[23]), Err(("unknown_variant", 3))),
+        (
+            "Value tag 300 (0xac 0x02)",
+            reply(&[0xac, 0x02]),
+            Err(("unknown_variant", 3)),
+        ),
+        (
+            "Op variant 14",
+            vec![0, 1, 0, 0, 14, 0],
+            Err(("unknown_variant", 4)),
+        ),
+        (
+            "Op variant 300 (0xac 0x02)",
+            vec![0, 1, 0, 0, 0xac, 0x02, 0],
+            Err(("unknown_variant", 4)),
+        ),
+        (
+            "Symbol variant 4 in a Key",
+            vec![0, 1, 0, 0, 0, 1, 4, 0],
+            Err(("unknown_variant", 6)),
+        ),
+        (
+            "Symbol variant 300 in a Value",
+            reply(&[22, 0xac, 0x02]),
+            Err(("unknown_variant", 4)),
+        ),
+        ("bool byte 2", reply(&[2, 2]), Err(("invalid_bool", 4))),
+        (
+            "Option byte 2 for an Error's stack",
+            reply(&[11, 0, 0, 0, 0, 2]),
+            Err(("invalid_option", 8)),
+        ),
+        (
+            "Option byte 2 for a Symbol's description",
+            reply(&[22, 2, 7, 2]),
+            Err(("invalid_option", 6)),
+        ),
+        // Invalid UTF-8 at the string's length, after its JsString tag.
+        (
+            "invalid UTF-8 in a string",
+            reply(&[6, 0, 2, 0xc3, 0x28]),
+            Err(("invalid_utf8", 5)),
+        ),
+        (
+            "invalid UTF-8 in a RegExp's flags",
+            reply(&[10, 0, 0, 1, 0xff]),
+            Err(("invalid_utf8", 6)),
+        ),
+        (
+            "a byte after a Cancel",
+            vec![3, 5, 0],
+            Err(("trailing_bytes", 2)),
+        ),
+        (
+            "two bytes after a Reply",
+            vec![1, 1, 0, 0, 0, 7, 7],
+            Err(("trailing_bytes", 5)),
+        ),
+        // Depth: refused at the tag of the container at level 513.
+        (
+            "Arrays 513 deep",
+            reply(&nest(513, &[0])),
+            Err(("too_deep", 3 + 2 * 512)),
+        ),
+        (
+            "an Error at level 513",
+            reply(&nest(512, &[11, 0, 0, 0, 0, 0, 0, 0])),
+            Err(("too_deep", 3 + 2 * 512)),
+        ),
+        (
+            "an Object at level 513 with a count longer than the input",
+            reply(&nest(512, &[13, 100])),
+            Err(("too_deep", 3 + 2 * 512)),
+        ),
+        (
+            "a Hole as the reply's value",
+            reply(&[19]),
+            Err(("hole_outside_array", 3)),
+        ),
+        (
+            "a Hole as 0x93 0x00 in a Set",
+            reply(&[15, 1, 0x93, 0x00]),
+            Err(("hole_outside_array", 5)),
+        ),
+        (
+            "a UTF-16 string of 3 bytes",
+            reply(&[6, 1, 3, 0x61, 0, 0x62]),
+            Err(("odd_utf16", 5)),
+        ),
+        (
+            "TypedArray kind 13",
+            reply(&[8, 13, 0]),
+            Err(("unknown_typed_array_kind", 4)),
+        ),
+        (
+            "a Float64Array of 3 bytes",
+            reply(&[8, 8, 3, 1, 2, 3]),
+            Err(("typed_array_length", 4)),
+        ),
+        (
+            "Remote kind 3",
+            reply(&[17, 3, 1]),
+            Err(("unknown_ref_kind", 4)),
+        ),
+        (
+            "a BigInt magnitude ending in 0x00",
+            reply(&[5, 0, 2, 1, 0]),
+            Err(("non_canonical_bigint", 5)),
+        ),
+        (
+            "a BigInt negative zero",
+            reply(&[5, 1, 0]),
+            Err(("non_canonical_bigint", 5)),
+        ),
+        (
+            "BackRef(0) with no object before it",
+            reply(&[16, 0]),
+            Err(("backref_out_of_range", 3)),
+        ),
+        (
+            "BackRef(1) inside the only object",
+            reply(&[12, 1, 16, 1]),
+            Err(("backref_out_of_range", 5)),
+        ),
+        (
+            "well-known Symbol 15",
+            reply(&[22, 0, 15]),
+            Err(("unknown_symbol", 5)),
+        ),
+        (
+            "a SparseArray index that does not increase",
+            reply(&[21, 10, 2, 5, 0, 3, 0]),
+            Err(("sparse_index", 8)),
+        ),
+        (
+            "a SparseArray index at its length",
+            reply(&[21, 2, 1, 2, 0]),
+            Err(("sparse_index", 6)),
+        ),
+        (
+            "a transferred Float64Array at byte offset 4",
+            reply(&[20, 0, 1, 8, 4, 8]),
+            Err(("transferred_view_alignment", 6)),
+        ),
+        (
+            "a transferred view of kind 13",
+            reply(&[20, 0, 1, 13, 0, 0]),
+            Err(("unknown_typed_array_kind", 6)),
         ),
     ]
 }
@@ -857,6 +1107,7 @@ fn generate_decode() -> Json {
                 Err(e) => json!({
                     "name": name,
                     "hex": hex(bytes),
+                    "kind": e.kind.code(),
                     "error": e.kind.to_string(),
                     "offset": e.offset,
                 }),
@@ -947,12 +1198,8 @@ fn decode_cases_match_the_golden_file() {
     for (name, bytes, expected) in decode_cases() {
         match (decode(&bytes), expected) {
             (Ok(m), Ok(want)) => assert_eq!(m, want, "{name}"),
-            (Err(e), Err((text, offset))) => {
-                assert_eq!(
-                    (e.kind.to_string().as_str(), e.offset),
-                    (text, offset),
-                    "{name}"
-                )
+            (Err(e), Err((kind, offset))) => {
+                assert_eq!((e.kind.code(), e.offset), (kind, offset), "{name}: {e}")
             }
             (got, want) => panic!("{name}: decoded to {got:?}, the case says {want:?}"),
         }

@@ -84,7 +84,9 @@
 //! call the main thread too: each takes a channel of its own, made in the
 //! shared wasm memory by `allocThreadChannels` and adopted by the page, on
 //! its first call. A Rust panic in the `release-wasm` profile aborts the
-//! wasm instance; an exposed function should return `Err` instead.
+//! wasm instance; an exposed function should return `Err` instead. After a
+//! panic the page's pending calls reject with a `ClosedError` that gives the
+//! panic's message ([`on_bridge_failure`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -715,6 +717,39 @@ pub fn serve_pending() -> Result<u32, JsError> {
     // Replies to started calls may have come (`call_async`).
     wake_started_calls();
     Ok(served)
+}
+
+thread_local! {
+    /// The bootstrap's `onBridgeFailure` callback.
+    static ON_FAILURE: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
+}
+
+/// Tells the JS bootstrap why this Rust worker stops serving when it
+/// panics: `callback(message)` is called from Rust's panic hook with the
+/// panic's message and place, before the panic aborts the wasm instance (a
+/// trap, `RuntimeError: unreachable`; wasm32 has no unwinding, so the
+/// instance cannot serve again). The bootstrap posts it to the page, which
+/// rejects every pending call with a `ClosedError` that says why
+/// (docs/rust.md, "When a Rust function fails"). Chains the panic hook that
+/// was set before (call it after your crate sets its own).
+#[wasm_bindgen(js_name = onBridgeFailure)]
+pub fn on_bridge_failure(callback: js_sys::Function) {
+    ON_FAILURE.with(|f| *f.borrow_mut() = Some(callback));
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            previous(info);
+            let callback = ON_FAILURE
+                .try_with(|f| f.try_borrow().ok().and_then(|f| f.clone()))
+                .ok()
+                .flatten();
+            if let Some(callback) = callback {
+                let message = format!("the Rust worker {info}");
+                let _ = callback.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            }
+        }));
+    });
 }
 
 #[wasm_bindgen]
@@ -1659,6 +1694,25 @@ pub mod selftest {
         expose("double", |x: i64| Ok(x * 2));
         expose("describe", |(o,): (Order,)| {
             Ok(format!("order {} with {} items", o.id, o.items.len()))
+        });
+        // A handler that cannot return: a panic (a trap in wasm) and a JS
+        // exception thrown through Rust. Either ends this worker's serving;
+        // the page's pending calls reject with a ClosedError that says why.
+        expose("panics", |(what,): (String,)| -> Result<(), BridgeError> {
+            panic!("selftest panic: {what}")
+        });
+        expose(
+            "throwsThrough",
+            |(what,): (String,)| -> Result<(), BridgeError> {
+                wasm_bindgen::throw_str(&format!("selftest throw: {what}"))
+            },
+        );
+        expose_async("panicsLater", |(what,): (String,)| async move {
+            sleep(10).await;
+            if what.is_empty() {
+                return Ok::<(), BridgeError>(());
+            }
+            panic!("selftest async panic: {what}")
         });
         expose("fail", |(): ()| -> Result<(), _> {
             Err(BridgeError::thrown(

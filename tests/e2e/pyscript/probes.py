@@ -1,34 +1,12 @@
 # Round trips per Python-level DOM read in a PyScript worker
 # (tests/e2e/pyscript.test.mjs): each count is the number of requests main
 # served for the statement, read with the page's window.served() (one apply
-# of a function Python already holds, subtracted).
+# of a function Python already holds, subtracted); the counting is
+# probe_cost.py's (tests/e2e/python/, shared with worker-bridge/python's).
 from pyscript import window, document
+from probe_cost import counter, dom_costs
 
-served = window.served
-report = window.report
-
-
-def cost(name, fn, n=1):
-    before = served()
-    result = None
-    for _ in range(n):
-        result = fn()
-    after = served()
-    report(name, (after - before - 1) / n)
-    return result
-
-
-body = cost("document.body", lambda: document.body)
-cost("document.title", lambda: document.title)
-
-
-def dom_loop():
-    el = document.createElement("div")
-    el.textContent = "probe"
-    body.appendChild(el)
-
-
-cost("dom loop element", dom_loop, 20)
+body = dom_costs(counter(window.served, window.report), document)
 # What the interpreter derived from the answers stays right.
 import sys
 

@@ -1,30 +1,11 @@
 # Round trips per Python-level DOM read (tests/e2e/python.test.mjs): each
 # count is the number of requests main served for the statement, measured
-# with sync.served() (itself one request, subtracted), plus checks that the
-# shape answers (docs/protocol.md "Describe") are right.
+# with sync.served() (itself one request, subtracted; probe_cost.py counts),
+# plus checks that the shape answers (docs/protocol.md "Describe") are right.
 from pyscript import window, document, sync
+from probe_cost import counter, dom_costs
 
-
-def cost(name, fn, n=1):
-    before = sync.served()
-    result = None
-    for _ in range(n):
-        result = fn()
-    sync.report(name, (sync.served() - before - 1) / n)
-    return result
-
-
-body = cost("document.body", lambda: document.body)
-cost("document.title", lambda: document.title)
-
-
-def dom_loop():
-    el = document.createElement("div")
-    el.textContent = "probe"
-    body.appendChild(el)
-
-
-cost("dom loop element", dom_loop, 20)
+body = dom_costs(counter(sync.served, sync.report), document)
 
 # Correctness of what Pyodide derived from the snapshots.
 children = document.body.children  # an HTMLCollection: Pyodide sees a sequence

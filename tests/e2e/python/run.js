@@ -46,7 +46,8 @@ const worker = new Ctor(`./${script}`, {
   onStdout: (line) => state.out.push(line),
   onStderr: (line) => state.err.push(line),
   config: {
-    files: { "./data.txt": "/data/data.txt" },
+    // probe_cost.py: the counting probes.py shares with pyscript/probes.py.
+    files: { "./data.txt": "/data/data.txt", "./probe_cost.py": "./probe_cost.py" },
     // `jsmods`: config.js_modules (js_modules.py).
     ...(q.has("jsmods") ? {
       js_modules: {

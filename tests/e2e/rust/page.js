@@ -93,7 +93,28 @@ async function main() {
   w.terminate();
 }
 
-main().then(
+// `?fail`: Rust functions that cannot return (a panic, a JS exception
+// thrown through Rust): each on a fresh worker with another call pending;
+// every call must reject with a ClosedError that says why, none may hang.
+async function failures() {
+  const q = new URLSearchParams(location.search);
+  const sw = q.has("sw") ? { serviceWorker: { url: "/bridge-js/src/sw.js", scope: "/" } } : {};
+  const out = {};
+  for (const [fn, arg] of [["panics", "boom"], ["panicsLater", "later"], ["throwsThrough", "up"]]) {
+    const w = new BridgeWorker("/bridge-js/test/fixtures/rust-worker.js", { type: "module", ...sw });
+    await w.ready;
+    const before = await w.sync.add(2, 3);
+    const pending = w.sync.waitGate("never opened");
+    const settled = await Promise.allSettled([w.sync[fn](arg), pending]);
+    const later = await w.sync.add(1, 1).then(() => null, (e) => e);
+    const brief = (e) => e && { name: e.name, message: e.message };
+    out[fn] = { before, call: brief(settled[0].reason), pending: brief(settled[1].reason), later: brief(later), transport: w.transport };
+    w.terminate();
+  }
+  state.results.failures = out;
+}
+
+(new URLSearchParams(location.search).has("fail") ? failures() : main()).then(
   () => { state.done = true; },
   (e) => {
     state.error = { name: e.name, message: e.message, stack: e.stack };
