@@ -171,7 +171,7 @@ fn test_steps() -> Vec<Step> {
         step("e2e", || {
             require("bridge-js/src/main.js")?;
             require("bridge-js/src/worker.js")?;
-            run_limited(cmd("node", &["--test", "tests/e2e/"]), limit(20)).map(drop)
+            run_limited(cmd("node", &["--test", "tests/e2e/"]), limit(30)).map(drop)
         }),
         step("e2e-sw", || {
             // The shared specs once more on the service-worker transport
