@@ -6,7 +6,7 @@
 // then reversed), with the benchmark's own page and worker adapters.
 //
 //   node benches/browser/bundle-variants.mjs [--reps 5] [--only small,title]
-//        [--variants src,dist,...] [--busy N [--alternate]]
+//        [--variants src,dist,...] [--busy N [--alternate]] [--cache]
 //   node benches/browser/bundle-variants.mjs --micro [--reps 5] [--variants ...]
 //
 // --micro times micro/codec-entry.js instead: one thread, no wake-ups, the
@@ -108,6 +108,16 @@ export const VARIANTS = {
   // a spinning side gives up after 100 us of a still peer instead of 20
   "src-stall100": { from: "src", statics: { stallMs: 0.1 } },
   "dist-mjs-stall100": { distMjs: true, statics: { stallMs: 0.1 } },
+  // V8's explicit compile hint (Chromium 136+): xtask/dist.mjs puts
+  // `//# allFunctionsCalledOnLoad` on the first line of dist/worker.js;
+  // -nohint builds it without, -hint-main adds it to dist/main.js too
+  "dist-nohint": { distMjs: true, esbuild: { banner: {} } },
+  "dist-hint-main": { distMjs: true, hint: ["main.js"] },
+  // the worker adapter with ours-api.js's code in it rather than imported:
+  // the same module shape as coincident's adapter (its file, the library,
+  // common.worker.js), one request fewer at the second level
+  "dist-inline": { fromDir: "/bridge-js/dist", inlineApi: true },
+  "dist-mjs-inline": { distMjs: true, inlineApi: true },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
 };
@@ -123,10 +133,26 @@ for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${
 const OUT = join(REPO_ROOT, "benches", "browser", ".build", "variants");
 const libs = join(REPO_ROOT, "benches", "browser", "libs");
 
+// Every worker adapter made here imports this first, so the startup case
+// splits the worker's module graph into fetched and evaluated (page.js).
+const EVAL_MARK = "/benches/browser/.build/variants/teval.js";
+
 // The `ours` adapters, pointed at one variant's files.
 async function prepare(name) {
-  if (VARIANTS[name]?.lib) return VARIANTS[name].lib;
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, "teval.js"), "globalThis.__tEval = performance.timeOrigin + performance.now();\n");
   const dir = join(OUT, name.replace(/[^\w.-]+/g, "_"));
+  if (VARIANTS[name]?.lib) {
+    // another library's adapters, with the mark before them
+    const lib = VARIANTS[name].lib;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "lib.main.js"), `export * from "/benches/browser/libs/${lib}.main.js";\n`);
+    // a copy, not an import of it: the same number of module levels as the original
+    const worker = readFileSync(join(libs, `${lib}.worker.js`), "utf8")
+      .replaceAll('from "../', 'from "/benches/browser/').replaceAll('from "./', 'from "/benches/browser/libs/');
+    writeFileSync(join(dir, "lib.worker.js"), `import "${EVAL_MARK}";\n${worker}`);
+    return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/lib`;
+  }
   mkdirSync(dir, { recursive: true });
   // A bundle's main thread fetches its tracker as ../gen/main-core.wasm
   // (main-core.js), which esbuild does not copy: one copy beside the variants.
@@ -141,7 +167,8 @@ async function prepare(name) {
   else if (name === "dist") from = "/bridge-js/dist";
   else if (VARIANTS[name].distMjs) {
     const { buildDist } = await import("../../xtask/dist.mjs");
-    await buildDist(dir, VARIANTS[name].minify === false ? { minify: false } : {});
+    await buildDist(dir, { ...(VARIANTS[name].minify === false ? { minify: false } : {}), ...VARIANTS[name].esbuild });
+    for (const f of VARIANTS[name].hint ?? []) writeFileSync(join(dir, f), `//# allFunctionsCalledOnLoad\n${readFileSync(join(dir, f), "utf8")}`);
     from = `/benches/browser/.build/variants/${name}`;
   } else if (VARIANTS[name].rollup) {
     await buildRollup(dir, VARIANTS[name].minify);
@@ -166,13 +193,18 @@ async function prepare(name) {
     if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
     if (statics !== undefined) pre += `Object.assign(Mailbox, ${JSON.stringify(statics)});\n`;
     if (patch !== undefined) pre += `import { install } from "${patch}";\ninstall(Mailbox);\n`;
-    const js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
+    let js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
       .replaceAll("/bridge-js/src/", `${from}/`)
       .replaceAll("../common.worker.js", "/benches/browser/common.worker.js")
       .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
       .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
     const post = side === "main" ? VARIANTS[name]?.mainPost ?? "" : "";
-    writeFileSync(join(dir, `ours.${side}.js`), VARIANTS[name]?.count ? pre + counted(side, from) : js + post);
+    if (side === "worker" && VARIANTS[name]?.inlineApi) {
+      const api = readFileSync(join(libs, "ours-api.js"), "utf8").replace(/^export /gm, "");
+      js = js.replace(/^import \{ setupOurs \} from .*$/m, () => api);
+    }
+    const mark = side === "worker" ? `import "${EVAL_MARK}";\n` : "";
+    writeFileSync(join(dir, `ours.${side}.js`), mark + (VARIANTS[name]?.count ? pre + counted(side, from) : js + post));
   }
   return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
 }
@@ -283,14 +315,18 @@ async function main() {
   const alternate = argv.includes("--alternate") && busy > 0;
   const modes = alternate ? ["idle", `busy ${busy}`] : [busy ? `busy ${busy}` : "idle"];
   const stopAll = !alternate && busy ? startBusy(busy) : () => {};
-  const server = await startServer({ isolated: true });
+  // --cache: the server lets the browser cache files for 10 minutes (as a
+  // deployed package usually is) instead of `no-store`; the worker's own
+  // script URL differs per start (page.js), what it imports does not
+  const cache = argv.includes("--cache");
+  const server = await startServer({ isolated: true, headers: cache ? () => ({ "cache-control": "max-age=600" }) : null });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
   });
   const ctx = await browser.newContext();
   const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
-  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}, Chromium ${browser.version()}, load ${load()}`);
+  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}${cache ? ", cacheable" : ""}, Chromium ${browser.version()}, load ${load()}`);
   try {
     for (const c of ONLY) {
       const samples = Object.fromEntries(modes.map((m) => [m, Object.fromEntries(names.map((n) => [n, []]))]));
