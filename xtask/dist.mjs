@@ -151,9 +151,15 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
   };
   // The service-worker transport an entry of its own, so that the page and
   // the worker import() one file, transport-sw.js.
+  // `//# allFunctionsCalledOnLoad` as the first line: V8 (Chromium 136+)
+  // compiles every function of these files as it loads them, not each on its
+  // first call. Compiling the start-up and first call's path lazily, on both
+  // threads, cost about 2 ms of a worker's start; compiling the rest costs
+  // less than that (docs/benchmarks.md, "Start-up (stop 15)").
   const worker = await build({
     ...common,
     entryPoints: [{ in: "worker-bridge-dist:worker", out: "worker" }, { in: sw, out: "transport-sw" }],
+    banner: { js: "//# allFunctionsCalledOnLoad" },
     plugins: [virtual],
   });
   return [worker, main, python];

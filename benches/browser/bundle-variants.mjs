@@ -6,7 +6,7 @@
 // then reversed), with the benchmark's own page and worker adapters.
 //
 //   node benches/browser/bundle-variants.mjs [--reps 5] [--only small,title]
-//        [--variants src,dist,...] [--busy N [--alternate]]
+//        [--variants src,dist,...] [--busy N [--alternate]] [--cache]
 //   node benches/browser/bundle-variants.mjs --micro [--reps 5] [--variants ...]
 //
 // --micro times micro/codec-entry.js instead: one thread, no wake-ups, the
@@ -39,6 +39,9 @@ const CASES = {
   m2wBest: { n: 5000, warm: 500, unit: "us/call, best 64-call window" },
   // page.js's start-up case: median of 10 starts, with its phases
   startup: { n: 10, unit: "ms, new Worker to first sync call", scale: 1 },
+  // the same, one start a page: the first, the one a user waits for (the
+  // page's side of the library compiles and runs its set-up for the first time)
+  startFirst: { page: "startup", n: 1, unit: "ms, a page's first BridgeWorker to its first sync call", scale: 1 },
 };
 const ONLY = opt("--only", "small,title").split(",");
 
@@ -121,6 +124,16 @@ export const VARIANTS = {
   "src-park0-count": { from: "src", count: true, options: { callPark: 0 } },
   "src-park1-count": { from: "src", count: true, options: { callPark: 1 } },
   "src-park4-count": { from: "src", count: true, options: { callPark: 4 } },
+  // V8's explicit compile hint (Chromium 136+): xtask/dist.mjs puts
+  // `//# allFunctionsCalledOnLoad` on the first line of dist/worker.js;
+  // -nohint builds it without, -hint-main adds it to dist/main.js too
+  "dist-nohint": { distMjs: true, unhint: ["worker.js", "transport-sw.js"] },
+  "dist-hint-main": { distMjs: true, hint: ["main.js"] },
+  // the worker adapter with ours-api.js's code in it rather than imported:
+  // the same module shape as coincident's adapter (its file, the library,
+  // common.worker.js), one request fewer at the second level
+  "dist-inline": { fromDir: "/bridge-js/dist", inlineApi: true },
+  "dist-mjs-inline": { distMjs: true, inlineApi: true },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
 };
@@ -136,10 +149,26 @@ for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${
 const OUT = join(REPO_ROOT, "benches", "browser", ".build", "variants");
 const libs = join(REPO_ROOT, "benches", "browser", "libs");
 
+// Every worker adapter made here imports this first, so the startup case
+// splits the worker's module graph into fetched and evaluated (page.js).
+const EVAL_MARK = "/benches/browser/.build/variants/teval.js";
+
 // The `ours` adapters, pointed at one variant's files.
 async function prepare(name) {
-  if (VARIANTS[name]?.lib) return VARIANTS[name].lib;
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, "teval.js"), "globalThis.__tEval = performance.timeOrigin + performance.now();\n");
   const dir = join(OUT, name.replace(/[^\w.-]+/g, "_"));
+  if (VARIANTS[name]?.lib) {
+    // another library's adapters, with the mark before them
+    const lib = VARIANTS[name].lib;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "lib.main.js"), `export * from "/benches/browser/libs/${lib}.main.js";\n`);
+    // a copy, not an import of it: the same number of module levels as the original
+    const worker = readFileSync(join(libs, `${lib}.worker.js`), "utf8")
+      .replaceAll('from "../', 'from "/benches/browser/').replaceAll('from "./', 'from "/benches/browser/libs/');
+    writeFileSync(join(dir, "lib.worker.js"), `import "${EVAL_MARK}";\n${worker}`);
+    return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/lib`;
+  }
   mkdirSync(dir, { recursive: true });
   // A bundle's main thread fetches its tracker as ../gen/main-core.wasm
   // (main-core.js), which esbuild does not copy: one copy beside the variants.
@@ -155,6 +184,8 @@ async function prepare(name) {
   else if (VARIANTS[name].distMjs) {
     const { buildDist } = await import("../../xtask/dist.mjs");
     await buildDist(dir, VARIANTS[name].minify === false ? { minify: false } : {});
+    for (const f of VARIANTS[name].unhint ?? []) writeFileSync(join(dir, f), readFileSync(join(dir, f), "utf8").replace(/^\/\/# allFunctionsCalledOnLoad\n/, ""));
+    for (const f of VARIANTS[name].hint ?? []) writeFileSync(join(dir, f), `//# allFunctionsCalledOnLoad\n${readFileSync(join(dir, f), "utf8")}`);
     from = `/benches/browser/.build/variants/${name}`;
   } else if (VARIANTS[name].rollup) {
     await buildRollup(dir, VARIANTS[name].minify);
@@ -179,13 +210,18 @@ async function prepare(name) {
     if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
     if (statics !== undefined) pre += `Object.assign(Mailbox, ${JSON.stringify(statics)});\n`;
     if (patch !== undefined) pre += `import { install } from "${patch}";\ninstall(Mailbox);\n`;
-    const js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
+    let js = pre + readFileSync(join(libs, `ours.${side}.js`), "utf8")
       .replaceAll("/bridge-js/src/", `${from}/`)
       .replaceAll("../common.worker.js", "/benches/browser/common.worker.js")
       .replaceAll("./ours-api.js", "/benches/browser/libs/ours-api.js")
       .replace("startOurs(BridgeWorker, url, api, options)", `startOurs(BridgeWorker, url, api, { ...${JSON.stringify(VARIANTS[name]?.options ?? {})}, ...options })`);
     const post = side === "main" ? VARIANTS[name]?.mainPost ?? "" : "";
-    writeFileSync(join(dir, `ours.${side}.js`), VARIANTS[name]?.count ? pre + counted(side, from, VARIANTS[name].options) : js + post);
+    if (side === "worker" && VARIANTS[name]?.inlineApi) {
+      const api = readFileSync(join(libs, "ours-api.js"), "utf8").replace(/^export /gm, "");
+      js = js.replace(/^import \{ setupOurs \} from .*$/m, () => api);
+    }
+    const mark = side === "worker" ? `import "${EVAL_MARK}";\n` : "";
+    writeFileSync(join(dir, `ours.${side}.js`), mark + (VARIANTS[name]?.count ? pre + counted(side, from, VARIANTS[name].options) : js + post));
   }
   return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
 }
@@ -227,7 +263,7 @@ async function measure(ctx, url, lib, c, counts) {
     await page.goto(`${url}/benches/browser/index.html?lib=${encodeURIComponent(lib)}`);
     const ready = await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 }).then((h) => h.jsonValue());
     if (!ready.ok) throw new Error(ready.error);
-    const r = await page.evaluate(([n, cnt]) => window.bench(n, cnt), [c, counts]);
+    const r = await page.evaluate(([n, cnt]) => window.bench(n, cnt), [CASES[c].page ?? c, counts]);
     if (!r.ok) throw new Error(r.error);
     if (r.phases) phasesOf.push([lib, r.phases]);
     if (r.all) startsOf.push([lib, r.all]);
@@ -296,14 +332,18 @@ async function main() {
   const alternate = argv.includes("--alternate") && busy > 0;
   const modes = alternate ? ["idle", `busy ${busy}`] : [busy ? `busy ${busy}` : "idle"];
   const stopAll = !alternate && busy ? startBusy(busy) : () => {};
-  const server = await startServer({ isolated: true });
+  // --cache: the server lets the browser cache files for 10 minutes (as a
+  // deployed package usually is) instead of `no-store`; the worker's own
+  // script URL differs per start (page.js), what it imports does not
+  const cache = argv.includes("--cache");
+  const server = await startServer({ isolated: true, headers: cache ? () => ({ "cache-control": "max-age=600" }) : null });
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium", headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
   });
   const ctx = await browser.newContext();
   const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
-  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}, Chromium ${browser.version()}, load ${load()}`);
+  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}${cache ? ", cacheable" : ""}, Chromium ${browser.version()}, load ${load()}`);
   try {
     for (const c of ONLY) {
       const samples = Object.fromEntries(modes.map((m) => [m, Object.fromEntries(names.map((n) => [n, []]))]));
@@ -335,13 +375,17 @@ async function main() {
             console.log(`  ${n}, per call (median over pages, both modes): ${per.join(", ")}`);
           }
         }
-        if (c === "startup" && m === modes[modes.length - 1]) {
+        if (CASES[c].unit.startsWith("ms,") && m === modes[modes.length - 1]) {
           for (const n of names) {
             const ps = phasesOf.filter(([l]) => l === libOf[n]).map(([, p]) => p);
             const parts = ps.length ? Object.keys(ps[0]).map((k) => `${k} ${med(ps.map((p) => p[k])).toFixed(2)}`) : [];
             const all = startsOf.filter(([l]) => l === libOf[n]).flatMap(([, xs]) => xs).sort((a, b) => a - b);
             const q = (f) => all[Math.floor(f * (all.length - 1))].toFixed(1);
-            console.log(`  ${n}: ${parts.join(", ")} (medians over both modes); all ${all.length} starts: p25 ${q(0.25)}, median ${q(0.5)}, p75 ${q(0.75)}`);
+            // a page's first start: the one a user waits for (the page's
+            // first BridgeWorker compiles and runs the page's side of the
+            // library for the first time); page.js's median hides it
+            const firsts = startsOf.filter(([l]) => l === libOf[n]).map(([, xs]) => xs[0]);
+            console.log(`  ${n}: ${parts.join(", ")} (medians over both modes); all ${all.length} starts: p25 ${q(0.25)}, median ${q(0.5)}, p75 ${q(0.75)}; first of each page: median ${med(firsts).toFixed(1)}`);
           }
         }
       }

@@ -135,6 +135,15 @@ export class BridgeWorker {
     } else {
       tx = new PostMessageTransport((m, transfer) => this._post(m, transfer));
     }
+    // The Worker as soon as nothing above can throw: it fetches and runs its
+    // script while this thread sets up the rest (the first BridgeWorker of a
+    // page compiles and runs this set-up for the first time: ~5 ms, measured
+    // in docs/benchmarks.md "Start-up (stop 15)"). The start-up message
+    // follows at the end of this constructor, long before the worker's
+    // script has run and can read it.
+    const worker = own === null && kind !== "service-worker" && typeof globalThis.Worker === "function"
+      ? new globalThis.Worker(url, name === undefined ? { type } : { type, name })
+      : null;
     this.transport = kind;
     this._ep = new Endpoint({
       side: "main",
@@ -215,8 +224,8 @@ export class BridgeWorker {
       }, (e) => this._fail(e));
     } else if (own !== null) {
       // started above
-    } else if (typeof globalThis.Worker === "function") {
-      this._attach(new globalThis.Worker(url, name === undefined ? { type } : { type, name }), false);
+    } else if (worker !== null) {
+      this._attach(worker, false);
       this._start(init);
     } else {
       // Node: worker_threads, loaded on demand so browsers never see it.

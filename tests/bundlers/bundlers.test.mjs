@@ -130,6 +130,8 @@ test("exports: dist for pages without a bundler, a one-file worker graph; source
   const { file, r } = await resolved("worker-bridge/worker", ["import"]);
   const statics = r.metafile.inputs[file].imports.filter((i) => i.kind === "import-statement");
   assert.deepEqual(statics, [], "dist/worker.js imports nothing statically");
+  // V8's compile hint is its first line, where V8 looks for it (xtask/dist.mjs)
+  assert.equal(readFileSync(here("../../bridge-js/dist/worker.js"), "utf8").split("\n")[0], "//# allFunctionsCalledOnLoad");
   // The page's graph: main.js takes what it shares with the worker from the
   // worker's own file, so both threads run one copy of each module's code.
   const main = await resolved("worker-bridge", ["import"]);
