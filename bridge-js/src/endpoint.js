@@ -218,6 +218,10 @@ export class Endpoint {
     // Main: this worker's id in the page-wide wait-for tracker (main-core.js); 0 when untracked.
     this.wid = side === "main" && transport.kind !== "async" ? waitFor.addWorker({ reentrant, maxNesting, name }) : 0;
     this.globalObj = globalObj;
+    // Properties the peer reads on this side's global object (id 0) that are
+    // served from here instead, ahead of the global's own (null: none). The
+    // coincident compat entry puts coincident's `window.import` here.
+    this.globalExtras = null;
     this.ringBell = ringBell;
     this.onError = onError;
     this.exposed = new Map();
@@ -895,7 +899,9 @@ export class Endpoint {
           break;
         }
         case "get":
-          value = Reflect.get(refs.target(msg.target), op.key);
+          value = msg.target === 0 && this.globalExtras !== null && Object.hasOwn(this.globalExtras, op.key)
+            ? this.globalExtras[op.key]
+            : Reflect.get(refs.target(msg.target), op.key);
           byRef = true;
           break;
         case "set":

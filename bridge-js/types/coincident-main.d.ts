@@ -10,6 +10,8 @@ export interface CoincidentOptions {
   timeout?: number;
   /** coincident's flag for its own transfer marker; accepted, not needed (worker-bridge's transfer() marks values). */
   transfer?: boolean;
+  /** What the worker's `window.import(name)` calls (default: a dynamic import of `name` resolved against the page's URL). */
+  import?: (name: string) => Promise<any>;
 }
 
 export interface CoincidentWorkerOptions extends WorkerOptions {
@@ -21,6 +23,8 @@ export interface CoincidentWorkerOptions extends WorkerOptions {
   reflected_ffi_timeout?: number;
   /** Time-out in ms for every call of this worker, both ways (omitted: none). */
   timeout?: number;
+  /** As coincident()'s `import`, for this worker. */
+  import?: (name: string) => Promise<any>;
 }
 
 export interface CoincidentFFI {

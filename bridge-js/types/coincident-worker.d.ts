@@ -12,7 +12,8 @@ export interface Coincident {
   sync: boolean;
   /** SharedArrayBuffer + Atomics carry the calls. */
   native: boolean;
-  window: MainProxy & typeof globalThis;
+  /** The page's global; `window.import(name)` imports a module on the page (coincident's). */
+  window: MainProxy & typeof globalThis & { import(name: string): Promise<any> };
   isWindowProxy(value: unknown): boolean;
   transfer: typeof transfer;
   /** reflected-ffi's batched helpers, one round trip each. */

@@ -28,7 +28,7 @@ test(`BridgeWorker / bridge(): user messages both ways never meet a bridge messa
   assert.deepEqual(c.seen, ["echo:1", "echo:2"], "the page's Worker listener saw only the worker's user messages");
 });
 
-test(`coincident compat: a real Worker; proxy, transform both ways, ffi in one call each, user messages, terminate (${E2E_TRANSPORT})`, async (t) => {
+test(`coincident compat: a real Worker; proxy, transform both ways, ffi in one call each, window.import, user messages, terminate (${E2E_TRANSPORT})`, async (t) => {
   const c = await run(t, "compat");
   assert.equal(c.isWorker, true);
   const w = c.worker;
@@ -43,6 +43,7 @@ test(`coincident compat: a real Worker; proxy, transform both ways, ffi in one c
   assert.equal(w.assigned, "yes");
   assert.equal(w.evaluate, 6 * 7 + "coincident compat".length, "ffi.evaluate ran on the page");
   assert.deepEqual(w.seen, []);
+  assert.deepEqual(c.imported, ["imported on the page", "coincident compat"], "window.import() imported the module on the page");
   assert.deepEqual(c.seen, ["echo:1", "echo:2"]);
   assert.equal(c.terminated, "ClosedError");
 });

@@ -18,14 +18,19 @@ import { FFI_NAME, ffiMain, query } from "./ffi.js";
 
 export { transfer };
 
+const importOnPage = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ new URL(name, globalThis.location.href).href);
+
 /**
  * @param {object} [options]
  * @param {(value: any) => any} [options.transform]  applied to every argument and result the page sends
  * @param {number} [options.timeout]  ms for every call both ways (worker-bridge's `timeout`; omitted: none)
+ * @param {(name: string) => Promise<any>} [options.import]  what the worker's `window.import(name)` calls
+ *   (default: a dynamic import of `name` resolved against the page's URL)
  */
 export default function coincident(options) {
   const transform = typeof options?.transform === "function" ? options.transform : null;
   const defaultTimeout = options?.timeout;
+  const defaultImport = options?.import;
 
   class Worker extends globalThis.Worker {
     #bridge;
@@ -35,10 +40,11 @@ export default function coincident(options) {
      * @param {string|URL} url
      * @param {object} [opts]  the global Worker's options, plus `serviceWorker`
      *   (the service-worker transport when not cross-origin isolated),
-     *   `reflected_ffi_timeout` (accepted: see docs/pyscript.md) and `timeout`
+     *   `reflected_ffi_timeout` (accepted: see docs/pyscript.md), `timeout` and
+     *   `import` (as coincident()'s, for this worker)
      */
     constructor(url, opts) {
-      const { serviceWorker, service_worker, reflected_ffi_timeout, timeout = defaultTimeout, ...workerOptions } = opts ?? {};
+      const { serviceWorker, service_worker, reflected_ffi_timeout, timeout = defaultTimeout, import: load = defaultImport, ...workerOptions } = opts ?? {};
       super(url, { type: "module", ...workerOptions });
       const sw = serviceWorker || service_worker || null;
       const bridge = new BridgeWorker(url, {
@@ -53,6 +59,9 @@ export default function coincident(options) {
         [ON_WORKER]: this,
       });
       this.#bridge = bridge;
+      // coincident's `window.import(name)`: the worker reads `import` on the
+      // page's global and gets a function that imports a module on the page.
+      bridge._ep.globalExtras = { import: typeof load === "function" ? load : importOnPage };
       if (bridge.transport === "service-worker") {
         // The worker's bridge starts once the service worker controls the
         // page; a message posted before would reach the worker before the

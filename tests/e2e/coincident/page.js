@@ -27,6 +27,7 @@ try {
     w.proxy.add = (a, b) => a + b;
     w.proxy.wrapped = () => ({ wrapped: "unwrapped by the page's transform" });
     out.worker = await w.proxy.run();
+    out.imported = await w.proxy.imported();
     out.seen = await userMessages(w, seen);
     const pending = w.proxy.run();
     w.terminate();

@@ -35,6 +35,12 @@ if (compat) {
     }
     return r;
   };
+  // coincident's `window.import(name)`: a module imported on the page,
+  // `name` resolved against the page's URL.
+  proxy.imported = async () => {
+    const m = await window.import("./module.js");
+    return [m.default, m.where];
+  };
 } else {
   const { sync } = await bridge();
   sync.run = () => ({ add: sync.add(2, 3), seen: [...seen] });
