@@ -56,11 +56,9 @@ const MAX_MESSAGE_BYTES = MAX_LEN;
 const PARK_MS = 10_000;
 
 export const ASYNC_WINDOW_MESSAGE =
-  "worker-bridge: unable to use `window` or synchronous `sync.*()` calls in this worker: " +
-  "SharedArrayBuffer is not available, so the worker cannot block. Serve the page with the headers " +
-  "`Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp` " +
-  "(the page becomes cross-origin isolated), or pass the `serviceWorker` option to BridgeWorker. " +
-  "Until then, `await sync.name()` works (calls return Promises).";
+  "worker-bridge: `window` and synchronous `sync.*()` calls need SharedArrayBuffer, which this page lacks: " +
+  "send the headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`, " +
+  "or pass BridgeWorker's `serviceWorker` option. `await sync.name()` works meanwhile.";
 
 // ---------------------------------------------------------------- transports
 
