@@ -56,7 +56,7 @@ const MAX_MESSAGE_BYTES = MAX_LEN;
 const PARK_MS = 10_000;
 
 export const ASYNC_WINDOW_MESSAGE =
-  "worker-bridge: `window` and synchronous `sync.*()` calls need SharedArrayBuffer, which this page lacks: " +
+  "worker-bridge: unable to use `window` or synchronous `sync.*()` calls in this worker without SharedArrayBuffer: " +
   "send the headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`, " +
   "or pass BridgeWorker's `serviceWorker` option. `await sync.name()` works meanwhile.";
 
