@@ -1,7 +1,7 @@
 // worker-bridge/coincident/main and /worker used directly, as polyscript
 // does (docs/pyscript.md), and the bridge's own channel: user messages
 // beside the bridge, both ways, with BridgeWorker / bridge() and with the
-// compat Worker. Page: tests/e2e/coincident/page.html?case=compat|bridge.
+// compat Worker. Page: tests/e2e/coincident/page.html?case=compat|compat-import|bridge.
 // On the service-worker run (e2e-sw) the pages pass the service worker.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,6 +46,11 @@ test(`coincident compat: a real Worker; proxy, transform both ways, ffi in one c
   assert.deepEqual(c.imported, ["imported on the page", "coincident compat"], "window.import() imported the module on the page");
   assert.deepEqual(c.seen, ["echo:1", "echo:2"]);
   assert.equal(c.terminated, "ClosedError");
+});
+
+test(`coincident compat: the Worker's import option serves window.import() (${E2E_TRANSPORT})`, async (t) => {
+  const c = await run(t, "compat-import");
+  assert.deepEqual(c.imported, ["the import option: ./module.js", "option"]);
 });
 
 test("coincident compat under a CSP without 'unsafe-eval': ffi.evaluate throws a clear EvalError, the rest works", { skip: E2E_TRANSPORT !== "atomics" && "the csp server is the Atomics run's" }, async (t) => {

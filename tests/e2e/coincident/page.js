@@ -1,6 +1,6 @@
 // tests/e2e/coincident.test.mjs: worker-bridge/coincident/main and /worker
 // used directly (as polyscript does), and BridgeWorker beside user messages.
-// ?case=compat|bridge; results in window.__c.
+// ?case=compat|compat-import|bridge; results in window.__c.
 import coincident from "/bridge-js/src/coincident/main.js";
 import { BridgeWorker } from "/bridge-js/src/main.js";
 
@@ -18,9 +18,11 @@ async function userMessages(worker, seen) {
 }
 
 try {
-  if (q.get("case") === "compat") {
+  if (q.get("case") === "compat" || q.get("case") === "compat-import") {
     const { Worker: CWorker } = coincident({ transform: (v) => (v && v.wrapped !== undefined ? v.wrapped : v) });
-    const w = new CWorker("./worker.js?case=compat", { serviceWorker: sw });
+    // compat-import: the Worker's `import` option serves window.import().
+    const load = q.get("case") === "compat-import" ? async (name) => ({ default: `the import option: ${name}`, where: "option" }) : undefined;
+    const w = new CWorker("./worker.js?case=compat", { serviceWorker: sw, import: load });
     const seen = [];
     w.addEventListener("message", (e) => seen.push(e.data));
     out.isWorker = w instanceof Worker;
