@@ -122,6 +122,7 @@ export const VARIANTS = {
   "src-park-cs20": { from: "src", options: { callSpin: 0.02 } },
   "src-park-cs50": { from: "src", options: { callSpin: 0.05 } },
   "src-park0-count": { from: "src", count: true, options: { callPark: 0 } },
+  "head-src-count": { fromDir: "/benches/browser/.build/head-src/bridge-js/src", count: true },
   "src-park1-count": { from: "src", count: true, options: { callPark: 1 } },
   "src-park4-count": { from: "src", count: true, options: { callPark: 4 } },
   // V8's explicit compile hint (Chromium 136+): xtask/dist.mjs puts

@@ -716,6 +716,10 @@ export class Endpoint {
           reject(new TimeoutError(timeoutMessage(`${frameName(what)}()`, ms)));
         }, ms);
       }
+      // Parked in waitAsync: say we poll until the look in replySpin, so a
+      // reply written meanwhile comes without the peer's notify and its
+      // wake-up task (docs/benchmarks.md, "Main->worker calls (stop 16)").
+      if (this.waiting && this.box !== null) this.box.running();
       try {
         this.sendBytes(bytes, Infinity, what, typeof what === "string" ? SYNC_CALL : "()");
       } catch (e) {
@@ -726,7 +730,7 @@ export class Endpoint {
         return;
       }
       if (wid !== 0 && nestedIn === 0) this.armCycleCheck(seq, p);
-      if (this.replySpinMs > 0) {
+      if (this.box !== null) {
         this.spinSeq = seq;
         if (!this.replySpinQueued) {
           this.replySpinQueued = true;
@@ -761,9 +765,11 @@ export class Endpoint {
   // Once the caller's synchronous code is done, poll briefly for the reply:
   // a worker that is not busy answers within microseconds, much sooner than
   // a waitAsync wake-up would tell us.
+  // Without callSpin: one look (see callAsync).
   replySpin() {
     this.replySpinQueued = false;
-    this.spinForReply(this.spinSeq, now() + this.replySpinMs, true);
+    if (this.replySpinMs > 0) this.spinForReply(this.spinSeq, now() + this.replySpinMs, true);
+    else if (this.box.unpoll()) this.pump();
   }
 
   /**

@@ -807,18 +807,57 @@ test("main->worker calls park at once by default; callSpin makes the page poll f
     try {
       let spins = 0;
       const ep = w._ep;
-      const replySpin = ep.replySpin.bind(ep);
-      ep.replySpin = () => {
+      const spinForReply = ep.spinForReply.bind(ep);
+      ep.spinForReply = (...a) => {
         spins++;
-        replySpin();
+        spinForReply(...a);
       };
-      ep._replySpin = () => ep.replySpin();
       for (let i = 0; i < 50; i++) assert.equal(await w.sync.add(i, 1), i + 1);
       if (polls) assert.equal(spins, 50, "callSpin: one poll for the reply per call");
       else assert.equal(spins, 0, "no poll for the reply by default");
     } finally {
       w.terminate();
     }
+  }
+});
+
+test("a main->worker call looks once for its reply in a microtask: a reply in by then comes without a notify", async () => {
+  // The page says it polls (STATE) from the send to that look, so the
+  // worker skips the notify and the page the waitAsync wake-up task
+  // (docs/benchmarks.md, "Main->worker calls (stop 16)").
+  const { STATE, POLLING } = await import("../src/mailbox.js");
+  const { SLOT } = await import("../src/protocol.js");
+  const w = new BridgeWorker(FIXTURE);
+  const { waitAsync } = Atomics;
+  let armed = 0;
+  try {
+    assert.equal(await w.sync.add(0, 1), 1);
+    await new Promise((r) => setTimeout(r, 20));
+    const box = w._ep.box;
+    assert.equal(w._ep.waiting, true, "the page waits in waitAsync between calls");
+    assert.equal(box.hdr[STATE] & POLLING, 0, "parked: the worker would notify");
+    Atomics.waitAsync = (...a) => {
+      const r = waitAsync.apply(Atomics, a);
+      if (r.async) armed++;
+      return r;
+    };
+    const p = w.sync.add(1, 2);
+    assert.notEqual(box.hdr[STATE] & POLLING, 0, "polling from the send to the look");
+    // Hold this thread until the reply is in, as when the worker answers
+    // before the page's microtasks run.
+    const until = Date.now() + 10_000;
+    while (Atomics.load(box.hdr, SLOT.WRITTEN) === box.read) {
+      if (Date.now() > until) throw new Error("no reply within 10 s");
+    }
+    assert.equal(await p, 3);
+    await new Promise((r) => setTimeout(r, 20));
+    // A notify would have settled the armed wait and made the page arm another.
+    assert.equal(armed, 0, "the reply came with a notify");
+    assert.equal(box.hdr[STATE] & POLLING, 0, "parked again after the look");
+    assert.equal(await w.sync.add(2, 3), 5);
+  } finally {
+    Atomics.waitAsync = waitAsync;
+    w.terminate();
   }
 });
 
@@ -831,7 +870,15 @@ test("the worker parks in Atomics.wait for main's next call after serving one (c
     const w = new BridgeWorker(new URL("./fixtures/park-worker.js", import.meta.url), options);
     try {
       await w.sync.counts();
-      for (let i = 0; i < N; i++) assert.equal(await w.sync.add(i, 1), i + 1);
+      for (let i = 0; i < N; i++) {
+        assert.equal(await w.sync.add(i, 1), i + 1);
+        // A page that does some work between calls (0.2 ms, within
+        // callPark): the next call is not there when the worker has
+        // answered, so it waits for it (one that comes at once is read
+        // before the worker parks; the page's look for the reply makes that
+        // common in Node).
+        for (const t = performance.now(); performance.now() - t < 0.2;);
+      }
       const c = await w.sync.counts();
       if (parks) {
         // Not one park per call: a next call that is already there when
