@@ -38,14 +38,6 @@ const now = typeof performance === "object" && typeof performance.now === "funct
 const DRAIN_BUDGET_MS = 8;
 // After serving a request, poll this long for the next before waiting (ms).
 export const DEFAULT_SPIN_MS = 0.05;
-// Main->worker calls: how long the page polls for the reply and the worker
-// for the next call (ms). 0: both park at once, which measured faster than
-// polling on every machine load tried (docs/benchmarks.md, "Main->worker calls").
-export const DEFAULT_CALL_SPIN_MS = 0;
-// How long (ms) the worker parks in Atomics.wait for main's next call after
-// serving one, before its event loop runs again (docs/benchmarks.md,
-// "Main->worker calls (stop 15)").
-export const DEFAULT_CALL_PARK_MS = 2;
 // Main: how long a DOM event waits for a worker listener (see awaitListener).
 export const DEFAULT_EVENT_WAIT_MS = 50;
 // Releases with nothing to ride on go alone after this much quiet.
@@ -719,7 +711,7 @@ export class Endpoint {
       // Parked in waitAsync: say we poll until the look in replySpin, so a
       // reply written meanwhile comes without the peer's notify and its
       // wake-up task (docs/benchmarks.md, "Main->worker calls (stop 16)").
-      if (this.waiting && this.box !== null) this.box.running();
+      if (this.waiting) this.box?.running();
       try {
         this.sendBytes(bytes, Infinity, what, typeof what === "string" ? SYNC_CALL : "()");
       } catch (e) {

@@ -7,7 +7,7 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_CALL_SPIN_MS, DEFAULT_CALL_PARK_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
 import { waitFor } from "./main-core.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
@@ -27,6 +27,15 @@ import { DEFAULT_CAPACITY, DEFAULT_MAX_MESSAGE, DEFAULT_MAX_NESTING } from "./pr
 // Read once at import: tests delete Atomics.waitAsync before importing to
 // exercise the doorbell path.
 const HAS_WAIT_ASYNC = typeof Atomics === "object" && typeof Atomics.waitAsync === "function";
+// Main->worker calls: how long the page polls for the reply and the worker
+// for the next call (ms). 0: both park at once, which measured faster than
+// polling on every machine load tried; the page still looks once for the
+// reply (docs/benchmarks.md, "Main->worker calls" and "(stop 16)").
+const DEFAULT_CALL_SPIN_MS = 0;
+// How long (ms) the worker parks in Atomics.wait for main's next call after
+// serving one, before its event loop runs again (docs/benchmarks.md,
+// "Main->worker calls (stop 15)").
+const DEFAULT_CALL_PARK_MS = 2;
 const BELL = { [TAG]: "bell" };
 const BELL_POLL = { [TAG]: "bell", poll: true };
 
