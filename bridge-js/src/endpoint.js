@@ -761,7 +761,7 @@ export class Endpoint {
   replySpin() {
     this.replySpinQueued = false;
     if (this.replySpinMs > 0) this.spinForReply(this.spinSeq, now() + this.replySpinMs, true);
-    else if (this.box.unpoll()) this.pump();
+    else if (this.waiting && this.box.unpoll()) this.pump();
   }
 
   /**

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 const saved = Atomics.waitAsync;
 delete Atomics.waitAsync;
 const { BridgeWorker } = await import("../src/main.js");
+const { STATE, AWAKE, POLLING } = await import("../src/mailbox.js");
 Atomics.waitAsync = saved;
 
 const FIXTURE = new URL("./fixtures/worker.js", import.meta.url);
@@ -21,6 +22,12 @@ test("doorbell transport: calls both ways, nested calls, 8 MiB payloads", async 
     assert.equal(w._doorbell, true, "main knows it has no waitAsync");
     assert.deepEqual(await w.sync.info(), { native: true, transport: "atomics", isWindow: true, isPlain: false });
     assert.deepEqual(await w.sync.loop(2000), { sum: 2001000, bad: -1 });
+    // The page never parks in a waitAsync here: while a main->worker call
+    // waits for its reply (never, here), after the call's look for it, its
+    // state still says it runs.
+    w.sync.hang().catch(() => {});
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(w._ep.box.hdr[STATE] & (AWAKE | POLLING), AWAKE | POLLING, "the page's state after a call");
     const m = new Map([["k", [1, 2]]]);
     assert.deepStrictEqual(await w.sync.viaMain(m), m);
     w.sync.main_task = async () => await w.sync.worker_task();
