@@ -113,6 +113,11 @@ export const VARIANTS = {
   // default): main's waitAsync wake-up is an event-loop task, often slower
   "src-grace200": { from: "src", statics: { wakeGraceMs: 0.2 } },
   "src-back0": { from: "src", statics: { backoffMs: 0 } },
+  // ... on one side only: main's back-off makes every call for 1 ms pay a
+  // waitAsync wake-up; the worker's a futex wake-up
+  "src-mainback0": { from: "src", mainStatics: { backoffMs: 0 } },
+  "src-workerback0": { from: "src", workerStatics: { backoffMs: 0 } },
+  "src-count-mainback0": { from: "src", count: true, mainStatics: { backoffMs: 0 } },
   "src-count-grace200": { from: "src", count: true, statics: { wakeGraceMs: 0.2 } },
   "src-stall100": { from: "src", statics: { stallMs: 0.1 } },
   "dist-mjs-stall100": { distMjs: true, statics: { stallMs: 0.1 } },
@@ -210,7 +215,8 @@ async function prepare(name) {
     const from = VARIANTS[name]?.[`${side}From`] ?? sideFrom;
     const micros = side === "worker" ? VARIANTS[name]?.workerSpinMicros : undefined;
     const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
-    const statics = VARIANTS[name]?.statics; // Mailbox statics on both sides
+    // Mailbox statics on both sides (`statics`), or on one (`mainStatics`, `workerStatics`)
+    const statics = VARIANTS[name]?.statics ?? VARIANTS[name]?.[`${side}Statics`];
     // Mailbox: from mailbox.js, or from dist-mjs's worker.js, which exports it
     const mailbox = VARIANTS[name]?.distMjs ? "worker.js" : "mailbox.js";
     let pre = micros === undefined && patch === undefined && statics === undefined ? "" : `import { Mailbox } from "${from}/${mailbox}";\n`;
