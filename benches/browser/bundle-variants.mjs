@@ -109,6 +109,16 @@ export const VARIANTS = {
   "dist-mjs-count-noback": { distMjs: true, count: true, statics: { backoffMs: 0 } },
   "dist-mjs-nospin": { distMjs: true, options: { spin: 0 }, workerSpinMicros: 0 },
   // a spinning side gives up after 100 us of a still peer instead of 20
+  // a peer woken by a notify counts as crowded only after 200 us (0.05 by
+  // default): main's waitAsync wake-up is an event-loop task, often slower
+  "src-grace200": { from: "src", statics: { wakeGraceMs: 0.2 } },
+  "src-back0": { from: "src", statics: { backoffMs: 0 } },
+  // ... on one side only: main's back-off makes every call for 1 ms pay a
+  // waitAsync wake-up; the worker's a futex wake-up
+  "src-mainback0": { from: "src", mainStatics: { backoffMs: 0 } },
+  "src-workerback0": { from: "src", workerStatics: { backoffMs: 0 } },
+  "src-count-mainback0": { from: "src", count: true, mainStatics: { backoffMs: 0 } },
+  "src-count-grace200": { from: "src", count: true, statics: { wakeGraceMs: 0.2 } },
   "src-stall100": { from: "src", statics: { stallMs: 0.1 } },
   "dist-mjs-stall100": { distMjs: true, statics: { stallMs: 0.1 } },
   // the worker parks (Atomics.wait) this long for main's next call after
@@ -145,6 +155,8 @@ for (const n of names) if (n.startsWith("lib:")) VARIANTS[n] = { lib: n.slice(4)
 // `dir:<served path>`: a copy of bridge-js/src put there by hand (an
 // experiment), timed like `src`, e.g. dir:/benches/browser/.build/try1/src
 for (const n of names) if (n.startsWith("dir:")) VARIANTS[n] = { fromDir: n.slice(4) };
+// `dircount:<served path>`: the same with its waits and wake-ups counted
+for (const n of names) if (n.startsWith("dircount:")) VARIANTS[n] = { fromDir: n.slice(9), count: true };
 for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(" ")}`);
 
 const OUT = join(REPO_ROOT, "benches", "browser", ".build", "variants");
@@ -204,7 +216,8 @@ async function prepare(name) {
     const from = VARIANTS[name]?.[`${side}From`] ?? sideFrom;
     const micros = side === "worker" ? VARIANTS[name]?.workerSpinMicros : undefined;
     const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
-    const statics = VARIANTS[name]?.statics; // Mailbox statics on both sides
+    // Mailbox statics on both sides (`statics`), or on one (`mainStatics`, `workerStatics`)
+    const statics = VARIANTS[name]?.statics ?? VARIANTS[name]?.[`${side}Statics`];
     // Mailbox: from mailbox.js, or from dist-mjs's worker.js, which exports it
     const mailbox = VARIANTS[name]?.distMjs ? "worker.js" : "mailbox.js";
     let pre = micros === undefined && patch === undefined && statics === undefined ? "" : `import { Mailbox } from "${from}/${mailbox}";\n`;
