@@ -148,7 +148,7 @@ test("dist: the properties it renames are internal (no API, message field, glue,
   const root = here("../../");
   const walk = (dir, re, out = []) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === "node_modules" || e.name.startsWith(".")) continue;
+      if (e.name === "node_modules" || e.name === "target" || e.name.startsWith(".")) continue;
       const p = `${dir}/${e.name}`;
       if (e.isDirectory()) walk(p, re, out);
       else if (re.test(e.name)) out.push(p);
