@@ -14,6 +14,13 @@ import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 
+// WB_SERVE_DIST=1: the library's entry files, asked for under
+// /bridge-js/src/, come from bridge-js/dist (what the package's `exports`
+// give a page), so that the e2e tiers can run against the built files
+// (docs/testing.md, "The tiers against bridge-js/dist").
+const DIST_ENTRY = /^\/bridge-js\/src\/((?:main|worker|python|python-worker|transport-sw)\.js|chunk-\w+\.js)$/;
+const SERVE_DIST = process.env.WB_SERVE_DIST === "1";
+
 const TYPES = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -43,7 +50,8 @@ export async function startServer({
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     try {
-      const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      if (SERVE_DIST) path = path.replace(DIST_ENTRY, "/bridge-js/dist/$1");
       let file = normalize(join(base, path));
       if (file !== base && !file.startsWith(base + sep)) {
         res.writeHead(403).end("forbidden");

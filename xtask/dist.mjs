@@ -23,9 +23,10 @@
 // Run by `cargo xtask build`; alone: `node xtask/dist.mjs [outdir]`.
 // benches/browser/bundle-variants.mjs builds variants with `buildDist`.
 import { build } from "esbuild";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { INTERNAL_PROPS, mangleCache } from "./mangle.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_SRC = join(ROOT, "bridge-js", "src");
@@ -107,10 +108,19 @@ const shortName = (i) => (i < 52 ? String.fromCharCode(i < 26 ? 97 + i : 39 + i)
  */
 export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) {
   const cwd = ROOT;
+  // The library's internal property names get short ones (xtask/mangle.mjs),
+  // the same in each build below: about 0.5 KB brotli of page + worker, 4 KB
+  // of dist/worker.js to fetch and compile. `{ mangleProps: undefined,
+  // mangleCache: undefined }` builds without.
+  const srcTexts = readdirSync(src, { recursive: true }).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(src, f), "utf8"));
+  const mangle = {
+    mangleProps: new RegExp(`^(?:${INTERNAL_PROPS.map((n) => n.replace(/\$/g, "\\$")).join("|")})$`),
+    mangleCache: mangleCache(srcTexts),
+  };
   const common = {
     bundle: true, format: "esm", target: "es2022", minify: true, splitting: true,
     chunkNames: "chunk-[hash]", outdir, absWorkingDir: cwd, logLevel: "warning", metafile: true,
-    ...esbuildOptions,
+    ...mangle, ...esbuildOptions,
   };
   const [workerGraph, workerExports] = await graphOf(join(src, "worker.js"), cwd);
   const [mainGraph] = await graphOf(join(src, "main.js"), cwd);

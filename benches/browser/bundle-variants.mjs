@@ -147,6 +147,10 @@ export const VARIANTS = {
   "dist-mjs-inline": { distMjs: true, inlineApi: true },
   rollup: { rollup: true },
   "rollup-min": { rollup: true, minify: true },
+  // stop 16 (start-up, issue 17 item 4): `esbuild` options over
+  // xtask/dist.mjs's. `dist-mjs` renames the library's internal property
+  // names (xtask/mangle.mjs); -nomangle is the same build without
+  "dist-nomangle": { distMjs: true, esbuild: { mangleProps: undefined, mangleCache: undefined } },
 };
 const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
 // lib:NAME times benches/browser/libs/NAME.{main,worker}.js as it is (a path
@@ -196,7 +200,7 @@ async function prepare(name) {
   else if (name === "dist") from = "/bridge-js/dist";
   else if (VARIANTS[name].distMjs) {
     const { buildDist } = await import("../../xtask/dist.mjs");
-    await buildDist(dir, VARIANTS[name].minify === false ? { minify: false } : {});
+    await buildDist(dir, { ...(VARIANTS[name].minify === false ? { minify: false } : {}), ...VARIANTS[name].esbuild });
     for (const f of VARIANTS[name].unhint ?? []) writeFileSync(join(dir, f), readFileSync(join(dir, f), "utf8").replace(/^\/\/# allFunctionsCalledOnLoad\n/, ""));
     for (const f of VARIANTS[name].hint ?? []) writeFileSync(join(dir, f), `//# allFunctionsCalledOnLoad\n${readFileSync(join(dir, f), "utf8")}`);
     from = `/benches/browser/.build/variants/${name}`;

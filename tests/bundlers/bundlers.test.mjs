@@ -138,3 +138,61 @@ test("exports: dist for pages without a bundler, a one-file worker graph; source
   const fromMain = main.r.metafile.inputs[main.file].imports.filter((i) => i.kind === "import-statement").map((i) => i.path);
   assert.ok(fromMain.some((p) => p.endsWith("bridge-js/dist/worker.js")), fromMain.join(" "));
 });
+
+// bridge-js/dist renames the library's internal property names
+// (xtask/mangle.mjs, esbuild's `mangleProps`). A name on that list must not
+// be one that anything outside the dist build reads or writes by name: the
+// rules at the top of xtask/mangle.mjs, checked against the files here.
+test("dist: the properties it renames are internal (no API, message field, glue, Python, test or built-in name)", async () => {
+  const { INTERNAL_PROPS } = await import("../../xtask/mangle.mjs");
+  const root = here("../../");
+  const walk = (dir, re, out = []) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === "node_modules" || e.name === "target" || e.name.startsWith(".")) continue;
+      const p = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(p, re, out);
+      else if (re.test(e.name)) out.push(p);
+    }
+    return out;
+  };
+  const words = (files) => new Set(files.flatMap((f) => readFileSync(f, "utf8").match(/[A-Za-z_$][\w$]*/g) ?? []));
+  const src = `${root}bridge-js/src`;
+  const outside = {
+    "public API (bridge-js/types)": words(walk(`${root}bridge-js/types`, /\.ts$/)),
+    // the service worker, the Rust glue and the compat layer load the
+    // sources, never dist; each reads our objects or messages by name
+    "sw.js, rust.js, rust-serve.js, vite.js, coincident/": words([
+      ...["sw.js", "rust.js", "rust-serve.js", "vite.js"].map((f) => `${src}/${f}`),
+      ...walk(`${src}/coincident`, /\.js$/),
+    ]),
+    "Python code": words(walk(root, /\.py$/)),
+    // read by tests and by the browser benchmark's adapters and patches (some load dist)
+    "tests and benchmarks": new Set(
+      [...walk(`${root}tests`, /\.(m?js|html)$/), ...walk(`${root}bridge-js/test`, /\.m?js$/), ...walk(`${root}benches/browser`, /\.(m?js|html)$/)]
+        .flatMap((f) => [...readFileSync(f, "utf8").matchAll(/\.([A-Za-z_$][\w$]*)/g)].map((m) => m[1])),
+    ),
+    // the start-up message a page posts (it may run a worker built from the sources)
+    "start-up message fields": new Set([...readFileSync(`${src}/worker.js`, "utf8").matchAll(/\binit\.(\w+)/g)].map((m) => m[1])),
+  };
+  // esbuild leaves quoted names as they are (`o["x"]`, `{ "x": 1 }`)
+  const quoted = new Set(walk(src, /\.js$/).flatMap((f) => [...readFileSync(f, "utf8").matchAll(/(["'`])([A-Za-z_$][\w$]*)\1/g)].map((m) => m[2])));
+  const builtin = new Set();
+  for (const k of Object.getOwnPropertyNames(globalThis)) {
+    builtin.add(k);
+    const v = globalThis[k];
+    for (let o of [v, v?.prototype]) for (; o != null && (typeof o === "object" || typeof o === "function"); o = Object.getPrototypeOf(o)) for (const n of Object.getOwnPropertyNames(o)) builtin.add(n);
+  }
+  const bad = [];
+  for (const n of INTERNAL_PROPS) {
+    for (const [what, set] of Object.entries(outside)) if (set.has(n)) bad.push(`${n}: ${what}`);
+    if (quoted.has(n)) bad.push(`${n}: quoted in bridge-js/src`);
+    if (builtin.has(n)) bad.push(`${n}: a built-in's property`);
+  }
+  assert.deepEqual(bad, []);
+  // and the build renamed them: none is left as a property name in the files a page loads
+  for (const f of ["main.js", "worker.js"]) {
+    const text = readFileSync(`${root}bridge-js/dist/${f}`, "utf8");
+    const left = INTERNAL_PROPS.filter((n) => text.includes(`.${n}`) && new RegExp(`\\.${n.replace(/\$/g, "\\$")}\\b`).test(text));
+    assert.deepEqual(left, [], `dist/${f}`);
+  }
+});
