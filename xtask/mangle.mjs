@@ -37,7 +37,7 @@ export const INTERNAL_PROPS = [
   "reflectAsync", "registry", "releaseState", "releaseTimer", "replySpinMs", "replySpinQueued",
   "requestAt", "resolvePending", "ringBell", "rootProxy", "rootState", "schedulePump",
   "scheduleReleaseFlush", "sendBytes", "sendCancel", "sendTransfer", "settleFlush", "slotFree",
-  "spinForReply", "spinLoop", "spinMs", "spinSeq", "stash", "tables", "timedOut", "timeoutOverride",
+  "spinLoop", "spinMs", "spinSeq", "stash", "tables", "timedOut", "timeoutOverride",
   "tooLarge", "typedArray", "u32", "unholdImports", "unholdTarget", "untrack", "unused", "waitReply",
   "windowProxy", "writeFrame", "writeFrames",
 ];
