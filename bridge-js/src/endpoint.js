@@ -47,10 +47,12 @@ const MAX_MESSAGE_BYTES = MAX_LEN;
 // A worker may get a call before its code assigned `sync.name`: wait this long.
 const PARK_MS = 10_000;
 
+// "The page's Worker": a BridgeWorker, or the Worker of the coincident compat
+// layer (./coincident/main.js), whose options both take `serviceWorker`.
 export const ASYNC_WINDOW_MESSAGE =
   "worker-bridge: unable to use `window` or synchronous `sync.*()` calls in this worker without SharedArrayBuffer: " +
   "send the headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`, " +
-  "or pass BridgeWorker's `serviceWorker` option. `await sync.name()` works meanwhile.";
+  "or give the page's Worker the `serviceWorker` option. `await sync.name()` works meanwhile.";
 
 // ---------------------------------------------------------------- transports
 

@@ -60,9 +60,11 @@ function refusal(init) {
  * ClosedError that says so. The first reason wins: Rust's panic hook
  * (`onBridgeFailure`) gives the panic's message before the trap reaches the
  * serve loop as `RuntimeError: unreachable`. Returns the serve loop's
- * `onError`.
+ * `onError`. Exported for a bootstrap of your own (docs/rust.md, step 6):
+ * call it after your crate set its own panic hook, `post` the worker's
+ * `postMessage`, and give what it returns to `serveRustWorker` as `onError`.
  */
-function failOnce(wasm, post, onError) {
+export function failOnce(wasm, post, onError) {
   let failed = false;
   const fail = (reason) => {
     if (failed) return;

@@ -1429,7 +1429,9 @@ class Decoder {
     return out;
   }
 
-  op() {
+  // `prefixed`: this op follows a Described prefix, where another prefix is
+  // an unknown op (read once, never recursed into: docs/protocol.md §1).
+  op(prefixed) {
     const tagAt = this.pos;
     const t = this.u32();
     switch (t) {
@@ -1457,15 +1459,16 @@ class Decoder {
         const name = this.jsString();
         return { t: "call", name, args: this.values() };
       }
-      case OP.described: {
+      case OP.described: if (!prefixed) {
         const at = this.pos;
-        const op = this.op();
+        const op = this.op(true);
         if (op.t !== "get" && op.t !== "apply" && op.t !== "construct") {
-          return this.fail("described_prefix", at, `before ${op.t}, not get, apply or construct`);
+          return this.fail("described_prefix", at, `before ${op.t}`);
         }
         op.described = true;
         return op;
       }
+      // falls through: a prefix after a prefix
       default:
         return this.fail("unknown_variant", tagAt, `Op ${t}`);
     }

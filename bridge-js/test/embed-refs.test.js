@@ -40,10 +40,25 @@ test(`Rust Callbacks and RustObjects: identity, errors, ${N} closures dropped by
       return typeof f === "function";
     };
     w.sync.isKept = (f) => f === kept;
+    // The Described prefix (docs/protocol.md §3 "Folded into the reply"),
+    // which only bridge-js's worker sends: sent here by hand, a Rust worker
+    // answers a get with [value, null] and an apply with [value, null, null].
+    let folded = null;
     w.sync.sameMethod = async (o) => {
       const add = await o.add;
       sawAdd = await add(5);
-      return typeof add === "function" && add === (await o.add) && (await o.missing) === undefined;
+      const same = typeof add === "function" && add === (await o.add) && (await o.missing) === undefined;
+      const ep = w._ep;
+      const encode = ep.encodeRequest;
+      ep.encodeRequest = (seq, nestedIn, target, op) => encode.call(ep, seq, nestedIn, target, op, true);
+      try {
+        const got = await o.add;
+        const applied = await add(0);
+        folded = { got: [got[0] === add, ...got.slice(1)], applied };
+      } finally {
+        ep.encodeRequest = encode;
+      }
+      return same;
     };
     w.sync.forget = () => {
       kept = null;
@@ -73,6 +88,7 @@ test(`Rust Callbacks and RustObjects: identity, errors, ${N} closures dropped by
 
     assert.deepEqual(await w.sync.identity(), [true, true, true, true]);
     assert.equal(sawAdd, 5);
+    assert.deepEqual(folded, { got: [true, null], applied: [5, null, null] });
     const [encodeError, takenBack, [again, construct]] = await w.sync.errors();
     assert.equal(encodeError, true);
     assert.equal(takenBack, true);

@@ -872,12 +872,12 @@ test("the worker parks in Atomics.wait for main's next call after serving one (c
       await w.sync.counts();
       for (let i = 0; i < N; i++) {
         assert.equal(await w.sync.add(i, 1), i + 1);
-        // A page that does some work between calls (0.2 ms, within
+        // A page that does some work between calls (0.5 ms, within
         // callPark): the next call is not there when the worker has
         // answered, so it waits for it (one that comes at once is read
         // before the worker parks; the page's look for the reply makes that
         // common in Node).
-        for (const t = performance.now(); performance.now() - t < 0.2;);
+        for (const t = performance.now(); performance.now() - t < 0.5;);
       }
       const c = await w.sync.counts();
       if (parks) {

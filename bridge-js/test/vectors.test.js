@@ -353,7 +353,9 @@ function msgFromDesc(m, ctx) {
   const f = (d) => fromDesc(d, ctx);
   switch (m.t) {
     case "request": {
-      const o = m.op;
+      // The Described prefix: the request carries the flag, the op is the one it goes before.
+      const described = m.op.t === "described";
+      const o = described ? m.op.op : m.op;
       const op = { t: o.t };
       if (o.key !== undefined) op.key = keyFromDesc(o.key, ctx.refs);
       if (o.value !== undefined) op.value = f(o.value);
@@ -362,7 +364,7 @@ function msgFromDesc(m, ctx) {
       if (o.this !== undefined) op.this = f(o.this);
       if (o.name !== undefined) op.name = jsStr(o.name);
       if (o.args !== undefined) op.args = o.args.map(f);
-      return { t: "request", seq: m.seq, nestedIn: m.nested_in, target: m.target, op, releases: releasesOf(m.releases) };
+      return { t: "request", seq: m.seq, nestedIn: m.nested_in, target: m.target, op, described, releases: releasesOf(m.releases) };
     }
     case "reply":
       return { t: "reply", seq: m.seq, ok: m.outcome.t === "ok", value: f(m.outcome.value), releases: releasesOf(m.releases) };
@@ -383,8 +385,11 @@ function checkMsg(m, got, ctx) {
       assert.equal(got.nestedIn, m.nested_in);
       assert.equal(got.target, m.target);
       assert.deepEqual(got.releases, releasesOf(m.releases));
-      const o = m.op;
+      // The decoder marks an op that came after the Described prefix.
+      const described = m.op.t === "described";
+      const o = described ? m.op.op : m.op;
       assert.equal(got.op.t, o.t);
+      assert.equal(got.op.described, described ? true : undefined, `${ctx.name}: described`);
       if (o.key !== undefined) {
         if (o.key.t === "symbol") checkSym(o.key.symbol, got.op.key, ctx.refs, `${ctx.name} key`);
         else assert.equal(got.op.key, keyFromDesc(o.key, ctx.refs));
@@ -398,7 +403,7 @@ function checkMsg(m, got, ctx) {
         assert.equal(got.op.args.length, o.args.length);
         o.args.forEach((a, i) => c(a, got.op.args[i], `args[${i}]`));
       }
-      const fields = Object.keys(o).filter((k) => k !== "t").map((k) => (k === "this" ? "this" : k));
+      const fields = Object.keys(o).filter((k) => k !== "t").concat(described ? ["described"] : []);
       assert.deepEqual(Object.keys(got.op).filter((k) => k !== "t").sort(), fields.sort(), `${ctx.name}: op fields`);
       return;
     }
@@ -456,6 +461,9 @@ test("messages.json: encode gives the exact bytes, decode gives the described me
     assert.equal(hex(encodeMessage(msg, refs, moving(buffers.slice()))), want, `encode ${name}`);
     const back = decodeMessage(fromHex(want), refs, buffers);
     checkMsg(message, back, { objs: [], refs, name, buffers });
+    // The encoder takes the Described prefix from the request, the decoder
+    // marks it on the op (endpoint.js replies by the op's mark).
+    if (back.t === "request" && back.op.described) back.described = true;
     assert.equal(hex(encodeMessage(back, refs, moving(buffers.slice()))), want, `re-encode ${name}`);
   }
 });
@@ -481,7 +489,7 @@ test("decode.json: non-minimal and large enum variants and malformed messages de
   assert.ok(vectors.some((v) => v.message !== undefined));
   // Every kind of error bridge-core's decoder has (DecodeErrorKind and Invalid).
   assert.deepEqual([...kinds].sort(), [
-    "backref_out_of_range", "hole_outside_array", "invalid_bool", "invalid_option", "invalid_utf8",
+    "backref_out_of_range", "described_prefix", "hole_outside_array", "invalid_bool", "invalid_option", "invalid_utf8",
     "length_too_large", "non_canonical_bigint", "odd_utf16", "sparse_index", "too_deep", "trailing_bytes",
     "transferred_view_alignment", "truncated", "typed_array_length", "unknown_ref_kind", "unknown_symbol",
     "unknown_typed_array_kind", "unknown_variant", "varint_overflow", "varint_too_long",

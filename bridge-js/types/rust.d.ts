@@ -24,6 +24,17 @@ export interface RunRustWorkerOptions {
 }
 
 /**
+ * For a bootstrap of your own (docs/rust.md, "Start-up: the worker's JS
+ * bootstrap", step 6): makes a panic or an error that ends serving reach the
+ * page once, as `{ "worker-bridge": "failed", reason }` sent with `post`
+ * (the worker's `postMessage`), so that every pending and later call rejects
+ * with a ClosedError that says why. Call it after the crate set its own panic
+ * hook; it returns the `onError` to give `serveRustWorker`, which also calls
+ * `onError` with each error.
+ */
+export function failOnce(wasm: RustWasmModule, post: (message: unknown) => void, onError: (e: unknown) => void): (e: unknown) => void;
+
+/**
  * Waits for the page's start-up message, starts the wasm and the bridge,
  * calls `start`, tells the page it is ready and serves its calls. Resolves
  * when the channel closed or start-up failed (that error is thrown in the

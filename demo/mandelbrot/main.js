@@ -86,6 +86,19 @@ async function main() {
   log(`worker ready in ${(performance.now() - t0).toFixed(0)} ms (wasm, pool of ${THREADS}, ${adoptedStats(w).length} channels adopted)`);
   setStatus("running", "pending");
 
+  if (params.has("panic")) {
+    // A Rust panic on the worker's thread, another call pending behind it,
+    // and one after: each rejects with the ClosedError that says why.
+    const settle = (p) => p.then((v) => `resolved: ${JSON.stringify(v)}`, (e) => `${e.name}: ${e.message}`);
+    const [call, pending] = await Promise.all([settle(w.sync.panics("the demo's test panic")), settle(w.sync.freeChannels())]);
+    const later = await settle(w.sync.freeChannels());
+    state.results = { panic: { call, pending, later } };
+    log(`panic: ${call}`);
+    setStatus("panicked (as asked)", "done");
+    w.terminate();
+    return;
+  }
+
   let t1 = performance.now();
   const all = await w.sync.allAtOnce(CALLS);
   const allMs = performance.now() - t1;

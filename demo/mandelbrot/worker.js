@@ -11,12 +11,15 @@
 //    each like this worker's own channel. A pool thread takes a channel on
 //    its first call to the page and blocks on it with memory.atomic.wait32.
 // 4. `install()` exposes the Rust functions; "ready"; then we serve the
-//    page's calls whenever our to_worker mailbox moves.
+//    page's calls whenever our to_worker mailbox moves. A panic on this
+//    thread reaches the page through `failOnce` (as with `runRustWorker`),
+//    which then rejects every call with a ClosedError that says why.
 //
 // `?threads=n` in this script's URL sets the pool size (`?channels=m`
 // allocates m channels instead of n, for the test of too few).
 
 import { serveRustWorker } from "/bridge-js/src/rust-serve.js";
+import { failOnce } from "/bridge-js/src/rust.js";
 
 const TAG = "worker-bridge";
 const PKG = new URL("../.build/mandelbrot/", import.meta.url);
@@ -48,12 +51,11 @@ async function start(init) {
     maxMessage: init.maxMessage,
   });
   wasm.install();
+  const onError = failOnce(wasm, (m) => self.postMessage(m), (e) => console.error("mandelbrot worker:", e));
   self.postMessage({ [TAG]: "ready", waitAsync: true });
 
   // Serve the page's calls (render, allAtOnce, ...) as they arrive.
-  await serveRustWorker(() => wasm.servePending(), init.sab, init.capacity, {
-    onError: (e) => console.error("mandelbrot worker:", e),
-  });
+  await serveRustWorker(() => wasm.servePending(), init.sab, init.capacity, { onError });
 }
 
 self.addEventListener("message", (e) => {

@@ -1,13 +1,13 @@
 // worker-bridge/coincident/main and /worker used directly, as polyscript
 // does (docs/pyscript.md), and the bridge's own channel: user messages
 // beside the bridge, both ways, with BridgeWorker / bridge() and with the
-// compat Worker. Page: tests/e2e/coincident/page.html?case=compat|compat-import|bridge.
+// compat Worker. Page: tests/e2e/coincident/page.html?case=compat|compat-import|compat-async|bridge.
 // On the service-worker run (e2e-sw) the pages pass the service worker.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { e2e, E2E_TRANSPORT, usesServiceWorker } from "./harness.mjs";
 
-const h = e2e({ servers: ["isolated", "csp"] });
+const h = e2e({ servers: ["isolated", "csp", "plain"] });
 
 async function run(t, kase, server = "isolated") {
   const p = await h.open(t, { server });
@@ -57,4 +57,16 @@ test("coincident compat under a CSP without 'unsafe-eval': ffi.evaluate throws a
   const c = await run(t, "compat", "csp");
   assert.equal(c.worker.add, 5);
   assert.match(c.worker.evaluate, /^EvalError: ffi\.evaluate\(\) compiles the function's source on the main thread with Function\(\), which this page's Content-Security-Policy forbids/);
+});
+
+test("coincident compat without COOP/COEP or a service worker: touching `window` throws an error that names the compat Worker's option", async (t) => {
+  const c = await run(t, "compat-async", "plain");
+  assert.equal(c.transport, "async");
+  const msg = c.windowError;
+  assert.match(msg, /^BridgeError: worker-bridge: unable to use `window`/);
+  assert.match(msg, /Cross-Origin-Opener-Policy/);
+  // The option is on the Worker this page made (coincident compat), which
+  // has no BridgeWorker to name.
+  assert.match(msg, /give the page's Worker the `serviceWorker` option/);
+  assert.doesNotMatch(msg, /BridgeWorker/);
 });

@@ -149,7 +149,12 @@ pub fn request_label(req: &Request) -> String {
         ),
         Key::Symbol(JsSymbol::Local(id)) => format!("[<symbol #{id}>]"),
     };
-    match &req.op {
+    // A Described prefix labels as the op it goes before.
+    let op = match &req.op {
+        Op::Described(op) => &**op,
+        op => op,
+    };
+    match op {
         Op::Call { name, .. } => format!("proxy.{}()", name.to_string_lossy()),
         Op::Get { key: k } => format!("{base}{}", key(k)),
         Op::Set { key: k, .. } => format!("{base}{} (set)", key(k)),
@@ -163,7 +168,7 @@ pub fn request_label(req: &Request) -> String {
         Op::GetPrototypeOf => format!("{base} (get_prototype_of)"),
         Op::Describe => format!("{base} (describe)"),
         Op::SetPrototypeOf { .. } => format!("{base} (set_prototype_of)"),
-        Op::Apply { .. } | Op::Construct { .. } => base,
+        Op::Apply { .. } | Op::Construct { .. } | Op::Described(_) => base,
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`crate::wire::decode`], which enforces the protocol's limits.
 
 use crate::value::{JsString, JsSymbol, Value};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use serde::Serialize;
 
@@ -123,6 +124,11 @@ pub enum Op {
     /// 12: the target's prototype chain and shape in one reply, which the
     /// asker caches briefly (docs/protocol.md §3 "Describe").
     Describe,
+    /// 13: a prefix before a `Get`, `Apply` or `Construct` (no other op):
+    /// the reply is `[value, snapshot]` (`[value, snapshot, chain]` for an
+    /// `Apply`), the snapshot being the Describe reply of the result
+    /// (docs/protocol.md §3 "Folded into the reply").
+    Described(Box<Op>),
 }
 
 impl Message {
@@ -152,6 +158,7 @@ impl Message {
                 (Op::Call { name: n1, args: a1 }, Op::Call { name: n2, args: a2 }) => {
                     n1 == n2 && list_eq(a1, a2)
                 }
+                (Op::Described(a), Op::Described(b)) => op_eq(a, b),
                 (a, b) => a == b,
             }
         }

@@ -68,6 +68,8 @@ pub enum Invalid {
         len: u32,
         size: usize,
     },
+    #[error("the Described prefix goes before a Get, Apply or Construct only")]
+    DescribedPrefix,
 }
 
 /// Why [`encode`] refused a message.
@@ -124,6 +126,7 @@ impl Invalid {
             Invalid::UnknownSymbol(_) => "unknown_symbol",
             Invalid::SparseIndex { .. } => "sparse_index",
             Invalid::TransferredViewAlignment { .. } => "transferred_view_alignment",
+            Invalid::DescribedPrefix => "described_prefix",
         }
     }
 }
@@ -295,6 +298,15 @@ fn check_message(msg: &Message) -> Result<(), EncodeError> {
                     check_js_string(name)?;
                     check_list(args, 0, false, count)
                 }
+                Op::Described(op) => match &**op {
+                    Op::Get { key } => check_key(key),
+                    Op::Apply { this, args } => {
+                        check_value(this, 0, false, count)?;
+                        check_list(args, 0, false, count)
+                    }
+                    Op::Construct { args } => check_list(args, 0, false, count),
+                    _ => Err(Invalid::DescribedPrefix.into()),
+                },
             }
         }
         Message::Reply(rep) => {
@@ -780,7 +792,7 @@ impl<'a> Reader<'a> {
                 let seq = self.u32()?;
                 let nested_in = self.u32()?;
                 let target = self.u32()?;
-                let op = self.op()?;
+                let op = self.op(false)?;
                 let releases = self.releases()?;
                 Message::Request(Request {
                     seq,
@@ -808,8 +820,10 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn op(&mut self) -> DResult<Op> {
-        Ok(match self.tag("Op", 12)? {
+    /// `prefixed`: the op follows a Described prefix, where another prefix
+    /// is an unknown op (docs/protocol.md §1 "Decode errors").
+    fn op(&mut self, prefixed: bool) -> DResult<Op> {
+        Ok(match self.tag("Op", if prefixed { 12 } else { 13 })? {
             0 => Op::Get { key: self.key()? },
             1 => Op::Set {
                 key: self.key()?,
@@ -838,7 +852,16 @@ impl<'a> Reader<'a> {
                 name: self.js_string()?,
                 args: self.values()?,
             },
-            _ => Op::Describe,
+            12 => Op::Describe,
+            _ => {
+                let at = self.pos;
+                match self.op(true)? {
+                    op @ (Op::Get { .. } | Op::Apply { .. } | Op::Construct { .. }) => {
+                        Op::Described(Box::new(op))
+                    }
+                    _ => return self.invalid(at, Invalid::DescribedPrefix),
+                }
+            }
         })
     }
 

@@ -496,7 +496,9 @@ fn unknown_variants_are_refused() {
     assert_eq!(kind_of(decode_value(&[6, 2, 0])), unknown("JsString", 2));
     assert_eq!(msg_kind(decode(&[4])), unknown("Message", 4));
     assert_eq!(msg_kind(decode(&[1, 1, 2, 0, 0])), unknown("Outcome", 2));
-    assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 13])), unknown("Op", 13));
+    assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 14])), unknown("Op", 14));
+    // Op 13 is the Described prefix; another one right after it is unknown.
+    assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 13, 13])), unknown("Op", 13));
     assert_eq!(msg_kind(decode(&[0, 1, 0, 0, 0, 2, 0])), unknown("Key", 2));
     let e = decode(&[0, 1, 0, 0, 0, 1, 0, 15, 0]).unwrap_err();
     assert_eq!((e.kind, e.offset), (invalid(Invalid::UnknownSymbol(15)), 7));

@@ -464,6 +464,34 @@ fn messages() -> Vec<(&'static str, Message)> {
                 args: vec![Value::Int(2024), Value::Int(0), Value::Int(1)],
             })),
         ),
+        // The Described prefix (docs/protocol.md §3 "Folded into the
+        // reply"): before a Get, an Apply or a Construct.
+        (
+            "described get",
+            Message::Request(Request {
+                target: 6,
+                ..req(Op::Described(Box::new(Op::Get {
+                    key: Key::String("body".into()),
+                })))
+            }),
+        ),
+        (
+            "described apply",
+            Message::Request(Request {
+                target: 9,
+                ..req(Op::Described(Box::new(Op::Apply {
+                    this: Value::Remote { kind: 1, id: 4 },
+                    args: vec![Value::string("p")],
+                })))
+            }),
+        ),
+        (
+            "described construct",
+            Message::Request(Request {
+                target: 2,
+                ..req(Op::Described(Box::new(Op::Construct { args: vec![] })))
+            }),
+        ),
         (
             "call with releases",
             Message::Request(Request {
@@ -736,6 +764,7 @@ fn op_desc(op: &Op) -> Json {
         Op::Construct { args: a } => json!({"t": "construct", "args": args(a)}),
         Op::Call { name, args: a } => json!({"t": "call", "name": js_str(name), "args": args(a)}),
         Op::Describe => json!({"t": "describe"}),
+        Op::Described(op) => json!({"t": "described", "op": op_desc(op)}),
     }
 }
 
@@ -817,6 +846,37 @@ fn decode_cases() -> Vec<(
             "JsString variant 300 (0xac 0x02) in a Key",
             with(&[&[0], &[0xac, 0x02], &title, &[0]]),
             Err(("unknown_variant", 6)),
+        ),
+        // The Described prefix (Op 13) at byte 4, the op it goes before at 5.
+        (
+            "the Described prefix as 0x8d 0x00 before a Get",
+            vec![
+                0, 1, 0, 0, 0x8d, 0x00, 0, 0, 0, 5, b't', b'i', b't', b'l', b'e', 0,
+            ],
+            Ok(Message::Request(Request {
+                seq: 1,
+                nested_in: 0,
+                target: 0,
+                op: Op::Described(Box::new(Op::Get {
+                    key: Key::String("title".into()),
+                })),
+                releases: vec![],
+            })),
+        ),
+        (
+            "the Described prefix before a Set",
+            // Set (1): Key::String "title", Undefined.
+            vec![
+                0, 1, 0, 0, 13, 1, 0, 0, 5, b't', b'i', b't', b'l', b'e', 0, 0,
+            ],
+            Err(("described_prefix", 5)),
+        ),
+        (
+            "the Described prefix before another",
+            vec![
+                0, 1, 0, 0, 13, 13, 0, 0, 0, 5, b't', b'i', b't', b'l', b'e', 0,
+            ],
+            Err(("unknown_variant", 5)),
         ),
     ]
     .into_iter()
@@ -1261,7 +1321,7 @@ fn the_lists_cover_every_variant() {
             _ => None,
         })
         .collect();
-    assert_eq!(ops.len(), 13, "ops covered: {ops:?}");
+    assert_eq!(ops.len(), 14, "ops covered: {ops:?}");
     let msg_tags: std::collections::BTreeSet<&str> = messages()
         .iter()
         .map(|(_, m)| match m {

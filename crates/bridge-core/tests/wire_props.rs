@@ -236,6 +236,11 @@ fn arb_op() -> impl Strategy<Value = Op> {
         (arb_value_raw(), arb_args()).prop_map(|(this, args)| Op::Apply { this, args }),
         arb_args().prop_map(|args| Op::Construct { args }),
         (arb_js_string(), arb_args()).prop_map(|(name, args)| Op::Call { name, args }),
+        // The Described prefix, before the three ops it may precede.
+        arb_key().prop_map(|key| Op::Described(Box::new(Op::Get { key }))),
+        (arb_value_raw(), arb_args())
+            .prop_map(|(this, args)| Op::Described(Box::new(Op::Apply { this, args }))),
+        arb_args().prop_map(|args| Op::Described(Box::new(Op::Construct { args }))),
     ]
 }
 
@@ -244,6 +249,14 @@ fn fix_message(m: &mut Message) {
     let count = &mut 0;
     match m {
         Message::Request(r) => match &mut r.op {
+            Op::Described(op) => match &mut **op {
+                Op::Apply { this, args } => {
+                    fix_refs(this, false, count);
+                    args.iter_mut().for_each(|a| fix_refs(a, false, count));
+                }
+                Op::Construct { args } => args.iter_mut().for_each(|a| fix_refs(a, false, count)),
+                _ => {}
+            },
             Op::Set { value: v, .. }
             | Op::DefineProperty { descriptor: v, .. }
             | Op::SetPrototypeOf { proto: v } => fix_refs(v, false, count),
@@ -398,21 +411,7 @@ fn message_len(m: &Message) -> usize {
             varint_len(r.seq as u64)
                 + varint_len(r.nested_in as u64)
                 + varint_len(r.target as u64)
-                + varint_len(op_tag(&r.op))
-                + match &r.op {
-                    Op::Get { key }
-                    | Op::Has { key }
-                    | Op::Delete { key }
-                    | Op::GetOwnPropertyDescriptor { key } => key_len(key),
-                    Op::Set { key, value: v } | Op::DefineProperty { key, descriptor: v } => {
-                        key_len(key) + value_len(v)
-                    }
-                    Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => 0,
-                    Op::SetPrototypeOf { proto } => value_len(proto),
-                    Op::Apply { this, args } => value_len(this) + list_len(args),
-                    Op::Construct { args } => list_len(args),
-                    Op::Call { name, args } => js_len(name) + list_len(args),
-                }
+                + op_len(&r.op)
                 + releases_len(&r.releases)
         }
         Message::Reply(r) => {
@@ -424,6 +423,26 @@ fn message_len(m: &Message) -> usize {
         Message::Release(r) => releases_len(r),
         Message::Cancel { seq } => varint_len(*seq as u64),
     }
+}
+
+/// An op's variant and fields (a Described prefix: its variant, then the op's).
+fn op_len(op: &Op) -> usize {
+    varint_len(op_tag(op))
+        + match op {
+            Op::Get { key }
+            | Op::Has { key }
+            | Op::Delete { key }
+            | Op::GetOwnPropertyDescriptor { key } => key_len(key),
+            Op::Set { key, value: v } | Op::DefineProperty { key, descriptor: v } => {
+                key_len(key) + value_len(v)
+            }
+            Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => 0,
+            Op::SetPrototypeOf { proto } => value_len(proto),
+            Op::Apply { this, args } => value_len(this) + list_len(args),
+            Op::Construct { args } => list_len(args),
+            Op::Call { name, args } => js_len(name) + list_len(args),
+            Op::Described(op) => op_len(op),
+        }
 }
 
 fn op_tag(op: &Op) -> u64 {
@@ -441,6 +460,7 @@ fn op_tag(op: &Op) -> u64 {
         Op::Construct { .. } => 10,
         Op::Call { .. } => 11,
         Op::Describe => 12,
+        Op::Described(_) => 13,
     }
 }
 

@@ -464,6 +464,22 @@ fn poll_once<F: Future + ?Sized>(mut f: Pin<Box<F>>) -> Option<F::Output> {
 }
 
 fn answer(req: Request) -> Outcome {
+    if let Op::Described(op) = req.op {
+        // The asker wants the result's Describe snapshot folded into the
+        // reply (docs/protocol.md §3 "Folded into the reply"). A Rust worker
+        // describes none of its objects (it refuses Describe), so the
+        // snapshot, and an apply's chain of `this`, are null: the asker then
+        // asks one request at a time, as without the prefix.
+        let apply = matches!(*op, Op::Apply { .. });
+        return match answer(Request { op: *op, ..req }) {
+            Outcome::Ok(value) => Outcome::Ok(Value::Array(if apply {
+                vec![value, Value::Null, Value::Null]
+            } else {
+                vec![value, Value::Null]
+            })),
+            thrown => thrown,
+        };
+    }
     if req.target != 0 {
         // A Callback or RustObject the page holds by reference.
         return crate::callback::serve(req);
@@ -516,6 +532,7 @@ pub(crate) fn release_op(op: &Op) {
         }
         Op::Construct { args } | Op::Call { args, .. } => release_unread(args),
         Op::OwnKeys | Op::GetPrototypeOf | Op::Describe => {}
+        Op::Described(op) => release_op(op),
     }
 }
 

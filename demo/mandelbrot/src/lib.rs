@@ -146,6 +146,13 @@ pub fn install() {
         })
     });
 
+    // A panic on this worker's own thread (`?panic`, the test of
+    // tests/e2e/rust/threads.e2e.mjs): the bootstrap reports it and the
+    // page's calls reject with a ClosedError that names it, none hangs.
+    expose("panics", |(message,): (String,)| -> Result<(), BridgeError> {
+        panic!("{message}")
+    });
+
     // Channels for threads that no thread has taken yet.
     expose("freeChannels", |(): ()| {
         Ok(bridge_wasm::embed::threads::free_thread_channels())

@@ -1,6 +1,6 @@
 // tests/e2e/coincident.test.mjs: worker-bridge/coincident/main and /worker
 // used directly (as polyscript does), and BridgeWorker beside user messages.
-// ?case=compat|compat-import|bridge; results in window.__c.
+// ?case=compat|compat-import|compat-async|bridge; results in window.__c.
 import coincident from "/bridge-js/src/coincident/main.js";
 import { BridgeWorker } from "/bridge-js/src/main.js";
 
@@ -34,6 +34,14 @@ try {
     const pending = w.proxy.run();
     w.terminate();
     out.terminated = await pending.then(() => "resolved", (e) => e.name);
+  } else if (q.get("case") === "compat-async") {
+    // No COOP/COEP and no service worker: the async transport, where the
+    // worker cannot use `window` and says what to do.
+    const { Worker: CWorker } = coincident();
+    const w = new CWorker("./worker.js?case=compat");
+    out.transport = w.transport;
+    out.windowError = await w.proxy.touchWindow();
+    w.terminate();
   } else {
     const w = new BridgeWorker("./worker.js?case=bridge", { type: "module", serviceWorker: sw });
     const seen = [];

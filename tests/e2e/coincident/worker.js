@@ -35,6 +35,14 @@ if (compat) {
     }
     return r;
   };
+  // What touching `window` throws (compat-async: no SharedArrayBuffer).
+  proxy.touchWindow = () => {
+    try {
+      return `no error: ${window.document.title}`;
+    } catch (e) {
+      return `${e.name}: ${e.message}`;
+    }
+  };
   // coincident's `window.import(name)`: a module imported on the page,
   // `name` resolved against the page's URL.
   proxy.imported = async () => {

@@ -142,12 +142,18 @@ worker.done.then(
 );
 
 // Dispatches a bubbling, cancelable event on #btn; what the page saw.
+// `sync.dispatch_over()`: whether that dispatchEvent returned (prevent.py's
+// slow listener holds on until it did).
+let dispatchOver = false;
+worker.sync.dispatch_over = () => dispatchOver;
 window.__dispatch = (type) => {
   let bubbled = false;
   const onBody = () => { bubbled = true; };
   document.body.addEventListener(type, onBody);
   const ev = new Event(type, { bubbles: true, cancelable: true });
+  dispatchOver = false;
   const notPrevented = document.getElementById("btn").dispatchEvent(ev);
+  dispatchOver = true;
   document.body.removeEventListener(type, onBody);
   return { notPrevented, defaultPrevented: ev.defaultPrevented, bubbled, reports: { ...state.reports } };
 };

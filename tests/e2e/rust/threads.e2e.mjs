@@ -55,17 +55,19 @@ function requirePkg() {
   }
 }
 
-async function runDemo(t, threads, calls, { channels = null, expectError = false } = {}) {
+async function runDemo(t, threads, calls, { channels = null, expectError = false, panic = false } = {}) {
   requirePkg();
   const p = await h.open(t);
   const q = new URLSearchParams({ threads, calls });
   if (channels !== null) q.set("channels", channels);
+  if (panic) q.set("panic", "1");
   const response = await p.page.goto(p.url(`/demo/mandelbrot/?${q}`));
   assert.equal(response.status(), 200);
   try {
     await Promise.race([
       p.page.waitForFunction(() => window.__threads && window.__threads.done, null, { timeout: 120_000, polling: 50 }),
-      p.firstError,
+      // A panic logs console errors on purpose (checked by its test).
+      panic ? new Promise(() => {}) : p.firstError,
     ]);
   } catch (e) {
     const state = await p.page.evaluate(() => window.__threads).catch(() => null);
@@ -139,4 +141,15 @@ test("a pool thread without a channel of its own gets BridgeError::NoChannel, th
   assert.deepEqual(made, [0, calls, calls]);
   for (const e of state.echoes) if (e.length) assert.deepEqual(e, Array.from({ length: calls }, (_, j) => j));
   assertClean({ errors: p.errors, state: null });
+});
+
+test("a Rust panic on the worker's thread rejects the pending and later calls with a ClosedError that names it, no hang", { timeout: 180_000 }, async (t) => {
+  // Before the demo's bootstrap reported failures (failOnce), these calls
+  // never settled and the page never finished.
+  const { p, r } = await runDemo(t, 2, 1, { panic: true });
+  for (const part of ["call", "pending", "later"]) {
+    assert.match(r.panic[part], /^ClosedError: the worker stopped serving: the Rust worker panicked at src\/lib\.rs:\d+:\d+:\s+the demo's test panic/, part);
+  }
+  // The panic hook and the bootstrap log why serving ended; nothing else.
+  assertClean({ errors: p.errors, state: null }, { allow: [/mandelbrot worker:|panicked at|the demo's test panic|unreachable/] });
 });

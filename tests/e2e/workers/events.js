@@ -22,6 +22,18 @@ runCases({
       // eventPhase 0 (NONE): the dispatch is over; 2 (AT_TARGET): main waited.
       sync.ran(`slow listener ${event.type} eventPhase=${event.eventPhase}`);
     });
+    target.addEventListener("wb-late", (event) => {
+      // Holds on until the page's dispatchEvent returned: main stopped
+      // waiting for this listener (past eventWait) however long that took,
+      // an order, not a time. The pause between asks leaves main's wait a
+      // moment without a request, when it looks at its deadline. The
+      // give-up only turns a main that never stops waiting into a failed
+      // test (over=false) instead of a hung one.
+      const giveUp = performance.now() + 20_000;
+      let over = false;
+      while (!(over = sync.over()) && performance.now() < giveUp) busy(1);
+      sync.ran(`late listener ${event.type} over=${over} eventPhase=${event.eventPhase}`);
+    });
     target.addEventListener("wb-nested", (event) => {
       event.preventDefault();
     });

@@ -46,9 +46,9 @@ pub mod op {
     pub const DESCRIBE: u8 = 12;
     /// `Described(op)`: a prefix before a `Get`, `Apply` or `Construct` that
     /// asks for the result's Describe snapshot in the reply (docs/protocol.md
-    /// §3 "Folded into the reply"). Only bridge-js speaks it: this codec
-    /// refuses it as an unknown op (a Rust worker never probes, and a main
-    /// thread never sends it).
+    /// §3 "Folded into the reply"). Only bridge-js's worker sends it; this
+    /// codec reads and writes it (`Op::Described`), and a Rust worker
+    /// answers it with null snapshots.
     pub const DESCRIBED: u8 = 13;
 }
 
