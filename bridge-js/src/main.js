@@ -154,7 +154,8 @@ export class BridgeWorker {
       ? new globalThis.Worker(url, name === undefined ? { type } : { type, name })
       : null;
     this.transport = kind;
-    this._ep = new Endpoint({
+    // Not a Worker left running behind a constructor that threw.
+    try { this._ep = new Endpoint({
       side: "main",
       transport: tx,
       timeout,
@@ -171,7 +172,7 @@ export class BridgeWorker {
       ringBell: kind === "atomics" ? (poll) => { if (this._bellToWorker) this._post(poll ? BELL_POLL : BELL); } : null,
       onError: (e) => this._reportError(e),
       post: (m, transfer) => this._post(m, transfer),
-    });
+    }); } catch (e) { worker?.terminate(); throw e; }
     this.sync = makeSyncProxy(this._ep, (name) => (...args) => this._ep.callAsync(0, { t: "call", name, args }, name));
 
     let resolveReady, rejectReady;

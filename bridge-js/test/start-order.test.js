@@ -38,3 +38,28 @@ test("the Worker is created before the page-side endpoint is set up", () => {
   }
   assert.equal(w.worker.terminated, true);
 });
+
+test("a BridgeWorker whose page-side set-up throws terminates the Worker it made first", () => {
+  // Fault injection: no known input makes the endpoint's set-up throw (the
+  // page-wide tracker's registration could, if its wasm memory could not
+  // grow); the Worker made before it must not keep running unowned.
+  const made = [];
+  class FakeWorker {
+    constructor() { this.terminated = false; made.push(this); }
+    postMessage() {}
+    addEventListener() {}
+    terminate() { this.terminated = true; }
+  }
+  const saved = globalThis.Worker;
+  const addWorker = waitFor.addWorker;
+  globalThis.Worker = FakeWorker;
+  waitFor.addWorker = () => { throw new RangeError("injected: the tracker could not grow"); };
+  try {
+    assert.throws(() => new BridgeWorker("./nothing.js", { type: "module" }), /injected/);
+  } finally {
+    waitFor.addWorker = addWorker;
+    globalThis.Worker = saved;
+  }
+  assert.equal(made.length, 1, "one Worker");
+  assert.equal(made[0].terminated, true, "the Worker made before the failure was terminated");
+});
