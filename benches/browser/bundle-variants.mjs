@@ -106,9 +106,6 @@ export const VARIANTS = {
   "dist-mjs-count": { distMjs: true, count: true },
   // ... with no back-off after signs of a crowded machine (Mailbox.backoffMs 0)
   "src-count-noback": { from: "src", count: true, statics: { backoffMs: 0 } },
-  "dist-mjs-count-noback": { distMjs: true, count: true, statics: { backoffMs: 0 } },
-  "dist-mjs-nospin": { distMjs: true, options: { spin: 0 }, workerSpinMicros: 0 },
-  // a spinning side gives up after 100 us of a still peer instead of 20
   // a peer woken by a notify counts as crowded only after 200 us (0.05 by
   // default): main's waitAsync wake-up is an event-loop task, often slower
   "src-grace200": { from: "src", statics: { wakeGraceMs: 0.2 } },
@@ -119,8 +116,8 @@ export const VARIANTS = {
   "src-workerback0": { from: "src", workerStatics: { backoffMs: 0 } },
   "src-count-mainback0": { from: "src", count: true, mainStatics: { backoffMs: 0 } },
   "src-count-grace200": { from: "src", count: true, statics: { wakeGraceMs: 0.2 } },
+  // a spinning side gives up after 100 us of a still peer instead of 20
   "src-stall100": { from: "src", statics: { stallMs: 0.1 } },
-  "dist-mjs-stall100": { distMjs: true, statics: { stallMs: 0.1 } },
   // the worker parks (Atomics.wait) this long for main's next call after
   // serving one, before it goes back to its event loop (`callPark`, 2 ms by
   // default; 0: as before stop 15)
@@ -222,8 +219,13 @@ async function prepare(name) {
     const patch = side === "worker" ? VARIANTS[name]?.workerPatch : undefined;
     // Mailbox statics on both sides (`statics`), or on one (`mainStatics`, `workerStatics`)
     const statics = VARIANTS[name]?.statics ?? VARIANTS[name]?.[`${side}Statics`];
-    // Mailbox: from mailbox.js, or from dist-mjs's worker.js, which exports it
-    const mailbox = VARIANTS[name]?.distMjs ? "worker.js" : "mailbox.js";
+    // Mailbox from mailbox.js. A dist build exports it under a one-letter
+    // name and renames its statics (xtask/mangle.mjs): such a variant would
+    // measure the unpatched build, so it is refused.
+    const mailbox = "mailbox.js";
+    if (VARIANTS[name]?.distMjs && (micros ?? patch ?? statics) !== undefined) {
+      throw new Error(`variant ${name}: a dist build cannot be patched (Mailbox is not exported by name); patch a sources variant instead`);
+    }
     let pre = micros === undefined && patch === undefined && statics === undefined ? "" : `import { Mailbox } from "${from}/${mailbox}";\n`;
     if (micros !== undefined) pre += `Mailbox.spinMicros = ${micros};\n`;
     if (statics !== undefined) pre += `Object.assign(Mailbox, ${JSON.stringify(statics)});\n`;
