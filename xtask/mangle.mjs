@@ -29,7 +29,7 @@ export const INTERNAL_PROPS = [
   "awaitListener", "awakeState", "beginDecode", "byRef", "callAsync", "callBlocking", "callSync",
   "checkedU32", "checkSendable", "closedByPeer", "consume", "converted", "decodeIncoming", "depth",
   "describedReply", "describeReply", "discarding", "dispatch", "dropNow", "encodeFn",
-  "encodeRequest", "endDecode", "enter", "exportsById", "exportsByObj", "finishServe",
+  "endDecode", "enter", "exportsById", "exportsByObj", "finishServe",
   "flushWaiters", "foldOn", "frameAbort", "frameSeq", "frameWhat", "globalObj", "hasPending",
   "hintKey", "hintParent", "hit", "inFlight", "journal", "jsString", "listenerUntil", "makeProxy",
   "markAll", "nextId", "nextSeq", "onCancel", "onPending", "partialLen", "partialPos", "peerBlocks",
