@@ -201,6 +201,9 @@ export class BridgeWorker {
       spin,
       callSpin,
       callPark,
+      // The worker may keep its proxy of `document`: on a Window it is
+      // unforgeable (an own, non-configurable property), never replaced.
+      doc: Object.getOwnPropertyDescriptor(globalThis, "document")?.configurable === false,
     };
 
     if (own !== null) {

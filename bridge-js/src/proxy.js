@@ -17,7 +17,7 @@
 //   ASYNC (main side, or a worker without blocking): `apply`/`construct`/`get`
 //     return Promises; the other traps answer locally from the empty target.
 
-import { proxyName, releasedError } from "./refs.js";
+import { proxyName, releasedError, PROXY_STATE } from "./refs.js";
 import { WELL_KNOWN_SYMBOLS } from "./protocol.js";
 import { MISS } from "./probe.js";
 import { asError } from "./errors.js";
@@ -165,11 +165,20 @@ const SYNC = {
         ? (thisArg, ...args) => Reflect.apply(receiver, thisArg, args)
         : (thisArg, args) => Reflect.apply(receiver, thisArg, args ?? []);
     }
+    // The page's `document` (window.document is unforgeable: the same object
+    // while the page lives): kept after the first read while its proxy lives,
+    // so `window.document.x` is one round trip (docs/architecture.md).
+    const doc = st.id === 0 && key === "document" && st.tables.ep.stableDocument;
+    if (doc) {
+      const c = st.tables.ep.doc?.deref();
+      if (c !== undefined && !PROXY_STATE.get(c).released) return c;
+    }
     let r = probed(st, key === TO_STRING_TAG, askGet, key);
     if (r === MISS) {
       OP_GET.key = key;
       r = st.tables.ep.reflect(st, OP_GET, key, key);
     }
+    if (doc && PROXY_STATE.has(r)) st.tables.ep.doc = new WeakRef(r);
     return key === "then" && typeof r === "function" ? rejectingWithErrors(r) : r;
   },
   set(target, key, value) {

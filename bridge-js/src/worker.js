@@ -150,6 +150,7 @@ function start(init, ServiceWorkerWorkerTransport) {
   });
   endpoint = ep;
   ep.remoteThen = remoteThen;
+  ep.stableDocument = init.doc === true;
   const refs = ep.refs;
   refs.convert = outgoing;
   result = Object.freeze({

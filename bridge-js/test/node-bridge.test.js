@@ -920,3 +920,21 @@ test("the worker parks in Atomics.wait for main's next call after serving one (c
 test("callPark must be a number of ms >= 0", () => {
   assert.throws(() => new BridgeWorker(FIXTURE, { callPark: -1 }), /callPark must be a number of ms >= 0/);
 });
+
+test("a main thread that is no Window: every window.document read goes to it (the worker keeps no proxy)", async () => {
+  // On a Window `document` is unforgeable and the worker keeps its proxy
+  // (docs/architecture.md; tests/e2e/proxy.test.mjs counts the reads); here
+  // it is an ordinary property that main may replace.
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "document");
+  globalThis.document = { v: 1 };
+  const w = new BridgeWorker(FIXTURE, { type: "module" });
+  try {
+    assert.equal(await w.sync.docValue(), 1);
+    globalThis.document = { v: 2 };
+    assert.equal(await w.sync.docValue(), 2);
+  } finally {
+    w.terminate();
+    if (saved) Object.defineProperty(globalThis, "document", saved);
+    else delete globalThis.document;
+  }
+});

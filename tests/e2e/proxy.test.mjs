@@ -128,6 +128,17 @@ test("identity: the same remote object is the same proxy", async (t) => {
   assertClean(r);
 });
 
+test("window.document is asked once while its proxy lives; a released one is asked again", async (t) => {
+  const r = await h.run(t, { worker: "proxy.js", case: "documentKept" });
+  assert.deepEqual(workerResult(r), {
+    reads: 1,
+    title: "worker-bridge e2e",
+    titleAgain: "worker-bridge e2e",
+    freshAfterRelease: true,
+  });
+  assertClean(r);
+});
+
 test("typeof, Array.isArray and instanceof answer as on the main thread", async (t) => {
   const r = await h.run(t, { worker: "proxy.js", case: "types" });
   assert.deepEqual(workerResult(r), {

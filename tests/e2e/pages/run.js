@@ -38,6 +38,9 @@ window.sampleArray = [1, 2, 3];
 window.sampleMap = new Map([["x", 1], ["y", 2]]);
 window.protoObj = { inherited: "from protoObj" };
 window.identityCheck = (node) => node === document.body;
+// Requests the page has served its worker so far (the proxy case counts
+// round trips with it).
+window.servedCount = () => window.__worker.stats().served;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -64,6 +64,21 @@ runCases({
     return o;
   },
 
+  // `window.document` is asked once while its proxy lives: on a Window it
+  // is unforgeable (docs/architecture.md); a released proxy is asked again.
+  documentKept({ window, release }) {
+    const count = window.servedCount;
+    const base = count();
+    const one = count() - base; // a count() call itself
+    const before = count();
+    let doc;
+    for (let i = 0; i < 10; i++) doc = window.document;
+    const reads = count() - before - one;
+    const title = doc.title;
+    release(doc);
+    const again = window.document;
+    return { reads, title, titleAgain: again.title, freshAfterRelease: again !== doc };
+  },
   identity({ window }) {
     return {
       documentSame: window.document === window.document,
