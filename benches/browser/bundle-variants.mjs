@@ -148,6 +148,9 @@ export const VARIANTS = {
   // xtask/dist.mjs's. `dist-mjs` renames the library's internal property
   // names (xtask/mangle.mjs); -nomangle is the same build without
   "dist-nomangle": { distMjs: true, esbuild: { mangleProps: undefined, mangleCache: undefined } },
+  // stop 17 (the worker's compile): dist-mjs with source maps beside its
+  // files, for coverage-worker.mjs's bytes by source module
+  "dist-mjs-map": { distMjs: true, esbuild: { sourcemap: true } },
 };
 const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
 // lib:NAME times benches/browser/libs/NAME.{main,worker}.js as it is (a path
