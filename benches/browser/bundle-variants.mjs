@@ -6,7 +6,7 @@
 // then reversed), with the benchmark's own page and worker adapters.
 //
 //   node benches/browser/bundle-variants.mjs [--reps 5] [--only small,title]
-//        [--variants src,dist,...] [--busy N [--alternate]] [--cache]
+//        [--variants src,dist,...] [--busy N [--alternate]] [--cache] [--args "chromium switches"]
 //   node benches/browser/bundle-variants.mjs --micro [--reps 5] [--variants ...]
 //
 // --micro times micro/codec-entry.js instead: one thread, no wake-ups, the
@@ -21,6 +21,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import { build } from "esbuild";
+import { createHash } from "node:crypto";
 import { startServer, REPO_ROOT } from "../../tests/server.mjs";
 import { startBusy, busyArg } from "../busy.mjs";
 
@@ -151,6 +152,19 @@ export const VARIANTS = {
   // stop 17 (the worker's compile): dist-mjs with source maps beside its
   // files, for coverage-worker.mjs's bytes by source module
   "dist-mjs-map": { distMjs: true, esbuild: { sourcemap: true } },
+  // V8's per-function compile hint (`//# functionsCalledOnLoad=<VLQ deltas
+  // of positions>`) instead of the file-wide one: only the functions that ran
+  // at start compile eagerly. Chromium 156 follows it only with the feature
+  // JavaScriptCompileHintsPerFunctionMagicRuntime (off by default; in
+  // trace-startup.mjs, --args). The positions come from
+  // `node benches/browser/coverage-worker.mjs --positions benches/browser/.build/hot.json`
+  // over bridge-js/dist/worker.js as built (the same text, checked by hash).
+  "dist-perfn": { distMjs: true, perFunction: "benches/browser/.build/hot.json" },
+  // no file-wide hint; instead each function declaration that ran at start
+  // becomes `let f=(function f(...){...});`: V8 compiles a function
+  // expression right after "(" eagerly (its PIFE heuristic), in any Chromium.
+  // Class methods, 3/4 of the start path's bytes, have no such form.
+  "dist-pife": { distMjs: true, pife: "benches/browser/.build/hot.json" },
 };
 const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
 // lib:NAME times benches/browser/libs/NAME.{main,worker}.js as it is (a path
@@ -202,6 +216,8 @@ async function prepare(name) {
     const { buildDist } = await import("../../xtask/dist.mjs");
     await buildDist(dir, { ...(VARIANTS[name].minify === false ? { minify: false } : {}), ...VARIANTS[name].esbuild });
     for (const f of VARIANTS[name].unhint ?? []) writeFileSync(join(dir, f), readFileSync(join(dir, f), "utf8").replace(/^\/\/# allFunctionsCalledOnLoad\n/, ""));
+    if (VARIANTS[name].pife) writeFileSync(join(dir, "worker.js"), pifeHot(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].pife));
+    if (VARIANTS[name].perFunction) writeFileSync(join(dir, "worker.js"), perFunctionHint(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].perFunction));
     for (const f of VARIANTS[name].hint ?? []) writeFileSync(join(dir, f), `//# allFunctionsCalledOnLoad\n${readFileSync(join(dir, f), "utf8")}`);
     from = `/benches/browser/.build/variants/${name}`;
   } else if (VARIANTS[name].rollup) {
@@ -247,6 +263,58 @@ async function prepare(name) {
     writeFileSync(join(dir, `ours.${side}.js`), mark + (VARIANTS[name]?.count ? pre + counted(side, from, VARIANTS[name].options) : js + post));
   }
   return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
+}
+
+// dist-pife: the file-wide hint line removed, and each function declaration
+// that ran at start (coverage-worker.mjs's ranges) turned into a
+// parenthesized function expression bound with `let` (block-scoped as a
+// declaration in a module; a call before it throws instead of running).
+function pifeHot(text, json) {
+  const { sha1, ranges } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
+  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const ins = [];
+  for (const [a, b] of ranges) {
+    const m = /^function ([\w$]+)\(/.exec(text.slice(a, a + 60));
+    if (!m || text[b - 1] !== "}") continue;
+    ins.push([a, `let ${m[1]}=(`], [b, ");"]);
+  }
+  // from the end, so earlier offsets stay valid; where one function ends
+  // and the next begins, the end's ");" goes before the next's "let"
+  let out = text;
+  for (const [p, s] of ins.sort((x, y) => y[0] - x[0] || (x[1] === ");") - (y[1] === ");"))) out = out.slice(0, p) + s + out.slice(p);
+  const n = ins.length / 2;
+  console.log(`dist-pife: ${n} function declarations made PIFEs`);
+  return out.replace(/^\/\/# allFunctionsCalledOnLoad\n/, "");
+}
+
+// dist-perfn: the file-wide hint line replaced by a per-function one naming
+// the positions coverage-worker.mjs wrote (relative to the comment's end,
+// each a delta from the one before, in source-map VLQ base64).
+function perFunctionHint(text, json) {
+  const { sha1, positions } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
+  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const HINT = "//# allFunctionsCalledOnLoad\n";
+  if (!text.startsWith(HINT)) throw new Error("dist-perfn: worker.js has no file-wide hint to replace");
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const vlq = (n) => {
+    let v = n < 0 ? (-n << 1) | 1 : n << 1, out = "";
+    do {
+      let d = v & 31;
+      v >>>= 5;
+      if (v) d |= 32;
+      out += B64[d];
+    } while (v);
+    return out;
+  };
+  // V8 counts from the comment's end (its line break): a position p of the
+  // old text is p - HINT.length + 1 after it
+  let last = 0, enc = "";
+  for (const p of positions) {
+    const rel = p - HINT.length + 1;
+    enc += vlq(rel - last);
+    last = rel;
+  }
+  return `//# functionsCalledOnLoad=${enc}\n${text.slice(HINT.length)}`;
 }
 
 // The `ours` adapters with micro/count-patch.js: page.js reads the counts of
@@ -360,13 +428,15 @@ async function main() {
   // script URL differs per start (page.js), what it imports does not
   const cache = argv.includes("--cache");
   const server = await startServer({ isolated: true, headers: cache ? () => ({ "cache-control": "max-age=600" }) : null });
+  // --args "...": extra Chromium switches (dist-perfn: --enable-features=JavaScriptCompileHintsPerFunctionMagicRuntime)
+  const extraArgs = opt("--args", "").split(/\s+/).filter(Boolean);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium", headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", ...extraArgs],
   });
   const ctx = await browser.newContext();
   const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
-  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}${cache ? ", cacheable" : ""}, Chromium ${browser.version()}, load ${load()}`);
+  console.log(`bundle variants, ${REPS} reps, ${modes.join(" / ")}${cache ? ", cacheable" : ""}, Chromium ${browser.version()}, load ${load()}${extraArgs.length ? `, ${extraArgs.join(" ")}` : ""}`);
   try {
     for (const c of ONLY) {
       const samples = Object.fromEntries(modes.map((m) => [m, Object.fromEntries(names.map((n) => [n, []]))]));

@@ -11,6 +11,12 @@
 // never ran (cold), with the largest cold and warm functions.
 //
 //   node benches/browser/coverage-worker.mjs [--lib ours-dist] [--file /bridge-js/dist/worker.js] [--top 25]
+//        [--positions out.json]
+//
+// --positions: writes where each function that ran at start begins its
+// parameter list (the position V8's per-function compile hint names; see
+// bundle-variants.mjs's dist-perfn), and their ranges (dist-pife), with the
+// file's text's hash.
 //
 // A byte belongs to the innermost function around it; top-level code counts
 // as run. What a Python page adds is not in this tool (see the section).
@@ -176,5 +182,20 @@ for (const [a, b, v] of start.ranges) {
 }
 console.log("\n## functions that ran at start, by shape (bytes incl. nested)");
 for (const [k, { n, bytes }] of Object.entries(shapes)) console.log(`${k.padEnd(22)} ${String(n).padStart(4)} fns ${String(bytes).padStart(7)} B`);
+if (opt("--positions")) {
+  const { createHash } = await import("node:crypto");
+  const { writeFileSync } = await import("node:fs");
+  // V8 keys a function by its parameter scope's start: the "(" of the
+  // parameter list, or an arrow's lone parameter.
+  const at = [], ranges = [];
+  for (const [a, b, v] of start.ranges) {
+    if (!v || (a === 0 && b >= text.length - 1)) continue;
+    ranges.push([a, b]);
+    at.push(/^(async\s*)?[\w$]+\s*=>/.test(text.slice(a, a + 40)) ? a + (/^async\s*/.exec(text.slice(a))?.[0].length ?? 0) : text.indexOf("(", a));
+  }
+  const sha1 = createHash("sha1").update(text).digest("hex");
+  writeFileSync(opt("--positions"), JSON.stringify({ file: FILE, sha1, positions: [...new Set(at)].sort((x, y) => x - y), ranges }));
+  console.log(`\n${at.length} start functions' positions written to ${opt("--positions")}`);
+}
 show("never ran (largest outermost)", own(session.ranges, () => true));
 show("ran later, not at start (largest outermost)", own(start.ranges, (a) => session.ran[a]));

@@ -3,6 +3,17 @@
 // message from the library (0 ms) on (docs/benchmarks.md, "Start-up (stop 16)").
 //
 //   node benches/browser/trace-startup.mjs [--lib ours-dist] [--from -3] [--to 10] [--min 0.02]
+//   node benches/browser/trace-startup.mjs --n 12 [--libs ours-dist,coincident,...] [--args "--flag ..."]
+//
+// With --n: no timeline; N starts of each lib, interleaved, each in a page of
+// its own under a trace, and the worker thread's compile work per start
+// (medians, ms of the thread's CPU time): `compileModule` all of its modules' v8.compileModule
+// (parse, and with a compile hint the eager compile), `parse` their
+// V8.ParseProgram, `lazy` the V8.CompileCode outside them (functions
+// compiled on their first call: the handshake's and first call's), with
+// the start's phases. Far less noisy than start-up totals on a shared
+// machine: it counts the worker's own work, not its waits.
+// --args: extra Chromium switches (e.g. --enable-features=...).
 //
 // --lib: a benches/browser/libs adapter (or ../.build/... for a variant of
 // bundle-variants.mjs); --from / --to: the window, ms; --min: leave out
@@ -18,17 +29,21 @@ const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] 
 const lib = opt("--lib", "ours-dist");
 const [from, to, min] = [Number(opt("--from", -3)), Number(opt("--to", 10)), Number(opt("--min", 0.02))];
 
+const CATEGORIES = ["devtools.timeline", "v8", "v8.execute", "v8.wasm", "blink.user_timing", "toplevel", "scheduler.long_tasks",
+  "disabled-by-default-v8.compile", "disabled-by-default-devtools.timeline", "disabled-by-default-v8.wasm.detailed"];
+const extraArgs = opt("--args", "").split(/\s+/).filter(Boolean);
+if (argv.includes("--n")) {
+  await compileSummary(Number(opt("--n", 12)), opt("--libs", lib).split(","));
+  process.exit(0);
+}
 const server = await startServer({ isolated: true });
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
 let trace, r;
 try {
   const page = await browser.newPage();
   await page.goto(`${server.url}/benches/browser/index.html?lib=${encodeURIComponent(lib)}`);
   await page.waitForFunction(() => window.benchReady);
-  await browser.startTracing(page, {
-    categories: ["devtools.timeline", "v8", "v8.execute", "v8.wasm", "blink.user_timing", "toplevel", "scheduler.long_tasks",
-      "disabled-by-default-v8.compile", "disabled-by-default-devtools.timeline", "disabled-by-default-v8.wasm.detailed"],
-  });
+  await browser.startTracing(page, { categories: CATEGORIES });
   r = await page.evaluate(() => window.bench("startup", { n: 1 }));
   trace = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
 } finally {
@@ -56,4 +71,52 @@ for (const e of ours.sort((a, b) => a.ts - b.ts)) {
   const info = [d.url && d.url.replace(/^https?:\/\/[^/]+/, ""), d.functionName, d.func_index ?? d.funcIndex, task].filter((x) => x !== undefined && x !== "").join(" ");
   const who = /CrRendererMain/.test(thread(e)) ? "page  " : "worker";
   console.log(`${t.toFixed(3).padStart(8)} ${e.ph === "X" ? `+${((e.dur ?? 0) / 1000).toFixed(3).padStart(6)}` : "   mark".padEnd(7)} ${who} ${e.name} ${info}`);
+}
+
+// --n: the worker thread's compile work over n starts of each lib (see the top).
+async function compileSummary(n, libs) {
+  const { loadavg } = await import("node:os");
+  const server = await startServer({ isolated: true });
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
+  const rows = Object.fromEntries(libs.map((l) => [l, []]));
+  const load0 = loadavg()[0];
+  try {
+    for (let i = 0; i < n; i++) {
+      for (const l of i % 2 ? [...libs].reverse() : libs) {
+        const page = await browser.newPage();
+        try {
+          await page.goto(`${server.url}/benches/browser/index.html?lib=${encodeURIComponent(l)}`);
+          await page.waitForFunction(() => window.benchReady);
+          await browser.startTracing(page, { categories: CATEGORIES });
+          const res = await page.evaluate(() => window.bench("startup", { n: 1 }));
+          const tr = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+          if (!res.ok) throw new Error(res.error);
+          rows[l].push({ total: res.value, ...workerCompile(tr), ...res.phases });
+        } finally {
+          await page.close();
+        }
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  const med = (xs) => { const t = [...xs].sort((a, b) => a - b); return t.length % 2 ? t[t.length >> 1] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2; };
+  console.log(`worker compile per start, median of ${n} starts each (ms), load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}${extraArgs.length ? `, Chromium ${extraArgs.join(" ")}` : ""}`);
+  const keys = ["compileModule", "parse", "lazy", "lazyN", "handshake", "firstCall", "modules", "total"];
+  console.log(`${"lib".padEnd(40)} ${keys.map((k) => k.padStart(13)).join(" ")}`);
+  for (const l of libs) console.log(`${l.padEnd(40)} ${keys.map((k) => med(rows[l].map((x) => x[k] ?? NaN)).toFixed(2).padStart(13)).join(" ")}`);
+}
+
+function workerCompile(tr) {
+  const threads = new Map();
+  for (const e of tr) if (e.ph === "M" && e.name === "thread_name") threads.set(`${e.pid}:${e.tid}`, e.args.name);
+  const w = tr.filter((e) => e.ph === "X" && /DedicatedWorker/.test(threads.get(`${e.pid}:${e.tid}`) ?? ""));
+  const mods = w.filter((e) => e.name === "v8.compileModule");
+  const inMod = (e) => mods.some((m) => m.tid === e.tid && m.ts <= e.ts && e.ts < m.ts + m.dur);
+  // the thread's CPU time (tdur) where Chromium records it: a descheduled
+  // worker's wait is not compile work
+  const sum = (es) => es.reduce((a, e) => a + (e.tdur ?? e.dur ?? 0) / 1000, 0);
+  const lazy = w.filter((e) => e.name === "V8.CompileCode" && !inMod(e));
+  return { compileModule: sum(mods), parse: sum(w.filter((e) => e.name === "V8.ParseProgram" && inMod(e))), lazy: sum(lazy), lazyN: lazy.length };
 }
