@@ -165,7 +165,9 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
   // compiles every function of these files as it loads them, not each on its
   // first call. Compiling the start-up and first call's path lazily, on both
   // threads, cost about 2 ms of a worker's start; compiling the rest costs
-  // less than that (docs/benchmarks.md, "Start-up (stop 15)").
+  // less than that (docs/benchmarks.md, "Start-up (stop 15)"). The
+  // per-function form would compile only the start's functions; Chromium
+  // does not follow it by default yet ("Start-up (stop 17)").
   const worker = await build({
     ...common,
     entryPoints: [{ in: "worker-bridge-dist:worker", out: "worker" }, { in: sw, out: "transport-sw" }],
