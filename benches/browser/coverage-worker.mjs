@@ -13,7 +13,8 @@
 //   node benches/browser/coverage-worker.mjs [--lib ours-dist] [--file /bridge-js/dist/worker.js] [--top 25]
 //        [--positions out.json]
 //
-// --positions: writes where each function that ran at start begins its
+// --positions: writes where each function that ran at start (in the worker
+// or, from the same file, on the page) begins its
 // parameter list (the position V8's per-function compile hint names; see
 // bundle-variants.mjs's dist-perfn), and their ranges (dist-pife), with the
 // file's text's hash.
@@ -95,7 +96,13 @@ try {
     const r = await page.evaluate(([n, x]) => window.bench(n, x), [c, cnt]);
     if (!r.ok) throw new Error(`${c}: ${r.error}`);
   };
+  // the page's side of the start too: it runs the shared modules from the
+  // same file (main.js imports them from dist/worker.js)
+  await send("Profiler.enable", {}, pageS);
+  await send("Profiler.startPreciseCoverage", { callCount: true, detailed: false }, pageS);
   await run("startup", { n: 1 });
+  phases.page = (await send("Profiler.takePreciseCoverage", {}, pageS)).result;
+  await send("Profiler.stopPreciseCoverage", {}, pageS);
   phases.start = await take();
   for (const [c, n] of [["small", 2000], ["title", 1000], ["m2w", 500]]) await run(c, { n, warm: 100 });
   phases.session = await take();
@@ -125,6 +132,8 @@ function ranByByte(results) {
   return { ran, ranges };
 }
 const start = ranByByte(phases.start);
+// functions of the file the page ran during the start (for --positions)
+const pageStart = ranByByte(phases.page);
 const session = ranByByte([...phases.start, ...phases.session]);
 let hot = 0, warm = 0, cold = 0;
 for (let i = 0; i < text.length; i++) {
@@ -187,15 +196,18 @@ if (opt("--positions")) {
   const { writeFileSync } = await import("node:fs");
   // V8 keys a function by its parameter scope's start: the "(" of the
   // parameter list, or an arrow's lone parameter.
+  // the worker's start functions and the page's: both threads compile this file
   const at = [], ranges = [];
-  for (const [a, b, v] of start.ranges) {
+  const both = new Map();
+  for (const [a, b, v] of [...start.ranges, ...pageStart.ranges]) both.set(`${a}:${b}`, [a, b, (both.get(`${a}:${b}`)?.[2] ?? 0) | v]);
+  for (const [a, b, v] of [...both.values()].sort((x, y) => x[0] - y[0])) {
     if (!v || (a === 0 && b >= text.length - 1)) continue;
     ranges.push([a, b]);
     at.push(/^(async\s*)?[\w$]+\s*=>/.test(text.slice(a, a + 40)) ? a + (/^async\s*/.exec(text.slice(a))?.[0].length ?? 0) : text.indexOf("(", a));
   }
   const sha1 = createHash("sha1").update(text).digest("hex");
   writeFileSync(opt("--positions"), JSON.stringify({ file: FILE, sha1, positions: [...new Set(at)].sort((x, y) => x - y), ranges }));
-  console.log(`\n${at.length} start functions' positions written to ${opt("--positions")}`);
+  console.log(`\n${at.length} start functions' positions (worker and page) written to ${opt("--positions")}`);
 }
 show("never ran (largest outermost)", own(session.ranges, () => true));
 show("ran later, not at start (largest outermost)", own(start.ranges, (a) => session.ran[a]));

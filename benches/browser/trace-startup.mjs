@@ -10,8 +10,9 @@
 // (medians, ms of the thread's CPU time): `compileModule` all of its modules' v8.compileModule
 // (parse, and with a compile hint the eager compile), `parse` their
 // V8.ParseProgram, `lazy` the V8.CompileCode outside them (functions
-// compiled on their first call: the handshake's and first call's), with
-// the start's phases. Far less noisy than start-up totals on a shared
+// compiled on their first call: the handshake's and first call's),
+// `pageLazy` the page's main thread's V8.CompileCode during the start (the
+// page loaded its modules before the trace began), with the start's phases. Far less noisy than start-up totals on a shared
 // machine: it counts the worker's own work, not its waits.
 // --args: extra Chromium switches (e.g. --enable-features=...).
 //
@@ -103,7 +104,7 @@ async function compileSummary(n, libs) {
   }
   const med = (xs) => { const t = [...xs].sort((a, b) => a - b); return t.length % 2 ? t[t.length >> 1] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2; };
   console.log(`worker compile per start, median of ${n} starts each (ms), load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}${extraArgs.length ? `, Chromium ${extraArgs.join(" ")}` : ""}`);
-  const keys = ["compileModule", "parse", "lazy", "lazyN", "handshake", "firstCall", "modules", "total"];
+  const keys = ["compileModule", "parse", "lazy", "lazyN", "pageLazy", "pageLazyN", "handshake", "firstCall", "modules", "total"];
   console.log(`${"lib".padEnd(40)} ${keys.map((k) => k.padStart(13)).join(" ")}`);
   for (const l of libs) console.log(`${l.padEnd(40)} ${keys.map((k) => med(rows[l].map((x) => x[k] ?? NaN)).toFixed(2).padStart(13)).join(" ")}`);
 }
@@ -118,5 +119,7 @@ function workerCompile(tr) {
   // worker's wait is not compile work
   const sum = (es) => es.reduce((a, e) => a + (e.tdur ?? e.dur ?? 0) / 1000, 0);
   const lazy = w.filter((e) => e.name === "V8.CompileCode" && !inMod(e));
-  return { compileModule: sum(mods), parse: sum(w.filter((e) => e.name === "V8.ParseProgram" && inMod(e))), lazy: sum(lazy), lazyN: lazy.length };
+  // the page's lazy compiles during the start (its modules loaded before the trace began)
+  const p = tr.filter((e) => e.ph === "X" && e.name === "V8.CompileCode" && /CrRendererMain/.test(threads.get(`${e.pid}:${e.tid}`) ?? ""));
+  return { compileModule: sum(mods), parse: sum(w.filter((e) => e.name === "V8.ParseProgram" && inMod(e))), lazy: sum(lazy), lazyN: lazy.length, pageLazy: sum(p), pageLazyN: p.length };
 }
