@@ -9,8 +9,7 @@
 // The sampler adds a little to every call; read shares, not absolute times.
 // The worker is attached while it starts (Target.setAutoAttach with
 // waitForDebuggerOnStart), so its profile covers the whole burst.
-import { chromium } from "playwright-core";
-import WebSocket from "ws";
+import { cdp, holdTerminate, launchDebuggable } from "./cdp.mjs";
 import { loadavg } from "node:os";
 import { startServer } from "../../tests/server.mjs";
 
@@ -24,50 +23,22 @@ const LIB = opt("--lib", "ours");
 const N = Number(opt("--n", CASE === "title" ? 100000 : 200000));
 const INTERVAL = Number(opt("--interval", 50));
 const TOP = Number(opt("--top", 25));
-const PORT = 9300 + Math.floor(Math.random() * 500);
 
 const server = await startServer({ isolated: true });
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium", headless: true,
-  args: ["--no-sandbox", "--disable-gpu", `--remote-debugging-port=${PORT}`],
-});
+const { browser, wsUrl } = await launchDebuggable();
 let ws;
 try {
   const page = await (await browser.newContext()).newPage();
-  // The bench page terminates its worker when the loop ends: held back here
-  // until the worker's profile is taken.
-  await page.addInitScript(() => {
-    const terminate = Worker.prototype.terminate;
-    const held = [];
-    Worker.prototype.terminate = function () { held.push(this); };
-    window.__endHeld = () => { for (const w of held) terminate.call(w); };
-  });
+  await holdTerminate(page);
   await page.goto(`${server.url}/benches/browser/index.html?lib=${LIB}`);
   const ready = await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 }).then((h) => h.jsonValue());
   if (!ready.ok) throw new Error(ready.error);
 
-  const ver = await (await fetch(`http://127.0.0.1:${PORT}/json/version`)).json();
-  ws = new WebSocket(ver.webSocketDebuggerUrl, { perMessageDeflate: false });
-  await new Promise((r, no) => { ws.once("open", r); ws.once("error", no); });
-  let id = 0;
-  const waiting = new Map();
+  ws = cdp(await wsUrl());
+  await ws.open;
+  const send = ws.send;
   const events = [];
-  ws.on("message", (data) => {
-    const m = JSON.parse(data);
-    if (m.id !== undefined) {
-      const w = waiting.get(m.id);
-      waiting.delete(m.id);
-      if (m.error) w.no(new Error(`${w.method}: ${m.error.message}`));
-      else w.ok(m.result);
-    } else {
-      for (const f of events) f(m);
-    }
-  });
-  const send = (method, params = {}, sessionId) => new Promise((ok, no) => {
-    const mid = ++id;
-    waiting.set(mid, { ok, no, method });
-    ws.send(JSON.stringify({ id: mid, method, params, ...(sessionId ? { sessionId } : {}) }));
-  });
+  ws.on((m) => { for (const f of events) f(m); });
 
   const { targetInfos } = await send("Target.getTargets");
   const pt = targetInfos.find((t) => t.type === "page" && t.url.includes("/benches/browser/index.html"));

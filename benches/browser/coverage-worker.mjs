@@ -21,8 +21,7 @@
 //
 // A byte belongs to the innermost function around it; top-level code counts
 // as run. What a Python page adds is not in this tool (see the section).
-import { chromium } from "playwright-core";
-import WebSocket from "ws";
+import { cdp, holdTerminate, launchDebuggable } from "./cdp.mjs";
 import { startServer } from "../../tests/server.mjs";
 
 const argv = process.argv.slice(2);
@@ -30,45 +29,19 @@ const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] 
 const LIB = opt("--lib", "ours-dist");
 const FILE = opt("--file", "/bridge-js/dist/worker.js");
 const TOP = Number(opt("--top", 25));
-const PORT = 9300 + Math.floor(Math.random() * 500);
 
 const server = await startServer({ isolated: true });
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium", headless: true,
-  args: ["--no-sandbox", "--disable-gpu", `--remote-debugging-port=${PORT}`],
-});
+const { browser, wsUrl } = await launchDebuggable();
 let ws;
 const phases = {};
 try {
   const page = await (await browser.newContext()).newPage();
-  // The bench page terminates its workers after each case: held back here
-  // until their coverage is taken.
-  await page.addInitScript(() => {
-    const terminate = Worker.prototype.terminate;
-    const held = [];
-    Worker.prototype.terminate = function () { held.push(this); };
-    window.__endHeld = () => { for (const w of held.splice(0)) terminate.call(w); };
-  });
-  const ver = await (await fetch(`http://127.0.0.1:${PORT}/json/version`)).json();
-  ws = new WebSocket(ver.webSocketDebuggerUrl, { perMessageDeflate: false });
-  await new Promise((r, no) => { ws.once("open", r); ws.once("error", no); });
-  let id = 0;
-  const waiting = new Map();
+  await holdTerminate(page);
+  ws = cdp(await wsUrl());
+  await ws.open;
+  const send = ws.send;
   const events = [];
-  ws.on("message", (data) => {
-    const m = JSON.parse(data);
-    if (m.id !== undefined) {
-      const w = waiting.get(m.id);
-      waiting.delete(m.id);
-      if (m.error) w.no(new Error(`${w.method}: ${m.error.message}`));
-      else w.ok(m.result);
-    } else for (const f of events) f(m);
-  });
-  const send = (method, params = {}, sessionId) => new Promise((ok, no) => {
-    const mid = ++id;
-    waiting.set(mid, { ok, no, method });
-    ws.send(JSON.stringify({ id: mid, method, params, ...(sessionId ? { sessionId } : {}) }));
-  });
+  ws.on((m) => { for (const f of events) f(m); });
   await page.goto(`${server.url}/benches/browser/index.html?lib=${LIB}`);
   const ready = await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 }).then((h) => h.jsonValue());
   if (!ready.ok) throw new Error(ready.error);

@@ -12,7 +12,7 @@
 // thread asleep are "(idle)"; those count as time between calls, not cost.
 import { chromium } from "playwright-core";
 import { loadavg } from "node:os";
-import WebSocket from "ws";
+import { cdp } from "./cdp.mjs";
 import { startServer } from "../../tests/server.mjs";
 
 const argv = process.argv.slice(2);
@@ -25,34 +25,6 @@ const N = Number(opt("--n", 60000));
 const INTERVAL = Number(opt("--interval", 25));
 const TOP = Number(opt("--top", 25));
 const PORT = 9300 + Math.floor(Math.random() * 500);
-
-// A raw CDP connection to the browser with flat sessions: workers are reached
-// through auto-attach on their page's session.
-function cdp(url) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
-  let id = 0;
-  const calls = new Map();
-  const listeners = [];
-  ws.on("message", (raw) => {
-    const m = JSON.parse(raw.toString());
-    if (m.id !== undefined) {
-      const c = calls.get(m.id);
-      calls.delete(m.id);
-      if (m.error) c.no(new Error(`${c.method}: ${m.error.message}`));
-      else c.ok(m.result);
-    } else for (const l of listeners) l(m);
-  });
-  return {
-    open: new Promise((ok, no) => { ws.once("open", ok); ws.once("error", no); }),
-    send(method, params = {}, sessionId) {
-      const i = ++id;
-      ws.send(JSON.stringify({ id: i, method, params, sessionId }));
-      return new Promise((ok, no) => calls.set(i, { ok, no, method }));
-    },
-    on: (l) => listeners.push(l),
-    close: () => ws.close(),
-  };
-}
 
 function summarize(profile, calls) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
