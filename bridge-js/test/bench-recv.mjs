@@ -1,4 +1,4 @@
-// The receive side of a small message, alone on one thread: write a frame
+// The receive side of a small message, alone on one thread: send a frame
 // into a Mailbox, tryRecv it, decode it (no second thread, no wake-ups).
 // `node bridge-js/test/bench-recv.mjs [srcDirA srcDirB ...]` times each
 // copy of bridge-js/src given (default: this one), interleaved round by
@@ -32,11 +32,11 @@ function time(lib, msg) {
   const sab = new SharedArrayBuffer(lib.channelBytes(cap));
   const box = new lib.Mailbox(sab, 0, cap);
   const bytes = lib.encodeMessage(msg, refs);
-  box.running(); // says it polls: writeFrame does not notify
+  box.running(); // says it polls: a send does not notify
   let sink = 0;
   const t0 = performance.now();
   for (let i = 0; i < N; i++) {
-    box.writeFrame(bytes, bytes.length, 3); // FIRST | LAST
+    box.send(bytes); // one frame: the slot is free
     const m = lib.decodeMessage(box.tryRecv(), refs);
     sink += m.seq;
   }
