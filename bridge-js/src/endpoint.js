@@ -619,9 +619,11 @@ export class Endpoint {
       refs.hintKey = hintKey;
       refs.beginDecode();
       let msg;
+      Mailbox.decoding++;
       try {
         msg = decodeMessage(bytes, refs);
       } finally {
+        Mailbox.decoding--;
         refs.hintParent = null;
         refs.hintKey = undefined;
         refs.endDecode();
@@ -1095,7 +1097,12 @@ export class Endpoint {
   // Event-loop side decode (the blocking loop decodes with naming hints).
   // `buffers`: the transferred ArrayBuffers that came with the bytes.
   decodeIncoming(bytes, buffers = null) {
-    return decodeMessage(bytes, this.refs, buffers);
+    Mailbox.decoding++;
+    try {
+      return decodeMessage(bytes, this.refs, buffers);
+    } finally {
+      Mailbox.decoding--;
+    }
   }
 
   /**

@@ -372,10 +372,33 @@ export class Mailbox {
   // ------------------------------------------------------------ consumer
 
   /**
-   * Consumes available frames; returns a complete message (a fresh,
-   * non-shared Uint8Array the caller owns) or null when none is complete yet.
-   * Throws MailboxError "too-large" once for a message over maxMessage (its
-   * frames are then dropped).
+   * Consumes available frames; returns a complete message (a non-shared
+   * Uint8Array) or null when none is complete yet. Throws MailboxError
+   * "too-large" once for a message over maxMessage (its frames are then
+   * dropped).
+   *
+   * What a received message may be used for: a message of up to 4096 bytes
+   * (one frame) is copied into a buffer this mailbox reuses, so it is valid
+   * only until the next receive on this mailbox (tryRecv or recvBlocking);
+   * a larger one, or one of several frames, is a fresh array. That is safe
+   * because no caller keeps the bytes or anything that views them:
+   * - Every caller (Endpoint's waitReply, spinLoop and pump; the
+   *   service-worker, postMessage and Rust transports have receives of
+   *   their own) decodes the message at once and drops it.
+   * - The decoder (wire.js) copies what it returns: an ArrayBuffer, a
+   *   typed array or a DataView gets a fresh buffer (copyOut), strings are
+   *   built (String.fromCharCode, TextDecoder), numbers and BigInts are
+   *   computed. Nothing is decoded lazily, so a message kept while a nested
+   *   call receives another (a reply stashed for an outer call, a request
+   *   queued for the event loop, Python code that calls back) holds
+   *   decoded values only. The Python layers, coincident's API and the
+   *   Rust glue see decoded values, never these bytes.
+   * - The one way to receive while a message is still being decoded is code
+   *   the decoder runs: a setter on Object.prototype (an object's key is
+   *   assigned) that makes a sync call. Endpoint counts its decodes in
+   *   Mailbox.decoding, and while one runs, take copies into a fresh array.
+   * bridge-js/test/aliasing.test.js checks all of this, and fails if a
+   * decoded array views the message.
    */
   tryRecv() {
     const hdr = this.hdr;
@@ -450,9 +473,18 @@ export class Mailbox {
     }
   }
 
+  /**
+   * Messages being decoded on this thread now (Endpoint counts them): while
+   * one is, a receive (a sync call made by code the decoder ran) must not
+   * reuse the buffer that message is still read from (see tryRecv).
+   */
+  static decoding = 0;
+
   /** A single-frame message of `len` bytes out of shared memory, as tryRecv returns it. */
   take(len) {
-    return this.data.slice(0, len);
+    const s = len > 4096 || Mailbox.decoding !== 0 ? new Uint8Array(len) : (this.scratch ??= new Uint8Array(4096)).subarray(0, len);
+    s.set(this.data.subarray(0, len));
+    return s;
   }
 
   consume(w) {

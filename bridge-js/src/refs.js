@@ -17,7 +17,7 @@
 // Releases are queued here and taken by the endpoint, which piggybacks them
 // on its next Request/Reply or sends them alone after a short idle delay.
 
-import { SYMBOL_KIND } from "./wire.js";
+import { SYMBOL_KIND, EMPTY } from "./wire.js";
 
 // Symbols as WeakMap keys and WeakRef targets are ES2023; where a runtime
 // lacks them, imported symbols are held strongly (never released).
@@ -45,7 +45,6 @@ function weakRef(x) {
   return typeof x === "symbol" && !WEAK_SYMBOLS ? { deref: () => x, strong: x } : new WeakRef(x);
 }
 
-const EMPTY = Object.freeze([]);
 
 export class RefTables {
   /**

@@ -53,6 +53,9 @@ const MAX_ARRAY_LENGTH = 4294967295;
 /** The kind refs.importRemote is asked for when a unique symbol arrives. */
 export const SYMBOL_KIND = 3;
 
+/** The one empty release list: decoded messages and refs.js share it (frozen). */
+export const EMPTY = Object.freeze([]);
+
 // Op names by code and codes by name, from protocol.js's one table.
 const OPS = [];
 for (const [name, code] of Object.entries(OP)) OPS[code] = name;
@@ -1424,6 +1427,7 @@ class Decoder {
 
   releases() {
     const n = this.count("release list");
+    if (n === 0) return EMPTY;
     const out = new Array(n);
     for (let i = 0; i < n; i++) out[i] = [this.u32(), this.u32()];
     return out;
