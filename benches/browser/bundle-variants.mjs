@@ -173,6 +173,10 @@ for (const n of names) if (n.startsWith("lib:")) VARIANTS[n] = { lib: n.slice(4)
 // `dir:<served path>`: a copy of bridge-js/src put there by hand (an
 // experiment), timed like `src`, e.g. dir:/benches/browser/.build/try1/src
 for (const n of names) if (n.startsWith("dir:")) VARIANTS[n] = { fromDir: n.slice(4) };
+// `distdir:<served path>`: xtask/dist.mjs's build (what `cargo xtask build`
+// writes) of a copy of bridge-js/src put there by hand, so an experiment is
+// timed as shipped, e.g. distdir:/benches/browser/.build/try1/src
+for (const n of names) if (n.startsWith("distdir:")) VARIANTS[n] = { distMjs: true, src: n.slice(8) };
 // `dircount:<served path>`: the same with its waits and wake-ups counted
 for (const n of names) if (n.startsWith("dircount:")) VARIANTS[n] = { fromDir: n.slice(9), count: true };
 for (const n of names) if (!(n in VARIANTS)) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(" ")}`);
@@ -214,12 +218,13 @@ async function prepare(name) {
   else if (name === "dist") from = "/bridge-js/dist";
   else if (VARIANTS[name].distMjs) {
     const { buildDist } = await import("../../xtask/dist.mjs");
-    await buildDist(dir, { ...(VARIANTS[name].minify === false ? { minify: false } : {}), ...VARIANTS[name].esbuild });
+    const src = VARIANTS[name].src === undefined ? undefined : join(REPO_ROOT, VARIANTS[name].src);
+    await buildDist(dir, { ...(VARIANTS[name].minify === false ? { minify: false } : {}), ...VARIANTS[name].esbuild }, src);
     for (const f of VARIANTS[name].unhint ?? []) writeFileSync(join(dir, f), readFileSync(join(dir, f), "utf8").replace(/^\/\/# allFunctionsCalledOnLoad\n/, ""));
     if (VARIANTS[name].pife) writeFileSync(join(dir, "worker.js"), pifeHot(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].pife));
     if (VARIANTS[name].perFunction) writeFileSync(join(dir, "worker.js"), perFunctionHint(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].perFunction));
     for (const f of VARIANTS[name].hint ?? []) writeFileSync(join(dir, f), `//# allFunctionsCalledOnLoad\n${readFileSync(join(dir, f), "utf8")}`);
-    from = `/benches/browser/.build/variants/${name}`;
+    from = `/benches/browser/.build/variants/${name.replace(/[^\w.-]+/g, "_")}`;
   } else if (VARIANTS[name].rollup) {
     await buildRollup(dir, VARIANTS[name].minify);
     from = `/benches/browser/.build/variants/${name}`;

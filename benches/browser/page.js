@@ -85,7 +85,7 @@ async function start() {
     startupMs: r.tFirst - t0,
     // workerUp: new Worker -> the worker's global exists (part of modules)
     phases: {
-      modules: r.tBoot - t0, workerUp: r.tUp - t0, handshake: r.tSetup - r.tBoot, firstCall: r.tFirst - r.tSetup,
+      modules: r.tBoot - t0, workerUp: r.tUp - t0, handshake: r.tSetup - r.tBoot, firstCall: r.tFirst - r.tSetup, secondCall: r.tSecond,
       // fetched: the worker's module graph fetched and linked; evaluated: its code ran
       ...(r.tEval === undefined ? {} : { fetched: r.tEval - r.tUp, evaluated: r.tBoot - r.tEval }),
     },

@@ -71,7 +71,10 @@ for (const e of ours.sort((a, b) => a.ts - b.ts)) {
   const task = e.args?.renderer_main_thread_task_execution?.task_type ?? e.args?.src_file;
   const info = [d.url && d.url.replace(/^https?:\/\/[^/]+/, ""), d.functionName, d.func_index ?? d.funcIndex, task].filter((x) => x !== undefined && x !== "").join(" ");
   const who = /CrRendererMain/.test(thread(e)) ? "page  " : "worker";
-  console.log(`${t.toFixed(3).padStart(8)} ${e.ph === "X" ? `+${((e.dur ?? 0) / 1000).toFixed(3).padStart(6)}` : "   mark".padEnd(7)} ${who} ${e.name} ${info}`);
+  // cpu: the thread's own time in the event (Chromium's `tdur`); far below
+  // the wall time, the thread was off its core (blocked or preempted)
+  const cpu = e.ph === "X" && e.tdur !== undefined ? ` cpu ${(e.tdur / 1000).toFixed(3)}` : "";
+  console.log(`${t.toFixed(3).padStart(8)} ${e.ph === "X" ? `+${((e.dur ?? 0) / 1000).toFixed(3).padStart(6)}` : "   mark".padEnd(7)} ${who} ${e.name} ${info}${cpu}`);
 }
 
 // --n: the worker thread's compile work over n starts of each lib (see the top).

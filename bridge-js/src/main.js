@@ -251,7 +251,6 @@ export class BridgeWorker {
       }, (e) => this._fail(new BridgeError(`BridgeWorker: no Worker in this environment: ${e.message}`, { cause: e })));
     }
 
-    if (kind === "atomics") this._ep.armWait();
   }
 
   // The start-up message goes on the Worker's own stream with the port of
@@ -291,6 +290,11 @@ export class BridgeWorker {
         this._bellToWorker = data.waitAsync !== true;
         // transfer(): the worker takes moved buffers beside the mailbox.
         this._ep.peerTakesMoves = data.transfer === true;
+        // Atomics: the page's first waitAsync wake-up by another thread costs
+        // milliseconds (docs/benchmarks.md, "Start-up (stop 17): after the
+        // load"), so a worker that rings with its first frame wakes the page
+        // by message once, and the page waits in waitAsync from then on.
+        if (data.firstBell !== true) this._ep.armWait();
         this._resolveReady();
       }
     };

@@ -120,6 +120,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     if (transfer === undefined) port.postMessage(m);
     else port.postMessage(m, transfer);
   };
+  const ring = (poll) => port.postMessage(poll ? BELL_POLL : BELL);
   let tx;
   try {
     tx = init.transport === "atomics"
@@ -144,7 +145,9 @@ function start(init, ServiceWorkerWorkerTransport) {
     maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
     transform: transformHook,
     globalObj: globalThis,
-    ringBell: init.doorbell === true ? (poll) => port.postMessage(poll ? BELL_POLL : BELL) : null,
+    // Main waits for our frames in Atomics.waitAsync only after the first
+    // one, which comes with a bell (protocol.md §7).
+    ringBell: init.doorbell === true ? ring : tx.kind === "atomics" ? (poll) => { ep.ringBell = null; ring(poll); } : null,
     onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
     post,
   });
@@ -176,7 +179,7 @@ function start(init, ServiceWorkerWorkerTransport) {
       return close.call(this);
     };
   }
-  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC, transfer: true });
+  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC, transfer: true, firstBell: true });
   // Hold main's lock for this worker's lifetime: the browser releases it when
   // the worker is gone, however it died, and main then rejects what is
   // pending (main.js, _watchLock).

@@ -861,6 +861,48 @@ test("a main->worker call looks once for its reply in a microtask: a reply in by
   }
 });
 
+test("the worker's first frame wakes the page by a message; the page waits in waitAsync only from then on", async () => {
+  // A page's first waitAsync wake-up by another thread took 3-4 ms in
+  // Chromium, off its core (docs/benchmarks.md, "Start-up (stop 17): after
+  // the load"); a message wakes it in well under one. So the worker rings
+  // with its first frame and with no later one (protocol.md §7).
+  const { waitAsync } = Atomics;
+  let armed = 0;
+  Atomics.waitAsync = (...a) => {
+    const r = waitAsync.apply(Atomics, a);
+    if (r.async) armed++;
+    return r;
+  };
+  let w;
+  try {
+    w = new BridgeWorker(FIXTURE);
+    w.sync.echoMain = (v) => v;
+    let bells = 0;
+    const bell = w._ep.bell.bind(w._ep);
+    w._ep.bell = (poll) => {
+      bells++;
+      bell(poll);
+    };
+    await w.ready;
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(w._ep.waiting, false, "no waitAsync before the worker's first frame");
+    assert.equal(armed, 0, "no waitAsync armed before the worker's first frame");
+    // main -> worker -> main: the worker's first frame is its call of echoMain
+    assert.equal(await w.sync.viaMain(7), 7);
+    assert.equal(bells, 1, "the first frame came with a bell");
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await w.sync.viaMain(i), i);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(bells, 1, "later frames come without one");
+    assert.equal(w._ep.waiting, true, "the page waits in waitAsync after the first frame");
+    assert.ok(armed > 0, "waitAsync armed after the first frame");
+  } finally {
+    Atomics.waitAsync = waitAsync;
+    w?.terminate();
+  }
+});
+
 test("the worker parks in Atomics.wait for main's next call after serving one (callPark), and its event loop still runs", async () => {
   // A parked thread takes no core, and main's notify wakes it without the
   // event-loop task a waitAsync wake-up costs (docs/benchmarks.md,
