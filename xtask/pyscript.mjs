@@ -24,6 +24,7 @@ import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { INTERNAL_PROPS } from "./mangle.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "demo/.build/pyscript");
@@ -176,7 +177,11 @@ export async function buildPyScript() {
   const xworker = (template) => original.slice(0, from) + JSON.stringify(template) + original.slice(to);
   const template = await workerTemplate([]);
   await bundle(join(OUT, "wb"), xworker(template));
-  await bundle(join(OUT, "wb-dist"), xworker(await workerTemplate([toDist])), [toDist]);
+  const distTemplate = await workerTemplate([toDist]);
+  // dist renames these (xtask/mangle.mjs): any left means the sources were bundled.
+  const kept = INTERNAL_PROPS.filter((n) => n.startsWith("_") && distTemplate.includes(`.${n}`));
+  if (kept.length > 0) throw new Error(`wb-dist's worker holds bridge-js's sources, not bridge-js/dist (${kept.join(", ")} not renamed)`);
+  await bundle(join(OUT, "wb-dist"), xworker(distTemplate), [toDist]);
   // bridge-js's main thread fetches its tracker relative to its module
   // (`../gen/main-core.wasm`), which esbuild does not copy: put it there.
   mkdirSync(join(OUT, "gen"), { recursive: true });
