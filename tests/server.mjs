@@ -17,8 +17,11 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL("..", import.meta.url)));
 // WB_SERVE_DIST=1: the library's entry files, asked for under
 // /bridge-js/src/, come from bridge-js/dist (what the package's `exports`
 // give a page), so that the e2e tiers can run against the built files
-// (docs/testing.md, "The tiers against bridge-js/dist").
+// (docs/testing.md, "The tiers against bridge-js/dist"). PyScript's wb
+// build bundles bridge-js, so its pages get the wb-dist build instead (the
+// same bundle made from bridge-js/dist, xtask/pyscript.mjs).
 const DIST_ENTRY = /^\/bridge-js\/src\/((?:main|worker|python|python-worker|transport-sw)\.js|chunk-\w+\.js)$/;
+const PYSCRIPT_WB = /^\/demo\/\.build\/pyscript\/wb\//;
 const SERVE_DIST = process.env.WB_SERVE_DIST === "1";
 
 const TYPES = {
@@ -51,7 +54,7 @@ export async function startServer({
   const server = createServer(async (req, res) => {
     try {
       let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
-      if (SERVE_DIST) path = path.replace(DIST_ENTRY, "/bridge-js/dist/$1");
+      if (SERVE_DIST) path = path.replace(DIST_ENTRY, "/bridge-js/dist/$1").replace(PYSCRIPT_WB, "/demo/.build/pyscript/wb-dist/");
       let file = normalize(join(base, path));
       if (file !== base && !file.startsWith(base + sep)) {
         res.writeHead(403).end("forbidden");

@@ -6,6 +6,10 @@
 //           (the page side, imported by polyscript's esm/worker/xworker.js)
 //           and `coincident/window/worker` -> bridge-js/src/coincident/worker.js
 //           (inside the worker, imported by polyscript's esm/worker/_template.js)
+//   wb-dist/ as wb/, with the compat entries' imports of bridge-js's
+//           `../main.js` and `../worker.js` taken from bridge-js/dist (the
+//           build a page without a bundler gets, internal names renamed);
+//           tests/server.mjs serves it for wb/ when WB_SERVE_DIST=1
 //   stock/  the same sources, nothing aliased: PyScript as it ships, for the
 //           side-by-side benchmark (benches/pyscript/run.mjs)
 //
@@ -18,8 +22,9 @@
 // Run by `cargo xtask build`; alone: `node xtask/pyscript.mjs`.
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { INTERNAL_PROPS } from "./mangle.mjs";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT = join(ROOT, "demo/.build/pyscript");
@@ -67,9 +72,19 @@ const workerLazy = {
   },
 };
 
-async function workerTemplate() {
+// wb-dist/: the compat entries' `../main.js` / `../worker.js` from bridge-js/dist
+// (built before this script by `cargo xtask build`).
+const toDist = {
+  name: "worker-bridge-dist",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/(main|worker)\.js$/ }, (args) =>
+      args.resolveDir === join(ROOT, "bridge-js/src/coincident") ? { path: join(ROOT, "bridge-js/dist", args.path.slice(3)) } : undefined);
+  },
+};
+
+async function workerTemplate(extra) {
   const r = await build({
-    plugins: [workerLazy],
+    plugins: [workerLazy, ...extra],
     entryPoints: [join(POLYSCRIPT, "esm/worker/_template.js")],
     bundle: true,
     format: "esm",
@@ -118,12 +133,12 @@ function thirdParty(outDir) {
   };
 }
 
-async function bundle(outDir, xworker) {
+async function bundle(outDir, xworker, extra = []) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const plugins = [thirdParty(outDir)];
+  const plugins = [thirdParty(outDir), ...extra];
   if (xworker !== null) {
-    const file = join(OUT, "xworker.wb.js");
+    const file = join(OUT, `xworker.${basename(outDir)}.js`);
     writeFileSync(file, xworker);
     plugins.push({
       name: "worker-bridge-xworker",
@@ -159,14 +174,21 @@ export async function buildPyScript() {
   mkdirSync(OUT, { recursive: true });
   const original = readFileSync(join(POLYSCRIPT, "esm/worker/xworker.js"), "utf8");
   const { from, to } = templateLiteral(original);
-  const template = await workerTemplate();
-  const xworker = original.slice(0, from) + JSON.stringify(template) + original.slice(to);
-  await bundle(join(OUT, "wb"), xworker);
+  const xworker = (template) => original.slice(0, from) + JSON.stringify(template) + original.slice(to);
+  const template = await workerTemplate([]);
+  await bundle(join(OUT, "wb"), xworker(template));
+  const distTemplate = await workerTemplate([toDist]);
+  // dist renames these (xtask/mangle.mjs): any left means the sources were bundled.
+  const kept = INTERNAL_PROPS.filter((n) => n.startsWith("_") && distTemplate.includes(`.${n}`));
+  if (kept.length > 0) throw new Error(`wb-dist's worker holds bridge-js's sources, not bridge-js/dist (${kept.join(", ")} not renamed)`);
+  await bundle(join(OUT, "wb-dist"), xworker(distTemplate), [toDist]);
   // bridge-js's main thread fetches its tracker relative to its module
   // (`../gen/main-core.wasm`), which esbuild does not copy: put it there.
   mkdirSync(join(OUT, "gen"), { recursive: true });
   copyFileSync(join(ROOT, "bridge-js/gen/main-core.wasm"), join(OUT, "gen/main-core.wasm"));
-  for (const [rel, out] of Object.entries(WORKER_LAZY)) copyFileSync(join(POLYSCRIPT, "esm", rel), join(OUT, "wb", out));
+  for (const [rel, out] of Object.entries(WORKER_LAZY)) {
+    for (const d of ["wb", "wb-dist"]) copyFileSync(join(POLYSCRIPT, "esm", rel), join(OUT, d, out));
+  }
   await bundle(join(OUT, "stock"), null);
   const wb = readFileSync(join(OUT, "wb/core.js"), "utf8");
   return { out: OUT, template: template.length, core: wb.length };
@@ -174,5 +196,5 @@ export async function buildPyScript() {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await buildPyScript();
-  console.log(`PyScript built into ${r.out.slice(ROOT.length + 1)}/{wb,stock} (worker template ${(r.template / 1024).toFixed(0)} KiB)`);
+  console.log(`PyScript built into ${r.out.slice(ROOT.length + 1)}/{wb,wb-dist,stock} (worker template ${(r.template / 1024).toFixed(0)} KiB)`);
 }

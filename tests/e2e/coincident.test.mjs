@@ -70,3 +70,23 @@ test("coincident compat without COOP/COEP or a service worker: touching `window`
   assert.match(msg, /give the page's Worker the `serviceWorker` option/);
   assert.doesNotMatch(msg, /BridgeWorker/);
 });
+
+// The worker keeps its proxy of the page's `document` (docs/architecture.md):
+// per worker, never shared or carried over to a worker made later, and
+// not replaced by assigning `document` on either side.
+test(`coincident compat: window.document from two workers at once and from a worker made after terminate(), with document globals assigned (${E2E_TRANSPORT})`, async (t) => {
+  const c = await run(t, "documents");
+  t.diagnostic(JSON.stringify(c));
+  for (const [w, title] of [["a", "coincident compat"], ["b", "coincident compat"], ["c", "renamed after a terminated"]]) {
+    const r = c[w];
+    assert.equal(r.same, true, `${w}: window.document is one proxy while it lives`);
+    assert.equal(r.isProxy, true, `${w}: a proxy of the page's document`);
+    assert.equal(r.title, title, `${w}: the page's title when ${w} read it`);
+    assert.equal(r.ownGlobal, title, `${w}: the worker's own global document, assigned from window.document`);
+    assert.equal(r.assign, "TypeError", `${w}: the page's window.document is unforgeable: a strict-mode assignment throws, as on the page`);
+    assert.equal(r.afterAssign, title, `${w}: window.document is still the page's after the assignment`);
+    assert.equal(r.sameAfterAssign, true);
+  }
+  assert.equal(c.bAgain, "renamed after a terminated", "b reads the page's document as it is now");
+  assert.deepEqual(c.dataset, { a: "coincident compat", b: "coincident compat", c: "renamed after a terminated" });
+});

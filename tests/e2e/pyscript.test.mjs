@@ -127,6 +127,19 @@ for (const { type, name, wait, skip } of KINDS) {
 }
 
 describe(`PyScript MicroPython on worker-bridge, more (${E2E_TRANSPORT})`, () => {
+  // Each worker keeps its own proxy of the page's document (docs/architecture.md).
+  test("the page's document from two workers at once and from a worker made after terminate(): document, window.document, js.document", async (t) => {
+    const r = await open(t, { type: "mpy", main: "documents.js" });
+    const s = r.state;
+    assert.equal(s.mainError, undefined);
+    const was = "pyscript e2e", now = "renamed after a terminated";
+    assert.deepEqual(s.a, [was, was, was, was]);
+    assert.deepEqual(s.b, [was, was, was, was]);
+    assert.deepEqual(s.c, [now, now, now, now], "a worker made later reads the document as it is now");
+    assert.deepEqual(s.bAgain, [now, now, now, now], "a worker that lived on reads it as it is now");
+    assert.deepEqual(s.dataset, { a: was, b: now, c: now });
+  });
+
   test("a named worker reached from main-thread Python (workers[name])", async (t) => {
     const r = await open(t, { type: "mpy", src: "exports.py", name: "calc", mainpy: "named.py" });
     assert.equal(r.state.named, 10);

@@ -130,7 +130,8 @@ fn main_core() -> Result {
 
 /// @pyscript/core + polyscript bundled from node_modules with coincident's
 /// two specifiers aliased to bridge-js/src/coincident/*, and once stock,
-/// into demo/.build/pyscript/{wb,stock} (docs/pyscript.md).
+/// into demo/.build/pyscript/{wb,wb-dist,stock} (docs/pyscript.md; wb-dist
+/// takes bridge-js from bridge-js/dist, so it runs after `bundle`).
 fn pyscript() -> Result {
     let mut c = cmd("node", &[]);
     c.arg(repo_root().join("xtask/pyscript.mjs"));

@@ -1,6 +1,6 @@
 // tests/e2e/coincident.test.mjs: worker-bridge/coincident/main and /worker
 // used directly (as polyscript does), and BridgeWorker beside user messages.
-// ?case=compat|compat-import|compat-async|bridge; results in window.__c.
+// ?case=compat|compat-import|compat-async|documents|bridge; results in window.__c.
 import coincident from "/bridge-js/src/coincident/main.js";
 import { BridgeWorker } from "/bridge-js/src/main.js";
 
@@ -34,6 +34,22 @@ try {
     const pending = w.proxy.run();
     w.terminate();
     out.terminated = await pending.then(() => "resolved", (e) => e.name);
+  } else if (q.get("case") === "documents") {
+    // The page's `document` from several workers at once, and from a worker
+    // made after one was terminated: each keeps its own proxy of it.
+    const { Worker: CWorker } = coincident();
+    const make = (tag) => new CWorker(`./worker.js?case=compat&tag=${tag}`, { serviceWorker: sw });
+    const a = make("a");
+    const b = make("b");
+    [out.a, out.b] = await Promise.all([a.proxy.documents(), b.proxy.documents()]);
+    a.terminate();
+    document.title = "renamed after a terminated";
+    const c = make("c");
+    out.c = await c.proxy.documents();
+    out.bAgain = await b.proxy.title();
+    b.terminate();
+    c.terminate();
+    out.dataset = { ...document.getElementById("box").dataset };
   } else if (q.get("case") === "compat-async") {
     // No COOP/COEP and no service worker: the async transport, where the
     // worker cannot use `window` and says what to do.

@@ -35,6 +35,28 @@ if (compat) {
     }
     return r;
   };
+  // ?case=documents: the page's `document` read twice, the worker's own
+  // global `document` assigned from it (as PyScript does: `js.document =
+  // document`), the page's `window.document` assigned (unforgeable: the
+  // page keeps its own), then read again.
+  const tag = new URL(location.href).searchParams.get("tag");
+  proxy.documents = () => {
+    const first = window.document;
+    const r = { same: first === window.document, isProxy: isWindowProxy(first), title: first.title };
+    globalThis.document = window.document;
+    r.ownGlobal = globalThis.document.title;
+    try {
+      window.document = { title: "forged by a worker" };
+      r.assign = "no error";
+    } catch (e) {
+      r.assign = e.name;
+    }
+    r.afterAssign = window.document.title;
+    r.sameAfterAssign = window.document === first;
+    window.document.getElementById("box").dataset[tag] = window.document.title;
+    return r;
+  };
+  proxy.title = () => window.document.title;
   // What touching `window` throws (compat-async: no SharedArrayBuffer).
   proxy.touchWindow = () => {
     try {
