@@ -9,7 +9,7 @@
 // The sampler adds a little to every call; read shares, not absolute times.
 // The worker is attached while it starts (Target.setAutoAttach with
 // waitForDebuggerOnStart), so its profile covers the whole burst.
-import { cdp, holdTerminate, launchDebuggable } from "./cdp.mjs";
+import { attachPageAndWorkers, cdp, holdTerminate, launchDebuggable } from "./cdp.mjs";
 import { loadavg } from "node:os";
 import { startServer } from "../../tests/server.mjs";
 
@@ -37,27 +37,16 @@ try {
   ws = cdp(await wsUrl());
   await ws.open;
   const send = ws.send;
-  const events = [];
-  ws.on((m) => { for (const f of events) f(m); });
-
-  const { targetInfos } = await send("Target.getTargets");
-  const pt = targetInfos.find((t) => t.type === "page" && t.url.includes("/benches/browser/index.html"));
-  const { sessionId: pageS } = await send("Target.attachToTarget", { targetId: pt.targetId, flatten: true });
-  await send("Profiler.enable", {}, pageS);
-  await send("Profiler.setSamplingInterval", { interval: INTERVAL }, pageS);
-
   // The worker: profiled from its first instruction.
   const workers = [];
-  events.push(async (m) => {
-    if (m.method !== "Target.attachedToTarget" || m.params.targetInfo.type !== "worker") return;
-    const s = m.params.sessionId;
+  const pageS = await attachPageAndWorkers(ws, async (s) => {
     workers.push(s);
     await send("Profiler.enable", {}, s);
     await send("Profiler.setSamplingInterval", { interval: INTERVAL }, s);
     await send("Profiler.start", {}, s);
-    await send("Runtime.runIfWaitingForDebugger", {}, s);
   });
-  await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: true, flatten: true }, pageS);
+  await send("Profiler.enable", {}, pageS);
+  await send("Profiler.setSamplingInterval", { interval: INTERVAL }, pageS);
   await send("Profiler.start", {}, pageS);
   const counts = { n: N, warm: Math.min(2000, N / 10) };
   const load0 = loadavg()[0];

@@ -51,3 +51,24 @@ export function cdp(url) {
     close: () => ws.close(),
   };
 }
+
+/**
+ * Attaches to the benchmark page (`benches/browser/index.html`) and to every
+ * worker it starts from then on, each paused before its first instruction:
+ * `onWorker(sessionId)` sets the worker's session up (a profiler, coverage),
+ * then the worker runs. `on` is the client's message hook (`cdp(url).on`).
+ * Returns the page's session id.
+ */
+export async function attachPageAndWorkers({ send, on }, onWorker) {
+  const { targetInfos } = await send("Target.getTargets");
+  const pt = targetInfos.find((t) => t.type === "page" && t.url.includes("/benches/browser/index.html"));
+  const { sessionId: pageS } = await send("Target.attachToTarget", { targetId: pt.targetId, flatten: true });
+  on(async (m) => {
+    if (m.method !== "Target.attachedToTarget" || m.params.targetInfo.type !== "worker") return;
+    const s = m.params.sessionId;
+    await onWorker(s);
+    await send("Runtime.runIfWaitingForDebugger", {}, s);
+  });
+  await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: true, flatten: true }, pageS);
+  return pageS;
+}

@@ -21,7 +21,7 @@
 //
 // A byte belongs to the innermost function around it; top-level code counts
 // as run. What a Python page adds is not in this tool (see the section).
-import { cdp, holdTerminate, launchDebuggable } from "./cdp.mjs";
+import { attachPageAndWorkers, cdp, holdTerminate, launchDebuggable } from "./cdp.mjs";
 import { startServer } from "../../tests/server.mjs";
 
 const argv = process.argv.slice(2);
@@ -40,24 +40,15 @@ try {
   ws = cdp(await wsUrl());
   await ws.open;
   const send = ws.send;
-  const events = [];
-  ws.on((m) => { for (const f of events) f(m); });
   await page.goto(`${server.url}/benches/browser/index.html?lib=${LIB}`);
   const ready = await page.waitForFunction(() => window.benchReady, null, { timeout: 30_000 }).then((h) => h.jsonValue());
   if (!ready.ok) throw new Error(ready.error);
-  const { targetInfos } = await send("Target.getTargets");
-  const pt = targetInfos.find((t) => t.type === "page" && t.url.includes("/benches/browser/index.html"));
-  const { sessionId: pageS } = await send("Target.attachToTarget", { targetId: pt.targetId, flatten: true });
   let workers = [];
-  events.push(async (m) => {
-    if (m.method !== "Target.attachedToTarget" || m.params.targetInfo.type !== "worker") return;
-    const s = m.params.sessionId;
+  const pageS = await attachPageAndWorkers(ws, async (s) => {
     workers.push(s);
     await send("Profiler.enable", {}, s);
     await send("Profiler.startPreciseCoverage", { callCount: true, detailed: false }, s);
-    await send("Runtime.runIfWaitingForDebugger", {}, s);
   });
-  await send("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: true, flatten: true }, pageS);
   const take = async () => {
     const out = [];
     for (const s of workers) out.push(...(await send("Profiler.takePreciseCoverage", {}, s)).result);
