@@ -577,9 +577,11 @@ export class Endpoint {
     this.frameWhat.push(label);
     this.frameAbort.push(null);
     const depth = frames.length;
+    const mark = this.refs.cut();
     try {
       return this.waitReply(seq, depth, deadline, hintParent, hintKey, label, what, timeout);
     } finally {
+      this.refs.cut(mark); // (inside a decode: see RefTables.beginDecode)
       frames.pop();
       this.frameWhat.pop();
       this.frameAbort.pop();
@@ -615,17 +617,20 @@ export class Endpoint {
         if (e instanceof MailboxError && e.code === "timeout") return this.timedOut(seq, label, what, ms);
         throw mapTransportError(e, describeWhat(label, what), ms);
       }
+      // (Saved and restored: this wait may run inside a decode.)
+      const hp = refs.hintParent;
+      const hk = refs.hintKey;
       refs.hintParent = hintParent;
       refs.hintKey = hintKey;
-      refs.beginDecode();
+      const start = refs.beginDecode();
       let msg;
       Mailbox.decoding++;
       try {
         msg = decodeMessage(bytes, refs);
       } finally {
         Mailbox.decoding--;
-        refs.hintParent = null;
-        refs.hintKey = undefined;
+        refs.hintParent = hp;
+        refs.hintKey = hk;
         refs.endDecode();
       }
       const rel = msg.releases;
@@ -638,7 +643,7 @@ export class Endpoint {
           // release meanwhile cannot make them unusable before delivery).
           // Anything else is a late reply after a time-out: dropped.
           if (this.frameSeq.includes(msg.seq)) {
-            refs.hold(msg, false);
+            refs.hold(msg, start, false);
             this.stash.set(msg.seq, msg);
           }
           break;
@@ -648,7 +653,7 @@ export class Endpoint {
           } else {
             // Run-to-completion: served once the worker is back in its event loop.
             // Until then it keeps its target and the proxies it carries alive.
-            refs.hold(msg);
+            refs.hold(msg, start);
             this.queue.push(msg);
             this.schedulePump();
           }

@@ -69,9 +69,10 @@ export class RefTables {
     this._pendingById = new Map();
     this._taken = EMPTY;
     // While the endpoint decodes a message it may queue, the import entries
-    // the message delivered are noted here (see hold()).
-    this.journal = null;
+    // the message delivered are noted here (see hold()); `depth`: decodes
+    // running.
     this._journal = [];
+    this.depth = 0;
     // Export entries counted by the message being encoded (see rollbackEncode).
     this._sent = [];
     // Set by the endpoint around a decode so new proxies get readable names.
@@ -132,7 +133,7 @@ export class RefTables {
       if (p !== undefined) {
         e.count++;
         if (e.deferred) this._revive(e);
-        if (this.journal !== null) this.journal.push(e);
+        if (this.depth !== 0) this._journal.push(e);
         return p;
       }
       // Collected but not yet finalized: a new proxy inherits the count and
@@ -151,7 +152,7 @@ export class RefTables {
     const proxy = kind === SYMBOL_KIND ? Symbol(description) : this.makeProxy(kind, state);
     const entry = { id, count: (e === undefined ? 0 : e.count) + 1, ref: weakRef(proxy), state, holds: 0, deferred: false };
     this.imports.set(id, entry);
-    if (this.journal !== null) this.journal.push(entry);
+    if (this.depth !== 0) this._journal.push(entry);
     PROXY_STATE.set(proxy, state);
     if (this.registry !== null && entry.ref.strong === undefined) this.registry.register(proxy, entry, entry);
     return proxy;
@@ -237,26 +238,45 @@ export class RefTables {
   //   message decoded only then would); if the request is dropped, the
   //   Release goes out.
 
+  //
+  // Decodes nest: code the decoder runs (a setter on Object.prototype when a
+  // key is assigned) may make a sync call, whose messages are decoded inside
+  // the outer decode. A nested decode journals after the outer one's entries
+  // (beginDecode() returns where its own start), the journal stays on until
+  // the outermost decode ends, and the blocking wait that read the nested
+  // messages takes their entries out when it ends (cut()), so the outer
+  // message's entries stay together.
+
+  /** Returns where this decode's entries start in the journal (for hold()). */
   beginDecode() {
-    this._journal.length = 0;
-    this.journal = this._journal;
+    const j = this._journal;
+    if (this.depth++ === 0) j.length = 0;
+    return j.length;
   }
 
   endDecode() {
-    this.journal = null;
+    this.depth--;
+  }
+
+  /** Around a blocking wait: cut() is the journal's length, cut(n) takes it back to n. */
+  cut(n = this._journal.length) {
+    const j = this._journal;
+    if (j.length > n) j.length = n;
+    return n;
   }
 
   /**
-   * Called for a message decoded since beginDecode() that is delivered later:
-   * a request that goes into a queue, or (`withTarget` false) the reply of an
-   * outer blocked call that came while an inner one waits (the stash). The
-   * proxies it delivers are held; a request's target too.
+   * Called for a message decoded since beginDecode() (which returned
+   * `start`) that is delivered later: a request that goes into a queue, or
+   * (`withTarget` false) the reply of an outer blocked call that came while
+   * an inner one waits (the stash). The proxies it delivers are held; a
+   * request's target too.
    */
-  hold(msg, withTarget = true) {
+  hold(msg, start, withTarget = true) {
     let imports = null;
     const j = this._journal;
-    if (j.length !== 0) {
-      imports = j.slice();
+    if (j.length > start) {
+      imports = j.slice(start);
       for (let i = 0; i < imports.length; i++) imports[i].holds++;
     }
     let target = null;
