@@ -59,6 +59,24 @@ test("coincident compat under a CSP without 'unsafe-eval': ffi.evaluate throws a
   assert.match(c.worker.evaluate, /^EvalError: ffi\.evaluate\(\) compiles the function's source on the main thread with Function\(\), which this page's Content-Security-Policy forbids/);
 });
 
+test(`coincident compat: a set-up that throws after the Worker started leaves no Worker running (${E2E_TRANSPORT})`, async (t) => {
+  const c = await run(t, "compat-throw");
+  t.diagnostic(JSON.stringify(c));
+  assert.match(c.timeoutError, /^TypeError: .*Symbol/, "a timeout that is no number: the constructor throws the TypeError");
+  const bad = ["bad-timeout"];
+  if (E2E_TRANSPORT === "atomics") {
+    // (The service-worker transport allocates no shared memory.)
+    assert.equal(c.allocError, "RangeError: Array buffer allocation failed", "the allocation's error, as it was thrown");
+    bad.push("bad-alloc");
+  }
+  // A Worker that had started its script before it was terminated may have
+  // beaten before the good one first did; none beats after that.
+  for (const tag of bad) {
+    assert.equal(c.beatsAtLast[tag] ?? 0, c.beatsAtFirst[tag] ?? 0, `${tag}: its Worker still runs`);
+  }
+  assert.ok(c.beatsAtLast.good >= 8);
+});
+
 test("coincident compat without COOP/COEP or a service worker: touching `window` throws an error that names the compat Worker's option", async (t) => {
   const c = await run(t, "compat-async", "plain");
   assert.equal(c.transport, "async");

@@ -46,43 +46,50 @@ export default function coincident(options) {
     constructor(url, opts) {
       const { serviceWorker, service_worker, reflected_ffi_timeout, timeout = defaultTimeout, import: load = defaultImport, ...workerOptions } = opts ?? {};
       super(url, { type: "module", ...workerOptions });
-      const sw = serviceWorker || service_worker || null;
-      const bridge = new BridgeWorker(url, {
-        serviceWorker: sw,
-        timeout: timeout > 0 ? timeout : 0,
-        name: workerOptions.name,
-        transform,
-        // Python awaits what a main-thread call returns: a rejection must
-        // arrive as a rejected promise, not as a JS exception thrown inside
-        // the interpreter's call (MicroPython cannot catch that one).
-        awaitPromises: false,
-        [ON_WORKER]: this,
-      });
-      this.#bridge = bridge;
-      // coincident's `window.import(name)`: the worker reads `import` on the
-      // page's global and gets a function that imports a module on the page.
-      bridge._ep.globalExtras = { import: typeof load === "function" ? load : importOnPage };
-      if (bridge.transport === "service-worker") {
-        // The worker's bridge starts once the service worker controls the
-        // page; a message posted before would reach the worker before the
-        // code that listens for it (after `await coincident()`) runs.
-        this.#held = [];
-        bridge.ready.then(() => {
-          const held = this.#held;
-          this.#held = null;
-          for (const [data, rest] of held) super.postMessage(data, ...rest);
-        }, () => {});
+      // super() started the Worker: a set-up that throws (a bad option, a
+      // failed allocation) must not leave it running behind the error.
+      try {
+        const sw = serviceWorker || service_worker || null;
+        const bridge = new BridgeWorker(url, {
+          serviceWorker: sw,
+          timeout: timeout > 0 ? timeout : 0,
+          name: workerOptions.name,
+          transform,
+          // Python awaits what a main-thread call returns: a rejection must
+          // arrive as a rejected promise, not as a JS exception thrown inside
+          // the interpreter's call (MicroPython cannot catch that one).
+          awaitPromises: false,
+          [ON_WORKER]: this,
+        });
+        this.#bridge = bridge;
+        // coincident's `window.import(name)`: the worker reads `import` on the
+        // page's global and gets a function that imports a module on the page.
+        bridge._ep.globalExtras = { import: typeof load === "function" ? load : importOnPage };
+        if (bridge.transport === "service-worker") {
+          // The worker's bridge starts once the service worker controls the
+          // page; a message posted before would reach the worker before the
+          // code that listens for it (after `await coincident()`) runs.
+          this.#held = [];
+          bridge.ready.then(() => {
+            const held = this.#held;
+            this.#held = null;
+            for (const [data, rest] of held) super.postMessage(data, ...rest);
+          }, () => {});
+        }
+        this.proxy = bridge.sync;
+        bridge.sync[FFI_NAME] = ffiMain;
+        // coincident's main-side helpers (local objects: plain operations).
+        this.ffi = {
+          assign: Object.assign,
+          direct: (value) => value,
+          evaluate: (fn, ...args) => fn(...args),
+          gather: (target, ...keys) => keys.map((k) => (typeof k === "string" ? query(target, k) : target[k])),
+          query,
+        };
+      } catch (e) {
+        super.terminate();
+        throw e;
       }
-      this.proxy = bridge.sync;
-      bridge.sync[FFI_NAME] = ffiMain;
-      // coincident's main-side helpers (local objects: plain operations).
-      this.ffi = {
-        assign: Object.assign,
-        direct: (value) => value,
-        evaluate: (fn, ...args) => fn(...args),
-        gather: (target, ...keys) => keys.map((k) => (typeof k === "string" ? query(target, k) : target[k])),
-        query,
-      };
     }
 
     postMessage(data, ...rest) {

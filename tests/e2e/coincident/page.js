@@ -1,6 +1,6 @@
 // tests/e2e/coincident.test.mjs: worker-bridge/coincident/main and /worker
 // used directly (as polyscript does), and BridgeWorker beside user messages.
-// ?case=compat|compat-import|compat-async|documents|bridge; results in window.__c.
+// ?case=compat|compat-import|compat-async|compat-throw|documents|bridge; results in window.__c.
 import coincident from "/bridge-js/src/coincident/main.js";
 import { BridgeWorker } from "/bridge-js/src/main.js";
 
@@ -50,6 +50,53 @@ try {
     b.terminate();
     c.terminate();
     out.dataset = { ...document.getElementById("box").dataset };
+  } else if (q.get("case") === "compat-throw") {
+    // A compat Worker whose set-up throws after super() started the Worker:
+    // a bad option (a timeout that is no number), and (cross-origin isolated
+    // only: the atomics transport allocates the channel's memory) a failed
+    // allocation. Each constructor throws, and no Worker is left running:
+    // while a good Worker beats 8 times, the bad ones beat no more.
+    const { Worker: CWorker } = coincident();
+    const beats = new Map();
+    const channel = new BroadcastChannel("wb-alive");
+    let goodBeat = null;
+    channel.onmessage = (e) => {
+      beats.set(e.data, (beats.get(e.data) ?? 0) + 1);
+      if (e.data === "good") goodBeat?.();
+    };
+    const make = (tag, opts) => {
+      try {
+        new CWorker(`./alive.js?tag=${tag}`, { serviceWorker: sw, ...opts });
+        return "no error";
+      } catch (e) {
+        return `${e.name}: ${e.message}`;
+      }
+    };
+    out.timeoutError = make("bad-timeout", { timeout: Symbol("ms") });
+    if (globalThis.crossOriginIsolated) {
+      const Shared = globalThis.SharedArrayBuffer;
+      globalThis.SharedArrayBuffer = class extends Shared {
+        constructor() {
+          throw new RangeError("Array buffer allocation failed");
+        }
+      };
+      try {
+        out.allocError = make("bad-alloc");
+      } finally {
+        globalThis.SharedArrayBuffer = Shared;
+      }
+    }
+    const good = new CWorker("./alive.js?tag=good", { serviceWorker: sw });
+    const goodBeats = async (n) => {
+      while ((beats.get("good") ?? 0) < n) await new Promise((r) => { goodBeat = r; });
+    };
+    await goodBeats(1);
+    const first = Object.fromEntries(beats);
+    await goodBeats(8);
+    out.beatsAtFirst = first;
+    out.beatsAtLast = Object.fromEntries(beats);
+    good.terminate();
+    channel.close();
   } else if (q.get("case") === "compat-async") {
     // No COOP/COEP and no service worker: the async transport, where the
     // worker cannot use `window` and says what to do.
