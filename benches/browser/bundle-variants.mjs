@@ -349,8 +349,8 @@ async function buildRollup(dir, minify, input = ["main.js", "worker.js"].map((e)
   await bundle.close();
 }
 
-const phasesOf = []; // [lib, { modules, handshake, firstCall }] per start-up sample
-const startsOf = []; // [lib, [ms of each start]] per start-up sample
+const phasesOf = []; // [lib, case, { modules, handshake, firstCall }] per start-up sample
+const startsOf = []; // [lib, case, [ms of each start]] per start-up sample
 const profiles = []; // [lib, case, ops, { key: { calls } }] per measurement of a `count` variant
 
 async function measure(ctx, url, lib, c, counts) {
@@ -361,8 +361,8 @@ async function measure(ctx, url, lib, c, counts) {
     if (!ready.ok) throw new Error(ready.error);
     const r = await page.evaluate(([n, cnt]) => window.bench(n, cnt), [CASES[c].page ?? c, counts]);
     if (!r.ok) throw new Error(r.error);
-    if (r.phases) phasesOf.push([lib, r.phases]);
-    if (r.all) startsOf.push([lib, r.all]);
+    if (r.phases) phasesOf.push([lib, c, r.phases]);
+    if (r.all) startsOf.push([lib, c, r.all]);
     if (r.profile) profiles.push([lib, c, r.ops, r.profile]);
     return r.value * (CASES[c].scale ?? 1000); // page.js gives ms
   } finally {
@@ -462,6 +462,10 @@ async function main() {
         console.log(`\n## ${c}, ${m} (${CASES[c].unit}; ratio vs ${names[0]}; load ${load()})`);
         for (const n of names) {
           const s = samples[m][n];
+          if (s.length === 0) {
+            console.log(`${n.padEnd(22)} no samples`);
+            continue;
+          }
           console.log(`${n.padEnd(22)} median ${med(s).toFixed(2).padStart(7)}  min ${Math.min(...s).toFixed(2).padStart(7)}  max ${Math.max(...s).toFixed(2).padStart(7)}  ${(med(s) / m0).toFixed(2)}x`);
         }
         if (m === modes[modes.length - 1]) {
@@ -475,14 +479,17 @@ async function main() {
         }
         if (CASES[c].unit.startsWith("ms,") && m === modes[modes.length - 1]) {
           for (const n of names) {
-            const ps = phasesOf.filter(([l]) => l === libOf[n]).map(([, p]) => p);
+            // (this case's samples only: startup and startFirst both record them)
+            const ps = phasesOf.filter(([l, cc]) => l === libOf[n] && cc === c).map(([, , p]) => p);
             const parts = ps.length ? Object.keys(ps[0]).map((k) => `${k} ${med(ps.map((p) => p[k])).toFixed(2)}`) : [];
-            const all = startsOf.filter(([l]) => l === libOf[n]).flatMap(([, xs]) => xs).sort((a, b) => a - b);
+            const starts = startsOf.filter(([l, cc]) => l === libOf[n] && cc === c).map(([, , xs]) => xs);
+            const all = starts.flat().sort((a, b) => a - b);
+            if (all.length === 0) continue; // --reps 0
             const q = (f) => all[Math.floor(f * (all.length - 1))].toFixed(1);
             // a page's first start: the one a user waits for (the page's
             // first BridgeWorker compiles and runs the page's side of the
             // library for the first time); page.js's median hides it
-            const firsts = startsOf.filter(([l]) => l === libOf[n]).map(([, xs]) => xs[0]);
+            const firsts = starts.map((xs) => xs[0]);
             console.log(`  ${n}: ${parts.join(", ")} (medians over both modes); all ${all.length} starts: p25 ${q(0.25)}, median ${q(0.5)}, p75 ${q(0.75)}; first of each page: median ${med(firsts).toFixed(1)}`);
           }
         }
