@@ -477,6 +477,9 @@ export class Endpoint {
       bytes = this.encode(rep);
     } catch (e) {
       // The result cannot cross: the caller gets an error that says why.
+      // (`seq` again: a getter the value ran may have made a call that
+      // served a nested request, whose reply reused `rep`.)
+      rep.seq = seq;
       rep.ok = false;
       rep.byRef = false;
       rep.value = new BridgeError(`the ${ok ? "result" : "error thrown"} of ${describeOp(req)} cannot be sent to the other side: ${e.message}`);

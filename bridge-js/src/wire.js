@@ -807,6 +807,9 @@ class Encoder {
   }
 
   message(msg) {
+    // Read before the values: a getter they run may make a sync call, whose
+    // message reuses the endpoint's message object (endpoint.js `_req`).
+    const rel = msg?.releases;
     switch (msg == null ? undefined : msg.t) {
       case "request":
         this.u8(TAG_REQUEST);
@@ -826,7 +829,7 @@ class Encoder {
           this.u8(OP.described);
         }
         this.op(msg.op);
-        this.releases(msg.releases);
+        this.releases(rel);
         return;
       case "reply":
         this.u8(TAG_REPLY);
@@ -837,7 +840,7 @@ class Encoder {
         if (msg.byRef === "describe") this.describeReply(msg.value);
         else if (msg.byRef === "described") this.describedReply(msg.value);
         else this.value(msg.value);
-        this.releases(msg.releases);
+        this.releases(rel);
         return;
       case "release":
         this.u8(TAG_RELEASE);

@@ -4,7 +4,9 @@
 // getter or a Proxy trap the codec reaches). The outer message's bookkeeping
 // must survive that: the proxies it brings stay held until it is delivered
 // (docs/references.md, queued requests) and are named after the call that
-// brought them. Real node:worker_threads on both sides.
+// brought them. The same for an encode: a getter of a value being sent may
+// make a sync call, and the releases riding on the outer message must still
+// go. Real node:worker_threads on both sides.
 //
 // Run: node --test --expose-gc bridge-js/test/reentrant.test.js
 import { test, describe, before, after } from "node:test";
@@ -69,6 +71,22 @@ describe("a sync call made by code the decoder runs, in the middle of a message"
     assert.equal(r.nested, 1);
     assert.match(r.message, /^worker-bridge: sync\.reMake was released/);
     await exportsSettle(w, 0);
+  });
+
+  test("a getter the encoder runs makes a sync call: the releases riding on the outer request or reply still arrive", async () => {
+    w.sync.reTake = (o) => o.x;
+    assert.equal(await w.sync.getterInRequest(), 41);
+    await exportsSettle(w, 0);
+    assert.deepEqual(await w.sync.getterInReply(), { v: 40, o: { x: 1 } });
+    await exportsSettle(w, 0);
+  });
+
+  test("a reply that cannot be sent after a getter's call made main call back in: the caller gets the error, not a hang", async () => {
+    w.sync.reBack = async () => await w.sync.reInner();
+    await assert.rejects(w.withTimeout(20_000, () => w.sync.getterThenTooDeep()), (e) => {
+      assert.match(e.message, /cannot be sent to the other side: .*nested deeper than 512/);
+      return true;
+    });
   });
 
   test("a queued request keeps the proxies it brings usable, before and after the nested call", async () => {
