@@ -555,7 +555,9 @@ export class Endpoint {
 
   /** `sync.name(...args)` from the worker. */
   callSync(name, args) {
-    const op = this._callOp;
+    // (A fresh op while the shared one is in use: a transform or a getter
+    // run for an outer call's arguments made this call.)
+    const op = this._callOp.args === null ? this._callOp : { t: "call" };
     op.name = name;
     op.args = args;
     try {

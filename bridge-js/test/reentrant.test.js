@@ -118,3 +118,14 @@ describe("a sync call made by code the decoder runs, in the middle of a message"
     await exportsSettle(w, 0);
   });
 });
+
+test("a transform that makes a sync call while the call it converts is made: that call still goes out as made", async () => {
+  const w = new BridgeWorker(new URL("./fixtures/reentrant-transform-worker.js", import.meta.url), { type: "module" });
+  try {
+    w.sync.reAsk = () => "main's answer";
+    w.sync.reTake = (a, b) => `${a}, ${b}`;
+    assert.equal(await w.sync.callThroughTransform(), "main's answer, 2");
+  } finally {
+    w.terminate();
+  }
+});
