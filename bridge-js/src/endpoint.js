@@ -237,6 +237,7 @@ export class Endpoint {
     // handler (atomics transport); `_xo` is the codec's transfer record.
     this.post = post;
     this._xo = transferRecord(false);
+    this._encoding = false;
     // Main: the worker said (in its ready message) that it takes moved
     // buffers by postMessage; a Rust embedding's bootstrap does not.
     this.peerTakesMoves = side === "worker";
@@ -326,12 +327,16 @@ export class Endpoint {
   // its encoding added (the peer never saw those Remotes).
   encode(msg) {
     const refs = this.refs;
-    const xo = this._xo;
+    // Inside another message's encode (a getter it ran made a sync call): a
+    // transfer record of its own, so that the outer message keeps its buffers.
+    const outer = this._encoding;
+    const xo = outer ? (this._xo = transferRecord()) : this._xo;
     // (Emptied only when needed: `length = 0` costs ~0.1 us on the hot path.)
     if (xo.buffers.length !== 0) xo.buffers.length = 0;
     if (xo.marked.length !== 0) xo.marked.length = 0;
     xo.move = this.canMove(msg);
     refs.beginEncode();
+    this._encoding = true;
     try {
       return this.encodeFn(msg, refs, xo, this.maxMessage);
     } catch (e) {
@@ -339,6 +344,9 @@ export class Endpoint {
       // Over maxMessage: the same error class as the mailbox's refusal.
       if (e instanceof WireError && e.tooLarge === true) throw new BridgeError(e.message, { cause: e });
       throw e;
+    } finally {
+      this._encoding = outer;
+      this._xo = xo; // what the send takes (a nested encode replaced it)
     }
   }
 

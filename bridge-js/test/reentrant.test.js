@@ -89,6 +89,12 @@ describe("a sync call made by code the decoder runs, in the middle of a message"
     });
   });
 
+  test("a getter's sync call in a request that moves a buffer: the buffer goes with that request, no hang", async () => {
+    w.sync.reAsk = () => "asked";
+    w.sync.reTake = (b, o) => `${new Uint8Array(b).join(",")} ${o.x}`;
+    assert.deepEqual(await w.withTimeout(20_000, () => w.sync.moveWithGetter()), ["1,2,3 asked", 0], "moved (detached in the worker)");
+  });
+
   test("a queued request keeps the proxies it brings usable, before and after the nested call", async () => {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     w.worker.postMessage({ reFlag: flag.buffer });
