@@ -69,8 +69,8 @@ export class RefTables {
     this._pendingById = new Map();
     this._taken = EMPTY;
     // While the endpoint decodes a message it may queue, the import entries
-    // the message delivered are noted here (see hold()); `depth`: decodes
-    // running.
+    // the message delivered are noted here (see hold()); the depth is the
+    // number of decodes running.
     this._journal = [];
     this.depth = 0;
     // Export entries counted by the message being encoded (see rollbackEncode).
