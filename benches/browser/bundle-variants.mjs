@@ -308,13 +308,19 @@ async function prepare(name) {
   return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
 }
 
+// What coverage-worker.mjs --positions wrote to `json`, checked to be of `text`.
+function coverageOf(text, json) {
+  const cov = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
+  if (createHash("sha1").update(text).digest("hex") !== cov.sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  return cov;
+}
+
 // dist-pife: the file-wide hint line removed, and each function declaration
 // that ran at start (coverage-worker.mjs's ranges) turned into a
 // parenthesized function expression bound with `let` (block-scoped as a
 // declaration in a module; a call before it throws instead of running).
 function pifeHot(text, json) {
-  const { sha1, ranges } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
-  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const { ranges } = coverageOf(text, json);
   const ins = [];
   for (const [a, b] of ranges) {
     const m = /^function ([\w$]+)\(/.exec(text.slice(a, a + 60));
@@ -336,8 +342,7 @@ function pifeHot(text, json) {
 // module without `json`.
 function coldEmulation(text, json) {
   if (!json) return "export{};\n";
-  const { sha1, cold } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
-  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const { cold } = coverageOf(text, json);
   if (!cold) throw new Error(`${json} has no cold ranges; run coverage-worker.mjs --positions again`);
   const members = cold.map(([a, b], i) => {
     // (a constructor's super() call is a class's only: any call of the same length will do)
@@ -352,8 +357,7 @@ function coldEmulation(text, json) {
 // dist-hot*: each outermost function that did not run at start replaced by
 // an empty one of the same shape (see VARIANTS).
 function hotOnly(text, json) {
-  const { sha1, cold } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
-  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const { cold } = coverageOf(text, json);
   let out = text, kept = 0;
   for (const [a, b] of [...cold].sort((x, y) => y[0] - x[0])) {
     const t = text.slice(a, b);
@@ -375,8 +379,7 @@ function hotOnly(text, json) {
 // the positions coverage-worker.mjs wrote (relative to the comment's end,
 // each a delta from the one before, in source-map VLQ base64).
 function perFunctionHint(text, json) {
-  const { sha1, positions } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
-  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const { positions } = coverageOf(text, json);
   const HINT = "//# allFunctionsCalledOnLoad\n";
   if (!text.startsWith(HINT)) throw new Error("dist-perfn: worker.js has no file-wide hint to replace");
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
