@@ -167,7 +167,9 @@ export async function buildDist(outdir, esbuildOptions = {}, src = DEFAULT_SRC) 
   // threads, cost about 2 ms of a worker's start; compiling the rest costs
   // less than that (docs/benchmarks.md, "Start-up (stop 15)"). The
   // per-function form would compile only the start's functions; Chromium
-  // does not follow it by default yet ("Start-up (stop 17)").
+  // does not follow it by default yet ("Start-up (stop 17)"). A hot file
+  // with the hint and a cold one without costs the worker a module level,
+  // more than the compile it saves ("Start-up (stop 18)").
   const worker = await build({
     ...common,
     entryPoints: [{ in: "worker-bridge-dist:worker", out: "worker" }, { in: sw, out: "transport-sw" }],

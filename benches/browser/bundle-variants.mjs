@@ -165,6 +165,27 @@ export const VARIANTS = {
   // expression right after "(" eagerly (its PIFE heuristic), in any Chromium.
   // Class methods, 3/4 of the start path's bytes, have no such form.
   "dist-pife": { distMjs: true, pife: "benches/browser/.build/hot.json" },
+  // stop 18 (a hot file and a cold one, issue 17 item 4): what splitting
+  // dist/worker.js would cost and save, timed before moving any source. The
+  // functions that did not run at start (hot.json's `cold`: each outermost
+  // one, from coverage-worker.mjs --positions) are cut out of dist/worker.js,
+  // each left as an empty stub of its shape (`m(){}`, `function f(){}`,
+  // `()=>{}`), keeping the file-wide hint: the hot file of a split, compiled
+  // eagerly, whole. Their text goes into cold.js, as members of an object
+  // literal in a function nothing calls, without a hint: V8 pre-parses it as
+  // it would the real cold file. The page's main.js imports an unchanged
+  // copy of dist/worker.js (worker-page.js; the page loads it before the
+  // timed start either way). Only a start can run on these builds (a
+  // session reaches the stubs); the benchmark checks the first two calls'
+  // results.
+  //   -hot       the hot file alone: the most a split can save
+  //   -cold      + cold.js imported statically (one more module level)
+  //   -dyncold   + `await import("./cold.js")` at the end of worker.js
+  //   dist-level dist/worker.js as built + an empty module imported statically
+  "dist-hot": { distMjs: true, hot: "benches/browser/.build/hot.json" },
+  "dist-hot-cold": { distMjs: true, hot: "benches/browser/.build/hot.json", cold: { file: "benches/browser/.build/hot.json", how: "static" } },
+  "dist-hot-dyncold": { distMjs: true, hot: "benches/browser/.build/hot.json", cold: { file: "benches/browser/.build/hot.json", how: "dynamic" } },
+  "dist-level": { distMjs: true, cold: { how: "static" } },
 };
 const names = opt("--variants", "src,dist,split-min,split-nomin").split(",");
 // lib:NAME times benches/browser/libs/NAME.{main,worker}.js as it is (a path
@@ -222,7 +243,24 @@ async function prepare(name) {
     await buildDist(dir, { ...(VARIANTS[name].minify === false ? { minify: false } : {}), ...VARIANTS[name].esbuild }, src);
     for (const f of VARIANTS[name].unhint ?? []) writeFileSync(join(dir, f), readFileSync(join(dir, f), "utf8").replace(/^\/\/# allFunctionsCalledOnLoad\n/, ""));
     if (VARIANTS[name].pife) writeFileSync(join(dir, "worker.js"), pifeHot(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].pife));
+    const cold = VARIANTS[name].cold && coldEmulation(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].cold.file);
     if (VARIANTS[name].perFunction) writeFileSync(join(dir, "worker.js"), perFunctionHint(readFileSync(join(dir, "worker.js"), "utf8"), VARIANTS[name].perFunction));
+    if (VARIANTS[name].hot) {
+      // the page keeps the whole file (its coverage was taken after it loaded,
+      // so it may run "cold" functions at its import): main.js imports a copy
+      const whole = readFileSync(join(dir, "worker.js"), "utf8");
+      writeFileSync(join(dir, "worker-page.js"), whole);
+      const main = readFileSync(join(dir, "main.js"), "utf8");
+      if (!main.includes('from"./worker.js"')) throw new Error(`${name}: main.js does not import ./worker.js as expected`);
+      writeFileSync(join(dir, "main.js"), main.replace('from"./worker.js"', 'from"./worker-page.js"'));
+      writeFileSync(join(dir, "worker.js"), hotOnly(whole, VARIANTS[name].hot));
+    }
+    if (cold !== undefined) {
+      // at the end: the per-function hint's positions count from the file's start
+      writeFileSync(join(dir, "cold.js"), cold);
+      const tail = VARIANTS[name].cold.how === "static" ? `import"./cold.js";\n` : `await import("./cold.js");\n`;
+      writeFileSync(join(dir, "worker.js"), readFileSync(join(dir, "worker.js"), "utf8") + tail);
+    }
     for (const f of VARIANTS[name].hint ?? []) writeFileSync(join(dir, f), `//# allFunctionsCalledOnLoad\n${readFileSync(join(dir, f), "utf8")}`);
     from = `/benches/browser/.build/variants/${name.replace(/[^\w.-]+/g, "_")}`;
   } else if (VARIANTS[name].rollup) {
@@ -270,13 +308,19 @@ async function prepare(name) {
   return `../.build/variants/${name.replace(/[^\w.-]+/g, "_")}/ours`; // page.js loads ./libs/<lib>.main.js
 }
 
+// What coverage-worker.mjs --positions wrote to `json`, checked to be of `text`.
+function coverageOf(text, json) {
+  const cov = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
+  if (createHash("sha1").update(text).digest("hex") !== cov.sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  return cov;
+}
+
 // dist-pife: the file-wide hint line removed, and each function declaration
 // that ran at start (coverage-worker.mjs's ranges) turned into a
 // parenthesized function expression bound with `let` (block-scoped as a
 // declaration in a module; a call before it throws instead of running).
 function pifeHot(text, json) {
-  const { sha1, ranges } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
-  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const { ranges } = coverageOf(text, json);
   const ins = [];
   for (const [a, b] of ranges) {
     const m = /^function ([\w$]+)\(/.exec(text.slice(a, a + 60));
@@ -292,12 +336,50 @@ function pifeHot(text, json) {
   return out.replace(/^\/\/# allFunctionsCalledOnLoad\n/, "");
 }
 
+// dist-*cold: the second file's text (see VARIANTS): each outermost function
+// that did not run at start, as an object literal's member (a method as it
+// is, anything else under a key), in a function nothing calls; or an empty
+// module without `json`.
+function coldEmulation(text, json) {
+  if (!json) return "export{};\n";
+  const { cold } = coverageOf(text, json);
+  if (!cold) throw new Error(`${json} has no cold ranges; run coverage-worker.mjs --positions again`);
+  const members = cold.map(([a, b], i) => {
+    // (a constructor's super() call is a class's only: any call of the same length will do)
+    const t = text.slice(a, b).replace(/^static\s+/, "").replace(/\bsuper\(/g, "Super(");
+    return /^(async\s+)?function\b|^(async\s*)?(\([^)]*\)|[\w$]+)\s*=>/.test(t) ? `k${i}:${t}` : t;
+  });
+  const out = `export function cold(){return{${members.join(",")}}}\n`;
+  console.log(`cold.js: ${cold.length} functions, ${out.length} B`);
+  return out;
+}
+
+// dist-hot*: each outermost function that did not run at start replaced by
+// an empty one of the same shape (see VARIANTS).
+function hotOnly(text, json) {
+  const { cold } = coverageOf(text, json);
+  let out = text, kept = 0;
+  for (const [a, b] of [...cold].sort((x, y) => y[0] - x[0])) {
+    const t = text.slice(a, b);
+    let m, stub = null;
+    if ((m = /^(async\s+)?function\s*\*?\s*[\w$]*\s*\(/.exec(t))) stub = `${m[0]}){}`;
+    else if ((m = /^(async\s*)?(\([^()]*\)|[\w$]+)\s*=>/.exec(t))) stub = `${m[1] ?? ""}()=>{}`;
+    else if ((m = /^(static\s+)?(get\s+|set\s+)?(async\s+)?\*?([\w$#]+|\[[^\]]*\])\s*\(/.exec(t))) {
+      const setter = m[2]?.startsWith("set") || /\bset\s+$/.test(text.slice(Math.max(0, a - 8), a));
+      stub = `${m[0]}${setter ? "v" : ""}){}`;
+    }
+    if (stub === null) { kept++; continue; }
+    out = out.slice(0, a) + stub + out.slice(b);
+  }
+  console.log(`hot worker.js: ${cold.length - kept} cold functions stubbed (${kept} of other shapes kept), ${text.length} -> ${out.length} B`);
+  return out;
+}
+
 // dist-perfn: the file-wide hint line replaced by a per-function one naming
 // the positions coverage-worker.mjs wrote (relative to the comment's end,
 // each a delta from the one before, in source-map VLQ base64).
 function perFunctionHint(text, json) {
-  const { sha1, positions } = JSON.parse(readFileSync(join(REPO_ROOT, json), "utf8"));
-  if (createHash("sha1").update(text).digest("hex") !== sha1) throw new Error(`${json} was taken over another worker.js; run coverage-worker.mjs --positions again`);
+  const { positions } = coverageOf(text, json);
   const HINT = "//# allFunctionsCalledOnLoad\n";
   if (!text.startsWith(HINT)) throw new Error("dist-perfn: worker.js has no file-wide hint to replace");
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -170,7 +170,11 @@ if (opt("--positions")) {
     at.push(/^(async\s*)?[\w$]+\s*=>/.test(text.slice(a, a + 40)) ? a + (/^async\s*/.exec(text.slice(a))?.[0].length ?? 0) : text.indexOf("(", a));
   }
   const sha1 = createHash("sha1").update(text).digest("hex");
-  writeFileSync(opt("--positions"), JSON.stringify({ file: FILE, sha1, positions: [...new Set(at)].sort((x, y) => x - y), ranges }));
+  // the outermost functions that did not run at start (bundle-variants.mjs's
+  // -cold variants put their text in a second file)
+  const cold = [];
+  for (const [a, b, v] of start.ranges) if (!v && !cold.some(([x, y]) => x <= a && b <= y)) cold.push([a, b]);
+  writeFileSync(opt("--positions"), JSON.stringify({ file: FILE, sha1, positions: [...new Set(at)].sort((x, y) => x - y), ranges, cold }));
   console.log(`\n${at.length} start functions' positions (worker and page) written to ${opt("--positions")}`);
 }
 show("never ran (largest outermost)", own(session.ranges, () => true));

@@ -15,6 +15,8 @@
 // page loaded its modules before the trace began), with the start's phases. Far less noisy than start-up totals on a shared
 // machine: it counts the worker's own work, not its waits.
 // --args: extra Chromium switches (e.g. --enable-features=...).
+// --busy N (with --n): N CPU-bound processes beside the starts (benches/busy.mjs);
+// `compileWall` is the compile's wall time beside its CPU time.
 //
 // --lib: a benches/browser/libs adapter (or ../.build/... for a variant of
 // bundle-variants.mjs); --from / --to: the window, ms; --min: leave out
@@ -24,6 +26,7 @@
 // the source of long tasks are printed where Chromium records them.
 import { chromium } from "playwright-core";
 import { startServer } from "../../tests/server.mjs";
+import { busyArg, startBusy } from "../busy.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
@@ -84,6 +87,8 @@ async function compileSummary(n, libs) {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
   const rows = Object.fromEntries(libs.map((l) => [l, []]));
   const load0 = loadavg()[0];
+  const busy = busyArg(argv);
+  const stopBusy = busy ? startBusy(busy) : () => {};
   try {
     for (let i = 0; i < n; i++) {
       for (const l of i % 2 ? [...libs].reverse() : libs) {
@@ -102,12 +107,13 @@ async function compileSummary(n, libs) {
       }
     }
   } finally {
+    stopBusy();
     await browser.close();
     await server.close();
   }
   const med = (xs) => { const t = [...xs].sort((a, b) => a - b); return t.length % 2 ? t[t.length >> 1] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2; };
-  console.log(`worker compile per start, median of ${n} starts each (ms), load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}${extraArgs.length ? `, Chromium ${extraArgs.join(" ")}` : ""}`);
-  const keys = ["compileModule", "parse", "lazy", "lazyN", "pageLazy", "pageLazyN", "handshake", "firstCall", "modules", "total"];
+  console.log(`worker compile per start, median of ${n} starts each (ms)${busy ? `, busy ${busy}` : ""}, load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}${extraArgs.length ? `, Chromium ${extraArgs.join(" ")}` : ""}`);
+  const keys = ["compileModule", "compileWall", "parse", "evaluate", "lazy", "lazyN", "pageLazy", "pageLazyN", "handshake", "firstCall", "modules", "total"];
   console.log(`${"lib".padEnd(40)} ${keys.map((k) => k.padStart(13)).join(" ")}`);
   for (const l of libs) console.log(`${l.padEnd(40)} ${keys.map((k) => med(rows[l].map((x) => x[k] ?? NaN)).toFixed(2).padStart(13)).join(" ")}`);
 }
@@ -124,5 +130,9 @@ function workerCompile(tr) {
   const lazy = w.filter((e) => e.name === "V8.CompileCode" && !inMod(e));
   // the page's lazy compiles during the start (its modules loaded before the trace began)
   const p = tr.filter((e) => e.ph === "X" && e.name === "V8.CompileCode" && /CrRendererMain/.test(threads.get(`${e.pid}:${e.tid}`) ?? ""));
-  return { compileModule: sum(mods), parse: sum(w.filter((e) => e.name === "V8.ParseProgram" && inMod(e))), lazy: sum(lazy), lazyN: lazy.length, pageLazy: sum(p), pageLazyN: p.length };
+  const wall = (es) => es.reduce((a, e) => a + (e.dur ?? 0) / 1000, 0);
+  // evaluate: every worker module's v8.evaluateModule, CPU (the library's
+  // top-level code and the benchmark's common.worker.js, which builds its
+  // strings and its 1 MiB array there, for every library alike)
+  return { compileModule: sum(mods), compileWall: wall(mods), evaluate: sum(w.filter((e) => e.name === "v8.evaluateModule")), parse: sum(w.filter((e) => e.name === "V8.ParseProgram" && inMod(e))), lazy: sum(lazy), lazyN: lazy.length, pageLazy: sum(p), pageLazyN: p.length };
 }
