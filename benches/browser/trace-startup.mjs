@@ -132,7 +132,7 @@ function workerCompile(tr) {
   const p = tr.filter((e) => e.ph === "X" && e.name === "V8.CompileCode" && /CrRendererMain/.test(threads.get(`${e.pid}:${e.tid}`) ?? ""));
   const wall = (es) => es.reduce((a, e) => a + (e.dur ?? 0) / 1000, 0);
   // evaluate: every worker module's v8.evaluateModule, CPU (the library's
-  // top-level code and the benchmark's common.worker.js, which builds its
-  // strings and its 1 MiB array there, for every library alike)
+  // top-level code and the benchmark's common.worker.js, the same for every
+  // library; its strings and its 1 MiB array are built at a case's first run)
   return { compileModule: sum(mods), compileWall: wall(mods), evaluate: sum(w.filter((e) => e.name === "v8.evaluateModule")), parse: sum(w.filter((e) => e.name === "V8.ParseProgram" && inMod(e))), lazy: sum(lazy), lazyN: lazy.length, pageLazy: sum(p), pageLazyN: p.length };
 }
