@@ -94,13 +94,12 @@ for (const e of ours.sort((a, b) => a.ts - b.ts)) {
   console.log(`${t.toFixed(3).padStart(8)} ${e.ph === "X" ? `+${((e.dur ?? 0) / 1000).toFixed(3).padStart(6)}` : "   mark".padEnd(7)} ${who} ${e.name} ${info}${cpu}`);
 }
 
-// --n: the worker thread's compile work over n starts of each lib (see the top).
-async function compileSummary(n, libs) {
-  const { loadavg } = await import("node:os");
+// n traced starts of each lib, interleaved (A B C, then reversed), each in a
+// page of its own: `run(page)` starts it (a window.bench result), `got(lib,
+// result, traceEvents, i)` takes what it gave.
+async function tracedStarts(n, libs, run, got) {
   const server = await startServer({ isolated: true });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
-  const rows = Object.fromEntries(libs.map((l) => [l, []]));
-  const load0 = loadavg()[0];
   try {
     for (let i = 0; i < n; i++) {
       for (const l of i % 2 ? [...libs].reverse() : libs) {
@@ -109,10 +108,10 @@ async function compileSummary(n, libs) {
           await page.goto(`${server.url}/benches/browser/index.html?lib=${encodeURIComponent(l)}`);
           await page.waitForFunction(() => window.benchReady);
           await browser.startTracing(page, { categories: CATEGORIES });
-          const res = await page.evaluate(() => window.bench("startup", { n: 1 }));
+          const res = await run(page);
           const tr = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
           if (!res.ok) throw new Error(res.error);
-          rows[l].push({ total: res.value, ...workerCompile(tr), ...res.phases });
+          got(l, res, tr, i);
         } finally {
           await page.close();
         }
@@ -122,6 +121,15 @@ async function compileSummary(n, libs) {
     await browser.close();
     await server.close();
   }
+}
+
+// --n: the worker thread's compile work over n starts of each lib (see the top).
+async function compileSummary(n, libs) {
+  const { loadavg } = await import("node:os");
+  const rows = Object.fromEntries(libs.map((l) => [l, []]));
+  const load0 = loadavg()[0];
+  await tracedStarts(n, libs, (page) => page.evaluate(() => window.bench("startup", { n: 1 })),
+    (l, res, tr) => rows[l].push({ total: res.value, ...workerCompile(tr), ...res.phases }));
   const med = (xs) => { const t = [...xs].sort((a, b) => a - b); return t.length % 2 ? t[t.length >> 1] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2; };
   console.log(`worker compile per start, median of ${n} starts each (ms), load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}${extraArgs.length ? `, Chromium ${extraArgs.join(" ")}` : ""}`);
   const keys = ["compileModule", "parse", "lazy", "lazyN", "pageLazy", "pageLazyN", "handshake", "firstCall", "modules", "total"];
@@ -148,32 +156,15 @@ function workerCompile(tr) {
 async function futexCount(n, libs, calls, busy) {
   const { loadavg } = await import("node:os");
   const stopBusy = busy ? startBusy(busy) : () => {};
-  const server = await startServer({ isolated: true });
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
   const rows = Object.fromEntries(libs.map((l) => [l, []]));
   const load0 = loadavg()[0];
   try {
-    for (let i = 0; i < n; i++) {
-      for (const l of i % 2 ? [...libs].reverse() : libs) {
-        const page = await browser.newPage();
-        try {
-          await page.goto(`${server.url}/benches/browser/index.html?lib=${encodeURIComponent(l)}`);
-          await page.waitForFunction(() => window.benchReady);
-          await browser.startTracing(page, { categories: CATEGORIES });
-          const res = await page.evaluate((k) => window.bench("spaced", { n: k }), Math.max(0, calls - 2));
-          const tr = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
-          if (!res.ok) throw new Error(res.error);
-          const f = pageFutexTasks(tr);
-          rows[l].push(f);
-          console.log(`${l} #${i + 1}: ${f.map((t) => `call ${t.call}${t.futex ? "" : ` (${t.src})`} ${t.wall.toFixed(2)}${t.cpu === undefined ? "" : `/${t.cpu.toFixed(2)}`}`).join(", ") || "none"}`);
-        } finally {
-          await page.close();
-        }
-      }
-    }
+    await tracedStarts(n, libs, (page) => page.evaluate((k) => window.bench("spaced", { n: k }), Math.max(0, calls - 2)), (l, res, tr, i) => {
+      const f = pageFutexTasks(tr);
+      rows[l].push(f);
+      console.log(`${l} #${i + 1}: ${f.map((t) => `call ${t.call}${t.futex ? "" : ` (${t.src})`} ${t.wall.toFixed(2)}${t.cpu === undefined ? "" : `/${t.cpu.toFixed(2)}`}`).join(", ") || "none"}`);
+    });
   } finally {
-    await browser.close();
-    await server.close();
     stopBusy();
   }
   console.log(`\nthe page's waitAsync wake-up tasks (ms wall/cpu) over ${n} starts each, ${calls} calls each, load ${load0.toFixed(1)} -> ${loadavg()[0].toFixed(1)}${busy ? `, busy ${busy}` : ""}`);
@@ -184,6 +175,8 @@ async function futexCount(n, libs, calls, busy) {
       for (const f of rows[l]) for (const t of f) if (t.futex === futex && t.wall >= 2) byCall[t.call] = (byCall[t.call] ?? 0) + 1;
       console.log(`${l.padEnd(40)} ${futex ? "waitAsync wake-up" : "other task, mostly off-core"} of 2 ms or more: ${slow.length} of ${rows[l].length} starts (by call: ${JSON.stringify(byCall)})`);
     }
+    const any = rows[l].filter((f) => f.some((t) => t.call >= 2 && t.wall >= 2)).length;
+    console.log(`${"".padEnd(40)} either kind in calls 2-${calls}: ${any} of ${rows[l].length} starts`);
     const tasks = rows[l].map((f) => f.filter((t) => t.futex).length);
     console.log(`${"".padEnd(40)} waitAsync wake-ups a start: median ${[...tasks].sort((a, b) => a - b)[tasks.length >> 1]}`);
   }
