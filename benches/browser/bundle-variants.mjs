@@ -105,6 +105,8 @@ export const VARIANTS = {
   // the same builds with their waits and wake-ups counted (micro/count-patch.js)
   "src-count": { from: "src", count: true },
   "dist-mjs-count": { distMjs: true, count: true },
+  // bridge-js/dist as built, counted: what `dist` runs, beside `src-count`
+  "dist-count": { fromDir: "/bridge-js/dist", count: true },
   // ... with no back-off after signs of a crowded machine (Mailbox.backoffMs 0)
   "src-count-noback": { from: "src", count: true, statics: { backoffMs: 0 } },
   // a peer woken by a notify counts as crowded only after 200 us (0.05 by

@@ -33,6 +33,7 @@ export async function boot(setup) {
     // in its event loop): not part of the start-up time, a phase of its own
     // (secondCall), so a cost moved from the first call to the next shows.
     await new Promise((res) => setTimeout(res, 20));
+    performance.mark("wb-call-2"); // trace-startup.mjs --count: which call a page task served
     const t2 = now();
     const r2 = api.kind === "sync" ? api.add(2, 3) : await api.add(2, 3);
     const tSecond = now() - t2;
@@ -154,6 +155,17 @@ const SYNC = {
   // one worker's share of the 8-worker case
   burst(api, n) {
     return SYNC.small(api, n);
+  },
+  // trace-startup.mjs --count: n calls, each after 5 ms of quiet, so every
+  // one finds the page idle in its wait (a wake-up after idle, not a burst)
+  async spaced(api, n) {
+    for (let i = 0; i < n; i++) {
+      await new Promise((res) => setTimeout(res, 5));
+      performance.mark(`wb-call-${i + 3}`);
+      if (api.add(i, 1) !== i + 1) fail(`spaced ${i}`);
+    }
+    performance.mark("wb-call-end");
+    return n;
   },
 };
 

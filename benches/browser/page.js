@@ -106,6 +106,8 @@ const CASES = {
   // bundle-variants.mjs only: the best 64-op window, us per op (common.worker.js)
   async smallBest(c) { return bestLoop("smallBest", c); },
   async titleBest(c) { return bestLoop("titleBest", c); },
+  // trace-startup.mjs --count: a start, then n calls each after 5 ms of quiet
+  async spaced(c) { return workerLoop("spaced", c.n, 0); },
   async m2wBest(c) {
     const w = await start();
     try {

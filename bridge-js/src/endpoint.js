@@ -261,6 +261,8 @@ export class Endpoint {
     this.cancelled = new Set();
 
     this.waiting = false;
+    // Main: the worker rings for frames other than replies (main.js, `bells`).
+    this.bells = false;
     this.pumpScheduled = false;
     // Doorbell mode: multi-frame messages announced and not yet complete.
     this.pollFor = 0;
@@ -390,7 +392,7 @@ export class Endpoint {
       throw mapTransportError(e, describeWhat(label, what), timeoutMs);
     }
     this.refs.sent();
-    if (bell !== null && !big) bell(false);
+    if (bell !== null && !big) bell(false, label === REPLY);
   }
 
   // transfer(): may the buffers of `msg` move beside its bytes (postMessage
@@ -498,7 +500,7 @@ export class Endpoint {
       rep.releases = null;
     }
     try {
-      this.sendBytes(bytes, Infinity, "the reply to", req);
+      this.sendBytes(bytes, Infinity, REPLY, req);
     } catch (e) {
       if (e instanceof BridgeError && !(e instanceof ClosedError) && ok) {
         // Too large: tell the caller instead of leaving it waiting.
@@ -733,7 +735,7 @@ export class Endpoint {
       // Parked in waitAsync: say we poll until the look in replySpin, so a
       // reply written meanwhile comes without the peer's notify and its
       // wake-up task (docs/benchmarks.md, "Main->worker calls (stop 16)").
-      if (this.waiting) this.box?.running();
+      if (this.waiting || (this.bells && this.replySpinMs === 0)) this.box?.running();
       try {
         this.sendBytes(bytes, Infinity, what, typeof what === "string" ? SYNC_CALL : "()");
       } catch (e) {
@@ -783,7 +785,13 @@ export class Endpoint {
   replySpin() {
     this.replySpinQueued = false;
     if (this.replySpinMs > 0) this.spinForReply(this.spinSeq, now() + this.replySpinMs, true);
-    else if (this.waiting && this.box.unpoll()) this.pump();
+    else if ((this.waiting || this.bells) && this.box.unpoll()) {
+      this.pump();
+      return;
+    }
+    // A worker that says `bells` rings for no reply: with a call pending,
+    // the page waits for its notify in waitAsync (armWait).
+    if (this.bells && !this.waiting) this.armWait();
   }
 
   /**
@@ -1267,6 +1275,16 @@ export class Endpoint {
 
   armWait() {
     if (this.closed) return;
+    if (this.bells && !this.waiting && this.pending.size === 0) {
+      // Main, atomics, a worker that says `bells` (protocol.md §7): it rings
+      // for every frame but a reply's that this side does not poll for, so
+      // with no call of its own pending this side waits for the bell alone:
+      // it says it no longer polls and looks once more. A waitAsync wake-up
+      // by another thread costs the page a scheduler slice now and then
+      // (docs/architecture.md, "The worker wakes an idle page by a message").
+      if (this.box.unpoll()) this.schedulePump();
+      return;
+    }
     if (this.waiting) {
       // A wait is pending already: from here a frame must come with a
       // notify (the pump ran meanwhile, saying it polls).
@@ -1393,6 +1411,7 @@ function settle(msg) {
 }
 
 const SYNC_CALL = Symbol("sync call");
+const REPLY = "the reply to";
 
 // Text for a message, made only when an error needs it.
 function describeWhat(label, what) {

@@ -549,6 +549,14 @@ export class Mailbox {
 
   // ------------------------------------------------------------ wait state (consumer)
 
+  /**
+   * Producer: the consumer says it will look at WRITTEN again before it
+   * parks (read after storing WRITTEN, as writeFrame does: else it is told).
+   */
+  peerPolls() {
+    return (Atomics.load(this.hdr, STATE) & POLLING) !== 0;
+  }
+
   /** This side runs and will look at the slot before it parks. */
   running() {
     Atomics.store(this.hdr, STATE, RUNNING);

@@ -290,11 +290,13 @@ export class BridgeWorker {
         this._bellToWorker = data.waitAsync !== true;
         // transfer(): the worker takes moved buffers beside the mailbox.
         this._ep.peerTakesMoves = data.transfer === true;
-        // Atomics: the page's first waitAsync wake-up by another thread costs
-        // milliseconds (docs/benchmarks.md, "Start-up (stop 17): after the
-        // load"), so a worker that rings with its first frame wakes the page
-        // by message once, and the page waits in waitAsync from then on.
-        if (data.firstBell !== true) this._ep.armWait();
+        // Atomics (protocol.md §7): a worker that says `bells` wakes the page
+        // by message, except for replies, which the page waits for in
+        // waitAsync while it has calls pending (Endpoint.armWait); one that
+        // rings with its first frame (`firstBell`), by message once, then
+        // waitAsync; an older one, waitAsync from here.
+        this._ep.bells = data.bells === true && this._ep.box !== null;
+        if (data.firstBell !== true || this._ep.bells) this._ep.armWait();
         this._resolveReady();
       }
     };

@@ -145,9 +145,9 @@ function start(init, ServiceWorkerWorkerTransport) {
     maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
     transform: transformHook,
     globalObj: globalThis,
-    // Main waits for our frames in Atomics.waitAsync only after the first
-    // one, which comes with a bell (protocol.md §7).
-    ringBell: init.doorbell === true ? ring : tx.kind === "atomics" ? (poll) => { ep.ringBell = null; ring(poll); } : null,
+    // Main is woken by a bell for every frame but a reply's that it is not
+    // polling for (protocol.md §7, `bells`).
+    ringBell: init.doorbell === true ? ring : tx.kind === "atomics" ? (poll, reply) => { if (poll || (!reply && !tx.out.peerPolls())) ring(poll); } : null,
     onError: (e) => { if (typeof console === "object") console.error("worker-bridge:", e); },
     post,
   });
@@ -179,7 +179,7 @@ function start(init, ServiceWorkerWorkerTransport) {
       return close.call(this);
     };
   }
-  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC, transfer: true, firstBell: true });
+  port.postMessage({ [TAG]: "ready", waitAsync: HAS_WAIT_ASYNC, transfer: true, firstBell: true, bells: true });
   // Hold main's lock for this worker's lifetime: the browser releases it when
   // the worker is gone, however it died, and main then rejects what is
   // pending (main.js, _watchLock).
