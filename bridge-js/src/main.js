@@ -100,13 +100,13 @@ export class BridgeWorker {
       transform = null,
       awaitPromises = true,
     } = options;
-    if (!(callPark >= 0)) throw new TypeError(`BridgeWorker: callPark must be a number of ms >= 0, got ${callPark}`);
-    if (!(eventWait >= 0)) throw new TypeError(`BridgeWorker: eventWait must be a number of ms >= 0, got ${eventWait}`);
+    msOption("callPark", callPark);
+    msOption("eventWait", eventWait);
     const own = options[ON_WORKER] ?? null;
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
       throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics", "service-worker" or "async" (or omit it)`);
     }
-    if (!(timeout >= 0)) throw new TypeError(`BridgeWorker: timeout must be a number of ms >= 0, got ${timeout}`);
+    msOption("timeout", timeout);
     // service-worker transport (issue 6): without SharedArrayBuffer, with the option.
     let kind = transport ?? (canShareMemory() ? "atomics" : serviceWorker != null ? "service-worker" : "async");
     if (kind === "service-worker" && serviceWorker == null) {
@@ -393,3 +393,10 @@ export class BridgeWorker {
     if (this._worker !== null) this._worker.terminate();
   }
 }
+
+// A time option in ms must be a number: `10n >= 0` and `"10" >= 0` hold, but
+// a call's deadline, now() + timeout, is then a TypeError or a string.
+function msOption(name, v) {
+  if (typeof v !== "number" || !(v >= 0)) throw new TypeError(`BridgeWorker: ${name} must be a number of ms >= 0, got ${String(v)}`);
+}
+

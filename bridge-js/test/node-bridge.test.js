@@ -970,6 +970,22 @@ test("callPark must be a number of ms >= 0", () => {
   assert.throws(() => new BridgeWorker(FIXTURE, { callPark: -1 }), /callPark must be a number of ms >= 0/);
 });
 
+test("timeout, callPark and eventWait refuse what is not a number of ms, with the option's name", () => {
+  // `10n >= 0` and `"10" >= 0` hold: a range check alone let these through,
+  // and a call's deadline then failed with a BigInt TypeError or became a string.
+  for (const name of ["timeout", "callPark", "eventWait"]) {
+    for (const bad of [10n, "10", Symbol("ms"), null, -1, NaN]) {
+      let made = null;
+      try {
+        assert.throws(() => { made = new BridgeWorker(FIXTURE, { [name]: bad }); }, (e) => e instanceof TypeError &&
+          new RegExp(`^BridgeWorker: ${name} must be a number of ms >= 0, got `).test(e.message), `${name}: ${String(bad)}`);
+      } finally {
+        made?.terminate(); // (only if the check let it through)
+      }
+    }
+  }
+});
+
 test("a main thread that is no Window: every window.document read goes to it (the worker keeps no proxy)", async () => {
   // On a Window `document` is unforgeable and the worker keeps its proxy
   // (docs/architecture.md; tests/e2e/proxy.test.mjs counts the reads); here
