@@ -294,8 +294,9 @@ export class BridgeWorker {
         // by message, except for replies, which the page waits for in
         // waitAsync while it has calls pending (Endpoint.armWait); one that
         // rings with its first frame (`firstBell`), by message once, then
-        // waitAsync; an older one, waitAsync from here.
-        this._ep.bells = data.bells === true && this._ep.box !== null;
+        // waitAsync; an older one, waitAsync from here. (A page without
+        // waitAsync is rung for every frame: no `bells` there.)
+        this._ep.bells = data.bells === true && this._ep.box !== null && !this._doorbell;
         if (data.firstBell !== true || this._ep.bells) this._ep.armWait();
         this._resolveReady();
       }
