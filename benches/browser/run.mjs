@@ -58,12 +58,16 @@ export const LIBS = {
 const ALL = ["ours", "ours-dist", "coincident", "comlink", "atomics", "postmessage"];
 
 // value: what page.js returns; `per` converts it to the unit shown.
+// `target` is the design brief's idle target; `busyTarget`, where the
+// brief sets one, replaces it under --busy (its check also gets our row's max).
+const BUSY_08 = { text: "<= 0.8x coincident, max included", check: (o, c, r) => r.max <= 0.8 * c.coincident };
 const CASES = [
   {
     id: "small", title: "worker->main sync call, small args, back to back",
     unit: "us/call", conv: (r) => r.value * 1000, better: "lower",
     full: { n: 20000, warm: 2000 }, smoke: { n: 200, warm: 20 },
     target: { text: "<= 0.2x coincident", check: (o, c) => o <= 0.2 * c.coincident },
+    busyTarget: BUSY_08,
   },
   {
     id: "str64k", title: "same, 64 KiB string argument and result",
@@ -82,6 +86,7 @@ const CASES = [
     unit: "us/read", conv: (r) => r.value * 1000, better: "lower",
     full: { n: 10000, warm: 1000 }, smoke: { n: 100, warm: 10 },
     target: { text: "<= 0.2x coincident", check: (o, c) => o <= 0.2 * c.coincident },
+    busyTarget: BUSY_08,
   },
   {
     id: "dom", title: "DOM loop from the worker: create, fill, style, append 1,000 <div>s",
@@ -102,6 +107,10 @@ const CASES = [
       text: "<= 0.5x best of coincident, comlink",
       check: (o, c) => o <= 0.5 * Math.min(c.coincident ?? Infinity, c.comlink ?? Infinity),
     },
+    busyTarget: {
+      text: "<= 0.8x best of coincident, comlink, max included",
+      check: (o, c, r) => r.max <= 0.8 * Math.min(c.coincident ?? Infinity, c.comlink ?? Infinity),
+    },
   },
   {
     id: "workers8", title: "8 workers calling main at once (1,000 calls each)",
@@ -114,6 +123,9 @@ const CASES = [
     unit: "ms", conv: (r) => r.value, better: "lower",
     full: { n: 10 }, smoke: { n: 2 },
     libs: ["ours", "ours-dist", "ours-bundled", "coincident", "comlink", "atomics", "postmessage"],
+    // The brief's start-up target is "from the build users import": a page
+    // without a bundler gets dist (package.json `exports`), so dist's row is judged.
+    ours: "ours-dist",
     target: { text: "<= 1.0x coincident", check: (o, c) => o <= 1.0 * c.coincident },
   },
   {
@@ -121,7 +133,9 @@ const CASES = [
     unit: "us/call", conv: (r) => r.value * 1000, better: "lower", isolated: false,
     full: { n: 300, warm: 30 }, smoke: { n: 5, warm: 2 },
     libs: ["ours-sw", "coincident-sw", "xhr-sw"], ratioBase: "coincident-sw", ours: "ours-sw",
-    target: { text: "<= 0.5x coincident (SW)", check: (o, c) => o <= 0.5 * c["coincident-sw"] },
+    // The brief: at the sync-XHR floor, at most 1.1x it (a blocking call through a
+    // service worker cannot beat one synchronous XHR through it).
+    target: { text: "<= 1.1x the sync-XHR floor", check: (o, c) => c["xhr-sw"] != null && o <= 1.1 * c["xhr-sw"] },
   },
 ];
 
@@ -267,18 +281,19 @@ async function main() {
     const ratio = (l, b) => (med[l] != null && med[b] ? med[l] / med[b] : null);
     const rows = [];
     const ours = c.ours ?? "ours"; // the row the target is about
+    const target = (BUSY && c.busyTarget) || c.target;
     for (const [lib, r] of Object.entries(results)) {
       const anchored = c.id === "m2w" ? med.coincident != null || med.comlink != null : med[base] != null;
-      const met = lib === ours && c.target && med[ours] != null && anchored ? (c.target.check(med[ours], med) ? "met" : "MISSED") : "";
+      const met = lib === ours && target && med[ours] != null && anchored ? (target.check(med[ours], med, r) ? "met" : "MISSED") : "";
       r.ratioVsCoincident = ratio(lib, base);
       r.ratioVsComlink = ratio(lib, "comlink");
-      if (lib === ours) { r.target = c.target?.text ?? null; r.met = met || null; }
-      if (r.error) { failures++; rows.push([LIBS[lib], "FAILED", "", "", c.unit, "", "", lib === ours ? c.target?.text ?? "" : "", ""]); continue; }
-      if (r.notMeasured) { rows.push([LIBS[lib], "n/a", "", "", c.unit, "", "", c.target?.text ?? "", "not measured"]); continue; }
+      if (lib === ours) { r.target = target?.text ?? null; r.met = met || null; }
+      if (r.error) { failures++; rows.push([LIBS[lib], "FAILED", "", "", c.unit, "", "", lib === ours ? target?.text ?? "" : "", ""]); continue; }
+      if (r.notMeasured) { rows.push([LIBS[lib], "n/a", "", "", c.unit, "", "", target?.text ?? "", "not measured"]); continue; }
       rows.push([
         LIBS[lib], fmt(r.median), fmt(r.min), fmt(r.max), c.unit,
         fmtRatio(r.ratioVsCoincident), lib === "comlink" || med.comlink == null ? "" : fmtRatio(r.ratioVsComlink),
-        lib === ours ? c.target?.text ?? "-" : "", met,
+        lib === ours ? target?.text ?? "-" : "", met,
       ]);
     }
     const load = loadavg()[0].toFixed(1);
