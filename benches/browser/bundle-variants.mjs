@@ -556,8 +556,8 @@ async function main() {
           for (const n of names) {
             const ps = profiles.filter(([l, cc]) => l === libOf[n] && cc === c);
             if (!ps.length) continue;
-            const keys = Object.keys(ps[0][3]);
-            const per = keys.map((k) => `${k} ${med(ps.map(([, , ops, p]) => p[k].calls / ops)).toFixed(3)}`);
+            const keys = [...new Set(ps.flatMap((p) => Object.keys(p[3])))];
+            const per = keys.map((k) => `${k} ${med(ps.map(([, , ops, p]) => (p[k]?.calls ?? 0) / ops)).toFixed(3)}`);
             console.log(`  ${n}, per call (median over pages, both modes): ${per.join(", ")}`);
           }
         }

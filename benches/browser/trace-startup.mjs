@@ -56,13 +56,19 @@ if (argv.includes("--n")) {
   await compileSummary(Number(opt("--n", 12)), opt("--libs", lib).split(","));
   process.exit(0);
 }
-const server = await startServer({ isolated: true });
+// --cache: files cacheable for 10 minutes (bundle-variants.mjs --cache), as
+// where a package is deployed with caching; --warm K: K untraced starts in
+// the page first (with --cache, what a start that finds the files cached does)
+const CACHE = argv.includes("--cache") ? () => ({ "cache-control": "max-age=600" }) : null;
+const server = await startServer({ isolated: true, headers: CACHE });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
 let trace, r;
 try {
   const page = await browser.newPage();
   await page.goto(`${server.url}/benches/browser/index.html?lib=${encodeURIComponent(lib)}`);
   await page.waitForFunction(() => window.benchReady);
+  const warm = Number(opt("--warm", 0));
+  if (warm > 0) await page.evaluate((n) => window.bench("startup", { n }), warm);
   await browser.startTracing(page, { categories: CATEGORIES });
   r = await page.evaluate(() => window.bench("startup", { n: 1 }));
   trace = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
@@ -100,7 +106,7 @@ for (const e of ours.sort((a, b) => a.ts - b.ts)) {
 // page of its own: `run(page)` starts it (a window.bench result), `got(lib,
 // result, traceEvents, i)` takes what it gave.
 async function tracedStarts(n, libs, run, got) {
-  const server = await startServer({ isolated: true });
+  const server = await startServer({ isolated: true, headers: CACHE });
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
   try {
     for (let i = 0; i < n; i++) {

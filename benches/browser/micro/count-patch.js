@@ -21,5 +21,5 @@ Atomics.notify = function (...a) {
   return n;
 };
 /** The counts since the last reset, each key prefixed with `side`. */
-export const stats = (side) => Object.fromEntries(Object.entries(counts).map(([k, v]) => [`${side}: ${k}`, { calls: v, ms: 0 }]));
-export const reset = () => { for (const k in counts) counts[k] = 0; };
+export const stats = (side) => Object.fromEntries(Object.entries({ ...counts, ...(globalThis.__wbWhy ?? {}) }).map(([k, v]) => [`${side}: ${k}`, { calls: v, ms: 0 }]));
+export const reset = () => { for (const k in counts) counts[k] = 0; const w = globalThis.__wbWhy; if (w) for (const k in w) w[k] = 0; };
