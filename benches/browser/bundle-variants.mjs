@@ -38,6 +38,9 @@ const CASES = {
   smallBest: { n: 20000, warm: 2000, unit: "us/call, best 64-call window" },
   titleBest: { n: 10000, warm: 1000, unit: "us/read, best 64-read window" },
   m2wBest: { n: 5000, warm: 500, unit: "us/call, best 64-call window" },
+  // run.mjs's large-payload cases
+  str64k: { n: 1000, warm: 100, unit: "us/call" },
+  f64: { n: 100, warm: 10, unit: "us/call" },
   // page.js's start-up case: median of 10 starts, with its phases
   startup: { n: 10, unit: "ms, new Worker to first sync call", scale: 1 },
   // the same, one start a page: the first, the one a user waits for (the
@@ -104,6 +107,14 @@ export const VARIANTS = {
   "dist-mjs-nomin": { distMjs: true, minify: false },
   // the same builds with their waits and wake-ups counted (micro/count-patch.js)
   "src-count": { from: "src", count: true },
+  // mailbox capacity (bytes a frame): a 1 MiB Float64Array plus the
+  // message's header is two frames at the default 1 MiB
+  "src-cap2m": { from: "src", options: { capacity: 2 * 1048576 } },
+  "src-cap4m": { from: "src", options: { capacity: 4 * 1048576 } },
+  "src-cap1m64k": { from: "src", options: { capacity: 1048576 + 65536 } },
+  "src-cap4m64k": { from: "src", options: { capacity: 4 * 1048576 + 65536 } },
+  "src-cap16m": { from: "src", options: { capacity: 16 * 1048576 } },
+  "src-cap2m-count": { from: "src", count: true, options: { capacity: 2 * 1048576 } },
   "dist-mjs-count": { distMjs: true, count: true },
   // bridge-js/dist as built, counted: what `dist` runs, beside `src-count`
   "dist-count": { fromDir: "/bridge-js/dist", count: true },

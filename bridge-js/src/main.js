@@ -70,7 +70,7 @@ export class BridgeWorker {
    * @param {string|URL|{url: string|URL, scope?: string, type?: "module"|"classic", reload?: boolean}} [options.serviceWorker]  the service-worker transport when not cross-origin isolated (docs/service-worker.md)
    * @param {number} [options.timeout]  default ms for every call, both ways; omitted = none
    * @param {boolean} [options.reentrant=true]  serve main->worker calls nested in a blocked worker call
-   * @param {number} [options.capacity=1048576]  bytes per mailbox frame (a multiple of 8)
+   * @param {number} [options.capacity=4259840]  bytes per mailbox frame (a multiple of 8; 4 MiB + 64 KiB)
    * @param {number} [options.maxMessage=268435456]  the largest message, bytes
    * @param {"atomics"|"service-worker"|"async"} [options.transport]  force a transport (tests); default: atomics when possible, else service-worker with the serviceWorker option, else async
    * @param {string} [options.name]  passed to Worker

@@ -58,8 +58,8 @@ export const WAIT_STATE = Object.freeze({ AWAKE: 1, POLLING: 2, SPINNING: 4, BEA
 /** The longest message a header can describe (MSG_LEN is an i32 slot). */
 export const MAX_LEN = 0x7fffffff;
 
-/** Data bytes per mailbox unless configured otherwise (1 MiB). */
-export const DEFAULT_CAPACITY = 1 << 20;
+/** Data bytes per mailbox unless configured otherwise: 4 MiB + 64 KiB, so a 4 MiB payload and its message's header are one frame (the reasons are in bridge_core::protocol::constants). */
+export const DEFAULT_CAPACITY = (4 << 20) + (64 << 10);
 
 /**
  * The largest message either side sends or accepts unless configured

@@ -53,7 +53,7 @@ export interface BridgeWorkerOptions {
   timeout?: number;
   /** Serve main->worker calls nested in a blocked worker call (default true). */
   reentrant?: boolean;
-  /** Bytes per mailbox frame, a multiple of 8 (default 1 MiB); bigger messages are chunked. */
+  /** Bytes per mailbox frame, a multiple of 8 (default 4 MiB + 64 KiB: a 4 MiB payload is one frame); bigger messages are chunked, each further frame a hand-over between the threads. */
   capacity?: number;
   /** The largest message in bytes (default 256 MiB); larger ones fail with a clear error. */
   maxMessage?: number;

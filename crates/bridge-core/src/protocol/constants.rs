@@ -111,8 +111,16 @@ pub mod flag {
     pub const ABORT: i32 = 4;
 }
 
-/// Data bytes per mailbox unless configured otherwise (1 MiB).
-pub const DEFAULT_CAPACITY: usize = 1 << 20;
+/// Data bytes per mailbox unless configured otherwise: 4 MiB and 64 KiB, so a
+/// payload of up to 4 MiB (a 1024x1024 RGBA image, a 512K-element
+/// Float64Array) and its message's own bytes travel as one frame. A message
+/// over the capacity is chunked, and every further frame waits for the peer
+/// to take the one before: a 1 MiB Float64Array argument and result took
+/// 5.8 ms a call at the former 1 MiB, 3.5-3.8 ms in one frame
+/// (docs/benchmarks.md, "A quiet machine (stop 19)"). The shared buffer's
+/// pages are touched only as far as messages reach, so the size costs
+/// address space, not memory.
+pub const DEFAULT_CAPACITY: usize = (4 << 20) + (64 << 10);
 
 /// The largest message either side sends or accepts unless configured
 /// otherwise: 256 MiB. One value for every host, because each side
