@@ -114,6 +114,10 @@ export const VARIANTS = {
   "src-cap1m64k": { from: "src", options: { capacity: 1048576 + 65536 } },
   "src-cap4m64k": { from: "src", options: { capacity: 4 * 1048576 + 65536 } },
   "src-cap16m": { from: "src", options: { capacity: 16 * 1048576 } },
+  // ... and smaller: a 1 MiB array in 5 frames (256 KiB) or 2 (1 MiB), the cost of a frame
+  "src-cap256k": { from: "src", options: { capacity: 262144 } },
+  "src-cap256k-count": { from: "src", count: true, options: { capacity: 262144 } },
+  "src-cap1m": { from: "src", options: { capacity: 1048576 } },
   "src-cap2m-count": { from: "src", count: true, options: { capacity: 2 * 1048576 } },
   "dist-mjs-count": { distMjs: true, count: true },
   // bridge-js/dist as built, counted: what `dist` runs, beside `src-count`
