@@ -142,7 +142,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     spinMs: init.callSpin ?? 0,
     replySpinMs: init.spin,
     parkMs: init.callPark ?? 0,
-    maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
+    maxMessage: init.maxMessage,
     transform: transformHook,
     globalObj: globalThis,
     // Main is woken by a bell for every frame but a reply's that it is not
