@@ -340,7 +340,8 @@ export class Endpoint {
   // ------------------------------------------------------------ sending
 
   // A message that cannot be encoded or sent takes back the export counts
-  // its encoding added (the peer never saw those Remotes).
+  // its encoding added (the peer never saw those Remotes) and queues again
+  // the releases it took to carry (a request's, a reply's, a release's).
   encode(msg) {
     const refs = this.refs;
     // Inside another message's encode (a getter it ran made a sync call): a
@@ -351,33 +352,32 @@ export class Endpoint {
     if (xo.buffers.length !== 0) xo.buffers.length = 0;
     if (xo.marked.length !== 0) xo.marked.length = 0;
     xo.move = this.canMove(msg);
-    refs.beginEncode();
+    const start = refs.beginEncode(outer);
+    if (msg.releases !== undefined) msg.releases = refs.takeReleases();
     this._encoding = true;
     try {
       return this.encodeFn(msg, refs, xo, this.maxMessage);
     } catch (e) {
-      refs.rollbackEncode();
+      refs.rollbackEncode(start);
       // Over maxMessage: the same error class as the mailbox's refusal.
       if (e instanceof WireError && e.tooLarge === true) throw new BridgeError(e.message, { cause: e });
       throw e;
     } finally {
+      refs.msgStart = start; // what sendBytes settles (a nested encode moved it)
       this._encoding = outer;
       this._xo = xo; // what the send takes (a nested encode replaced it)
     }
   }
 
-  // Encodes a request with the pending releases riding on it; the releases
-  // go back to the queue if it is not sent (refs.rollbackEncode).
+  // Encodes a request (with the pending releases riding on it: encode).
   encodeRequest(seq, nestedIn, target, op, described = false) {
     if (this.transform !== null) transformOp(this.transform, op);
     const req = this._req;
-    const rel = this.refs.takeReleases();
     req.seq = seq;
     req.nestedIn = nestedIn;
     req.target = target;
     req.op = op;
     req.described = described;
-    req.releases = rel;
     try {
       return this.encode(req);
     } finally {
@@ -495,7 +495,6 @@ export class Endpoint {
     rep.ok = ok;
     rep.value = value;
     rep.byRef = ok && byRef;
-    rep.releases = this.refs.takeReleases();
     let bytes;
     try {
       bytes = this.encode(rep);
@@ -507,8 +506,7 @@ export class Endpoint {
       rep.ok = false;
       rep.byRef = false;
       rep.value = new BridgeError(`the ${ok ? "result" : "error thrown"} of ${describeOp(req)} cannot be sent to the other side: ${e.message}`);
-      rep.releases = this.refs.takeReleases(); // the failed encode queued them again
-      bytes = this.encode(rep);
+      bytes = this.encode(rep); // (with the releases the failed encode queued again)
     } finally {
       rep.value = undefined;
       rep.releases = null;
@@ -538,9 +536,8 @@ export class Endpoint {
     this.releaseTimer = setTimeout(() => {
       this.releaseTimer = null;
       if (!this.refs.hasPending() || this.closed) return;
-      const releases = this.refs.takeReleases();
       try {
-        this.sendBytes(this.encode({ t: "release", releases }), Infinity, "release");
+        this.sendBytes(this.encode({ t: "release", releases: null }), Infinity, "release");
       } catch (e) {
         if (!(e instanceof ClosedError)) this.report(e);
       }
