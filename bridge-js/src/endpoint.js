@@ -112,6 +112,11 @@ export function checkNumber(what, v, count) {
   }
 }
 
+/** A hook the user gives (`what` names it): a function, or null for none. */
+export function checkFunction(what, fn) {
+  if (fn !== null && typeof fn !== "function") throw new TypeError(`${what} must be a function`);
+}
+
 function mapTransportError(e, what, ms) {
   if (e instanceof MailboxError) {
     if (e.code === "timeout") return new TimeoutError(timeoutMessage(what, ms), { cause: e });

@@ -7,7 +7,7 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor, checkNumber } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor, checkNumber, checkFunction } from "./endpoint.js";
 import { waitFor } from "./main-core.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
@@ -107,6 +107,7 @@ export class BridgeWorker {
     numberOption("eventWait", eventWait);
     numberOption("maxNesting", maxNesting, true);
     const bytes = channelBytes(capacity, maxMessage); // (checks both, whatever the transport)
+    checkFunction("BridgeWorker: transform", transform); // (else the first call fails: "fn is not a function")
     const own = options[ON_WORKER] ?? null;
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
       throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics", "service-worker" or "async" (or omit it)`);

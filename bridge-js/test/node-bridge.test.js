@@ -1004,6 +1004,18 @@ test("every numeric option refuses, at the constructor, what is not a number in 
   }
 });
 
+test("a transform that is no function fails at the constructor, not at the first call", () => {
+  for (const bad of ["x", {}, 1]) {
+    let made = null;
+    try {
+      assert.throws(() => { made = new BridgeWorker(FIXTURE, { transform: bad }); },
+        (e) => e instanceof TypeError && e.message === "BridgeWorker: transform must be a function", String(bad));
+    } finally {
+      made?.terminate();
+    }
+  }
+});
+
 test("MPWorker and PyWorker pass their numeric options to BridgeWorker's check", async () => {
   const { MPWorker, PyWorker } = await import("../src/python.js");
   for (const Python of [MPWorker, PyWorker]) {
