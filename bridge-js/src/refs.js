@@ -73,7 +73,7 @@ export class RefTables {
     this.depth = 0;
     // What the messages being encoded and sent counted and took, oldest
     // first (see rollbackEncode): the export entry of each Remote, the batch
-    // of releases each carries. `msgStart`: where the latest encoded
+    // of releases each carries; msgStart is where the latest encoded
     // message's records start.
     this._sent = [];
     this.msgStart = 0;
