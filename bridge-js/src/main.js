@@ -100,12 +100,14 @@ export class BridgeWorker {
       transform = null,
       awaitPromises = true,
     } = options;
-    numberOption("timeout", timeout);
-    numberOption("spin", spin);
-    numberOption("callSpin", callSpin);
-    numberOption("callPark", callPark);
-    numberOption("eventWait", eventWait);
-    numberOption("maxNesting", maxNesting, true);
+    // A bad number fails here, named, not later (endpoint.js's checkNumber;
+    // capacity and maxMessage: mailbox.js's channelBytes).
+    checkNumber("BridgeWorker: timeout", timeout);
+    checkNumber("BridgeWorker: spin", spin);
+    checkNumber("BridgeWorker: callSpin", callSpin);
+    checkNumber("BridgeWorker: callPark", callPark);
+    checkNumber("BridgeWorker: eventWait", eventWait);
+    checkNumber("BridgeWorker: maxNesting", maxNesting, true);
     const bytes = channelBytes(capacity, maxMessage); // (checks both, whatever the transport)
     checkFunction("BridgeWorker: transform", transform); // (else the first call fails: "fn is not a function")
     const own = options[ON_WORKER] ?? null;
@@ -398,10 +400,4 @@ export class BridgeWorker {
     this._fail(new ClosedError("the worker was terminated (BridgeWorker.terminate()); this call can no longer complete"));
     if (this._worker !== null) this._worker.terminate();
   }
-}
-
-// The numeric options (endpoint.js's checkNumber; capacity and maxMessage:
-// mailbox.js's channelBytes).
-function numberOption(name, v, count) {
-  checkNumber(`BridgeWorker: ${name}`, v, count);
 }

@@ -221,7 +221,7 @@ export class RefTables {
   rollbackEncode(start = this.msgStart) {
     const list = this._sent;
     // (No releases queued after close: clear() dropped everything and nothing goes out.)
-    const requeue = this.ep === undefined || !this.ep.closed;
+    const requeue = !this.ep?.closed;
     for (let i = start; i < list.length; i++) {
       const e = list[i];
       if (Array.isArray(e)) {
