@@ -206,8 +206,9 @@ export class Endpoint {
    */
   constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, replySpinMs = spinMs, parkMs = 0, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
     this.side = side;
-    // (Its numbers are BridgeWorker's options, which its constructor checked:
-    // main.js; the worker gets them in the start-up message.)
+    // (Its numbers are BridgeWorker's options, which its constructor checked
+    // (main.js); the worker gets them in the start-up message. Each side
+    // passes only its own: parkMs the worker, eventWaitMs main.)
     const atomics = transport.kind === "atomics";
     // A native Promise returned by a proxied call (apply) is awaited before
     // the reply (true), or sent by reference for the caller to await (false:
