@@ -101,6 +101,22 @@ export class PostMessageTransport {
   close() {}
 }
 
+// A number the user gives (an option, an argument) must be a number in its
+// range, or it throws at once, naming it (`what`): `10n >= 0` and `"10" >= 0`
+// hold, but a deadline, now() + ms, is then a TypeError or a string; `"abc" |
+// 0` is 0 and `1.5 | 0` 1. The range: ms, >= 0; with `count`, an integer in
+// 0..2^32-1 (a u32 of the wait-for tracker).
+export function checkNumber(what, v, count) {
+  if (typeof v !== "number" || !(count ? v >>> 0 === v : v >= 0)) {
+    throw new TypeError(`${what} must be ${count ? "an integer in 0..4294967295" : "a number of ms >= 0"}, got ${String(v)}`);
+  }
+}
+
+/** A hook the user gives (`what` names it): a function, or null for none. */
+export function checkFunction(what, fn) {
+  if (fn !== null && typeof fn !== "function") throw new TypeError(`${what} must be a function`);
+}
+
 function mapTransportError(e, what, ms) {
   if (e instanceof MailboxError) {
     if (e.code === "timeout") return new TimeoutError(timeoutMessage(what, ms), { cause: e });
@@ -190,6 +206,10 @@ export class Endpoint {
    */
   constructor({ side, transport, timeout = 0, reentrant = true, globalObj = globalThis, ringBell = null, onError = null, spinMs = DEFAULT_SPIN_MS, replySpinMs = spinMs, parkMs = 0, maxNesting, name, post = null, maxMessage = MAX_MESSAGE_BYTES, eventWaitMs = 0, transform = null, awaitPromises = true }) {
     this.side = side;
+    // (Its numbers are BridgeWorker's options, which its constructor checked
+    // (main.js); the worker gets them in the start-up message. Each side
+    // passes only its own: parkMs the worker, eventWaitMs main.)
+    const atomics = transport.kind === "atomics";
     // A native Promise returned by a proxied call (apply) is awaited before
     // the reply (true), or sent by reference for the caller to await (false:
     // coincident's way, which Python interpreters need; docs/pyscript.md).
@@ -203,7 +223,7 @@ export class Endpoint {
     // The largest message: the encoder stops there, before the work when it
     // can tell (a sparse array's length, see wire.js), not only the mailbox.
     this.maxMessage = maxMessage;
-    this.timeout = timeout > 0 ? timeout : 0;
+    this.timeout = timeout;
     this.reentrant = reentrant;
     // A per-call time-out set by withTimeout() while its callback runs (-1: none).
     this.timeoutOverride = -1;
@@ -232,7 +252,7 @@ export class Endpoint {
     this.closed = null;
     // Views into the reused encoder buffer are fine when the transport copies
     // at once (mailbox); postMessage transfers, so it gets a fresh copy.
-    this.encodeFn = transport.kind === "atomics" ? encodeMessageView : encodeMessage;
+    this.encodeFn = atomics ? encodeMessageView : encodeMessage;
     // transfer(): `post(msg, transferList)` reaches the peer's message
     // handler (atomics transport); `_xo` is the codec's transfer record.
     this.post = post;
@@ -267,22 +287,22 @@ export class Endpoint {
     // Doorbell mode: multi-frame messages announced and not yet complete.
     this.pollFor = 0;
     // How long the event-loop side polls for the next request after serving one.
-    this.spinMs = transport.kind === "atomics" && spinMs > 0 ? spinMs : 0;
+    this.spinMs = atomics ? spinMs : 0;
     // Worker: how long its event-loop side parks (Atomics.wait) for the next request after serving one.
-    this.parkMs = side === "worker" && transport.kind === "atomics" && parkMs > 0 ? parkMs : 0;
+    this.parkMs = atomics ? parkMs : 0;
     // When the last request was read (now() time), and whether it came
     // within parkMs of the one before: only calls in a burst park the
     // thread, so a page calling now and then never holds up this event loop.
     this.requestAt = -Infinity;
     this.burst = false;
     // How long an async call (callAsync) polls for its reply.
-    this.replySpinMs = transport.kind === "atomics" && replySpinMs > 0 ? replySpinMs : 0;
+    this.replySpinMs = atomics ? replySpinMs : 0;
     // Atomics: the incoming mailbox, whose wait state (STATE) this side
     // publishes so the peer notifies it only when parked and spins only
     // while it runs (mailbox.js).
-    this.box = transport.kind === "atomics" ? transport.in : null;
+    this.box = atomics ? transport.in : null;
     // Main, atomics: a worker listener gets the event synchronously for up to this long.
-    this.eventWaitMs = side === "main" && transport.kind === "atomics" && eventWaitMs > 0 ? eventWaitMs : 0;
+    this.eventWaitMs = atomics ? eventWaitMs : 0;
     this.listenerUntil = 0;
     this.releaseTimer = null;
     this._onWake = () => {
@@ -326,7 +346,8 @@ export class Endpoint {
   // ------------------------------------------------------------ sending
 
   // A message that cannot be encoded or sent takes back the export counts
-  // its encoding added (the peer never saw those Remotes).
+  // its encoding added (the peer never saw those Remotes) and queues again
+  // the releases it took to carry (a request's, a reply's, a release's).
   encode(msg) {
     const refs = this.refs;
     // Inside another message's encode (a getter it ran made a sync call): a
@@ -337,33 +358,32 @@ export class Endpoint {
     if (xo.buffers.length !== 0) xo.buffers.length = 0;
     if (xo.marked.length !== 0) xo.marked.length = 0;
     xo.move = this.canMove(msg);
-    refs.beginEncode();
+    const start = refs.beginEncode(outer);
+    if (msg.releases !== undefined) msg.releases = refs.takeReleases();
     this._encoding = true;
     try {
       return this.encodeFn(msg, refs, xo, this.maxMessage);
     } catch (e) {
-      refs.rollbackEncode();
+      refs.rollbackEncode(start);
       // Over maxMessage: the same error class as the mailbox's refusal.
       if (e instanceof WireError && e.tooLarge === true) throw new BridgeError(e.message, { cause: e });
       throw e;
     } finally {
+      refs.msgStart = start; // what sendBytes settles (a nested encode moved it)
       this._encoding = outer;
       this._xo = xo; // what the send takes (a nested encode replaced it)
     }
   }
 
-  // Encodes a request with the pending releases riding on it; the releases
-  // go back to the queue if it is not sent (refs.rollbackEncode).
+  // Encodes a request (with the pending releases riding on it: encode).
   encodeRequest(seq, nestedIn, target, op, described = false) {
     if (this.transform !== null) transformOp(this.transform, op);
     const req = this._req;
-    const rel = this.refs.takeReleases();
     req.seq = seq;
     req.nestedIn = nestedIn;
     req.target = target;
     req.op = op;
     req.described = described;
-    req.releases = rel;
     try {
       return this.encode(req);
     } finally {
@@ -481,7 +501,6 @@ export class Endpoint {
     rep.ok = ok;
     rep.value = value;
     rep.byRef = ok && byRef;
-    rep.releases = this.refs.takeReleases();
     let bytes;
     try {
       bytes = this.encode(rep);
@@ -493,8 +512,7 @@ export class Endpoint {
       rep.ok = false;
       rep.byRef = false;
       rep.value = new BridgeError(`the ${ok ? "result" : "error thrown"} of ${describeOp(req)} cannot be sent to the other side: ${e.message}`);
-      rep.releases = this.refs.takeReleases(); // the failed encode queued them again
-      bytes = this.encode(rep);
+      bytes = this.encode(rep); // (with the releases the failed encode queued again)
     } finally {
       rep.value = undefined;
       rep.releases = null;
@@ -524,9 +542,8 @@ export class Endpoint {
     this.releaseTimer = setTimeout(() => {
       this.releaseTimer = null;
       if (!this.refs.hasPending() || this.closed) return;
-      const releases = this.refs.takeReleases();
       try {
-        this.sendBytes(this.encode({ t: "release", releases }), Infinity, "release");
+        this.sendBytes(this.encode({ t: "release", releases: null }), Infinity, "release");
       } catch (e) {
         if (!(e instanceof ClosedError)) this.report(e);
       }
@@ -1304,7 +1321,7 @@ export class Endpoint {
    * (0 = none), and returns what `fn` returns.
    */
   withTimeout(ms, fn) {
-    if (!(typeof ms === "number" && ms >= 0)) throw new TypeError(`withTimeout: ms must be a number >= 0, got ${ms}`);
+    checkNumber("withTimeout: ms", ms);
     if (typeof fn !== "function") throw new TypeError("withTimeout: the second argument must be a function");
     const prev = this.timeoutOverride;
     this.timeoutOverride = ms;

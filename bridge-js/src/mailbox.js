@@ -29,9 +29,9 @@ const RUNNING = AWAKE | POLLING;
 const hasWaitAsync = typeof Atomics.waitAsync === "function";
 const pause = typeof Atomics.pause === "function" ? Atomics.pause : null;
 
-/** Byte length of the SharedArrayBuffer holding both mailboxes of a channel. */
-export function channelBytes(capacity) {
-  checkCapacity(capacity);
+/** Byte length of the SharedArrayBuffer holding both mailboxes of a channel (whose sizes it checks). */
+export function channelBytes(capacity, maxMessage) {
+  checkSizes(capacity, maxMessage);
   return 2 * (HEADER_BYTES + capacity);
 }
 
@@ -43,9 +43,12 @@ export function toWorkerOffset(capacity) {
   return HEADER_BYTES + capacity;
 }
 
-function checkCapacity(capacity) {
+function checkSizes(capacity, maxMessage = DEFAULT_MAX_MESSAGE) {
   if (!Number.isInteger(capacity) || capacity <= 0 || capacity % 8 !== 0 || capacity > MAX_MSG_LEN) {
-    throw new RangeError(`mailbox capacity must be a positive multiple of 8 bytes, got ${capacity}`);
+    throw new RangeError(`mailbox capacity must be a positive multiple of 8 bytes, got ${String(capacity)}`);
+  }
+  if (!Number.isInteger(maxMessage) || maxMessage < 0 || maxMessage > MAX_MSG_LEN) {
+    throw new RangeError(`maxMessage must be an integer in 0..${MAX_MSG_LEN}, got ${String(maxMessage)}`);
   }
 }
 
@@ -125,15 +128,12 @@ export class Mailbox {
   }
 
   constructor(sab, byteOffset, capacity, maxMessage = DEFAULT_MAX_MESSAGE) {
-    checkCapacity(capacity);
+    checkSizes(capacity, maxMessage);
     if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 8 !== 0) {
       throw new RangeError(`mailbox byteOffset must be a non-negative multiple of 8, got ${byteOffset}`);
     }
     if (byteOffset + HEADER_BYTES + capacity > sab.byteLength) {
       throw new RangeError(`mailbox at ${byteOffset} with capacity ${capacity} does not fit in a buffer of ${sab.byteLength} bytes; size it with channelBytes(capacity)`);
-    }
-    if (!Number.isInteger(maxMessage) || maxMessage < 0 || maxMessage > MAX_MSG_LEN) {
-      throw new RangeError(`maxMessage must be an integer in 0..${MAX_MSG_LEN}, got ${maxMessage}`);
     }
     this.hdr = new Int32Array(sab, byteOffset, HEADER_BYTES / 4);
     this.data = new Uint8Array(sab, byteOffset + HEADER_BYTES, capacity);

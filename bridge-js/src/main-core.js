@@ -80,7 +80,7 @@ export const waitFor = {
   /** Registers a worker; returns its id. */
   addWorker({ reentrant = true, maxNesting = DEFAULT_MAX_NESTING, name } = {}) {
     const named = typeof name === "string" && name !== "";
-    const id = add(reentrant ? 1 : 0, Math.max(0, maxNesting | 0), named ? 1 : 0);
+    const id = add(reentrant ? 1 : 0, maxNesting, named ? 1 : 0);
     if (named) names.set(id * KEY, name);
     return id;
   },

@@ -7,7 +7,7 @@
 //
 // Under Node the same class runs on `node:worker_threads` (the fast test tier).
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, DEFAULT_SPIN_MS, DEFAULT_EVENT_WAIT_MS, useWaitFor, checkNumber, checkFunction } from "./endpoint.js";
 import { waitFor } from "./main-core.js";
 import { channelBytes, MailboxError } from "./mailbox.js";
 import { makeSyncProxy } from "./sync-proxy.js";
@@ -100,13 +100,20 @@ export class BridgeWorker {
       transform = null,
       awaitPromises = true,
     } = options;
-    msOption("callPark", callPark);
-    msOption("eventWait", eventWait);
+    // A bad number fails here, named, not later (endpoint.js's checkNumber;
+    // capacity and maxMessage: mailbox.js's channelBytes).
+    checkNumber("BridgeWorker: timeout", timeout);
+    checkNumber("BridgeWorker: spin", spin);
+    checkNumber("BridgeWorker: callSpin", callSpin);
+    checkNumber("BridgeWorker: callPark", callPark);
+    checkNumber("BridgeWorker: eventWait", eventWait);
+    checkNumber("BridgeWorker: maxNesting", maxNesting, true);
+    const bytes = channelBytes(capacity, maxMessage); // (checks both, whatever the transport)
+    checkFunction("BridgeWorker: transform", transform); // (else the first call fails: "fn is not a function")
     const own = options[ON_WORKER] ?? null;
     if (transport !== null && transport !== "atomics" && transport !== "async" && transport !== "service-worker") {
       throw new TypeError(`BridgeWorker: unknown transport ${JSON.stringify(transport)}; use "atomics", "service-worker" or "async" (or omit it)`);
     }
-    msOption("timeout", timeout);
     // service-worker transport (issue 6): without SharedArrayBuffer, with the option.
     let kind = transport ?? (canShareMemory() ? "atomics" : serviceWorker != null ? "service-worker" : "async");
     if (kind === "service-worker" && serviceWorker == null) {
@@ -133,7 +140,7 @@ export class BridgeWorker {
     let sab = null;
     let tx;
     if (kind === "atomics") {
-      sab = new SharedArrayBuffer(channelBytes(capacity));
+      sab = new SharedArrayBuffer(bytes);
       tx = new AtomicsTransport(sab, capacity, maxMessage, "main");
     } else if (kind === "service-worker") {
       // Until transport-sw.js is loaded and the service worker controls the
@@ -394,10 +401,3 @@ export class BridgeWorker {
     if (this._worker !== null) this._worker.terminate();
   }
 }
-
-// A time option in ms must be a number: `10n >= 0` and `"10" >= 0` hold, but
-// a call's deadline, now() + timeout, is then a TypeError or a string.
-function msOption(name, v) {
-  if (typeof v !== "number" || !(v >= 0)) throw new TypeError(`BridgeWorker: ${name} must be a number of ms >= 0, got ${String(v)}`);
-}
-

@@ -63,18 +63,20 @@ export class RefTables {
     this.exportsById = new Map();
     this.nextId = 1;
     this.imports = new Map();
-    // Queued releases, [id, count], at most one per id (see _queue), and the
-    // batch the message being encoded carries (see takeReleases).
+    // Queued releases, [id, count], at most one per id (see _queue).
     this.pending = [];
     this._pendingById = new Map();
-    this._taken = EMPTY;
     // While the endpoint decodes a message it may queue, the import entries
     // the message delivered are noted here (see hold()); the depth is the
     // number of decodes running.
     this._journal = [];
     this.depth = 0;
-    // Export entries counted by the message being encoded (see rollbackEncode).
+    // What the messages being encoded and sent counted and took, oldest
+    // first (see rollbackEncode): the export entry of each Remote, the batch
+    // of releases each carries; msgStart is where the latest encoded
+    // message's records start.
     this._sent = [];
+    this.msgStart = 0;
     // Set by the endpoint around a decode so new proxies get readable names.
     this.hintParent = null;
     this.hintKey = undefined;
@@ -191,38 +193,42 @@ export class RefTables {
     this.exportsByObj.delete(e.obj);
   }
 
-  beginEncode() {
-    this._sent.length = 0;
+  // Encodes nest: a getter the encoder runs may make a sync call, whose
+  // message is encoded and sent (or not) inside the outer encode. Its
+  // records go after the outer message's, and its sent() or rollback leaves
+  // those alone: if the outer message then fails, all it counted and took
+  // is taken back.
+
+  /** Returns where the records of the message about to be encoded start; `nested`: inside another's encode. */
+  beginEncode(nested) {
+    const list = this._sent;
+    if (!nested && list.length !== 0) list.length = 0;
+    return list.length;
   }
 
-  /** The last encoded message went out: its counts and releases stand. */
+  /** The latest encoded message went out: its counts and releases stand. */
   sent() {
-    if (this._sent.length !== 0) this._sent.length = 0;
-    this._taken = EMPTY;
+    const list = this._sent;
+    if (list.length > this.msgStart) list.length = this.msgStart;
   }
 
   /**
-   * The last encoded message was not sent: take back what it counted, and
-   * queue again the releases it carried (they would be lost otherwise, and
-   * the peer's entries with them).
+   * The message whose records start at `start` (default: the latest encoded
+   * one) was not sent: take back what it counted, and queue again the
+   * releases it carried (they would be lost otherwise, and the peer's
+   * entries with them).
    */
-  rollbackEncode() {
+  rollbackEncode(start = this.msgStart) {
     const list = this._sent;
-    for (let i = 0; i < list.length; i++) {
+    // (No releases queued after close: clear() dropped everything and nothing goes out.)
+    const requeue = !this.ep?.closed;
+    for (let i = start; i < list.length; i++) {
       const e = list[i];
-      if (--e.count <= 0) this._dropExport(e);
+      if (Array.isArray(e)) {
+        if (requeue) for (const r of e) this._queue(r[0], r[1]);
+      } else if (--e.count <= 0) this._dropExport(e);
     }
-    list.length = 0;
-    const taken = this._taken;
-    if (taken.length !== 0) {
-      // (Not after close: clear() dropped everything and nothing goes out.)
-      if (this.ep !== undefined && this.ep.closed) {
-        this._taken = EMPTY;
-        return;
-      }
-      this._taken = EMPTY;
-      for (let i = 0; i < taken.length; i++) this._queue(taken[i][0], taken[i][1]);
-    }
+    if (list.length > start) list.length = start;
   }
 
   // ------------------------------------------------------------ queued requests
@@ -379,8 +385,8 @@ export class RefTables {
   }
 
   /**
-   * Pending releases to piggyback on the message about to be encoded (a
-   * shared empty array when none). If that message is then not sent,
+   * Pending releases to piggyback on the message being encoded (a shared
+   * empty array when none). If that message is then not sent,
    * rollbackEncode() queues them again.
    */
   takeReleases() {
@@ -388,7 +394,7 @@ export class RefTables {
     const out = this.pending;
     this.pending = [];
     this._pendingById.clear();
-    this._taken = out;
+    this._sent.push(out);
     return out;
   }
 
@@ -409,7 +415,6 @@ export class RefTables {
     this.exportsByObj.clear();
     this.pending = [];
     this._pendingById.clear();
-    this._taken = EMPTY;
   }
 
   stats() {

@@ -8,7 +8,7 @@
 // The message listener is installed while this module evaluates, before any
 // code of the importing module runs, so the start-up message is never lost.
 
-import { Endpoint, AtomicsTransport, PostMessageTransport, TAG } from "./endpoint.js";
+import { Endpoint, AtomicsTransport, PostMessageTransport, TAG, checkFunction } from "./endpoint.js";
 import { PROXY_STATE } from "./refs.js";
 import { MailboxError } from "./mailbox.js";
 import { BridgeError, ClosedError } from "./errors.js";
@@ -142,7 +142,7 @@ function start(init, ServiceWorkerWorkerTransport) {
     spinMs: init.callSpin ?? 0,
     replySpinMs: init.spin,
     parkMs: init.callPark ?? 0,
-    maxMessage: typeof init.maxMessage === "number" ? init.maxMessage : undefined,
+    maxMessage: init.maxMessage,
     transform: transformHook,
     globalObj: globalThis,
     // Main is woken by a bell for every frame but a reply's that it is not
@@ -203,7 +203,7 @@ function start(init, ServiceWorkerWorkerTransport) {
  * objects and Uint8Arrays, as PyScript does.
  */
 export function convertOutgoing(fn) {
-  if (fn !== null && typeof fn !== "function") throw new TypeError("convertOutgoing: pass a function or null");
+  checkFunction("convertOutgoing: fn", fn);
   outgoing = fn;
   if (endpoint !== null) endpoint.refs.convert = fn;
 }
@@ -222,7 +222,7 @@ export function convertOutgoing(fn) {
 export function bridge(options) {
   if (options != null && options.transform !== undefined) {
     const fn = options.transform;
-    if (fn !== null && typeof fn !== "function") throw new TypeError("bridge({ transform }): transform must be a function");
+    checkFunction("bridge({ transform }): transform", fn);
     transformHook = fn;
     if (endpoint !== null) endpoint.transform = fn;
   }

@@ -970,17 +970,62 @@ test("callPark must be a number of ms >= 0", () => {
   assert.throws(() => new BridgeWorker(FIXTURE, { callPark: -1 }), /callPark must be a number of ms >= 0/);
 });
 
-test("timeout, callPark and eventWait refuse what is not a number of ms, with the option's name", () => {
+// Every numeric option of BridgeWorker, bad values and the error that names
+// the option (the constructor throws it, whatever the transport).
+const MS = /must be a number of ms >= 0, got /;
+const BAD_OPTIONS = [
   // `10n >= 0` and `"10" >= 0` hold: a range check alone let these through,
-  // and a call's deadline then failed with a BigInt TypeError or became a string.
-  for (const name of ["timeout", "callPark", "eventWait"]) {
-    for (const bad of [10n, "10", Symbol("ms"), null, -1, NaN]) {
+  // and a call's deadline then failed with a BigInt TypeError or became a
+  // string; spin and callSpin were not checked at all.
+  ...["timeout", "spin", "callSpin", "callPark", "eventWait"].flatMap((name) =>
+    [10n, "10", Symbol("ms"), null, -1, NaN].map((bad) => [name, bad, TypeError, MS])),
+  // Was `Math.max(0, maxNesting | 0)`: a BigInt threw a TypeError that did
+  // not name it, "abc" and 2 ** 32 became 0 (every nested call a
+  // DeadlockError), 1.5 became 1.
+  ...[10n, "10", "abc", 1.5, -1, 2 ** 32, Infinity, null].map((bad) =>
+    ["maxNesting", bad, TypeError, /must be an integer in 0\.\.4294967295, got /]),
+  // Checked by the mailbox, which only the atomics transport had.
+  ...[10n, "1024", 12, 0, -8].map((bad) => ["capacity", bad, RangeError, /^mailbox capacity must be a positive multiple of 8 bytes, got /]),
+  ...[10n, "1024", -1, 1.5, 2 ** 31].map((bad) => ["maxMessage", bad, RangeError, /^maxMessage must be an integer in 0\.\.2147483647, got /]),
+];
+
+test("every numeric option refuses, at the constructor, what is not a number in its range, with the option's name", () => {
+  for (const transport of [undefined, "async"]) {
+    for (const [name, bad, type, message] of BAD_OPTIONS) {
       let made = null;
       try {
-        assert.throws(() => { made = new BridgeWorker(FIXTURE, { [name]: bad }); }, (e) => e instanceof TypeError &&
-          new RegExp(`^BridgeWorker: ${name} must be a number of ms >= 0, got `).test(e.message), `${name}: ${String(bad)}`);
+        assert.throws(() => { made = new BridgeWorker(FIXTURE, { transport, [name]: bad }); },
+          (e) => e instanceof type && (type === RangeError || e.message.startsWith(`BridgeWorker: ${name} `)) && message.test(e.message),
+          `${name}: ${String(bad)} (${transport ?? "atomics"})`);
       } finally {
         made?.terminate(); // (only if the check let it through)
+      }
+    }
+  }
+});
+
+test("a transform that is no function fails at the constructor, not at the first call", () => {
+  for (const bad of ["x", {}, 1]) {
+    let made = null;
+    try {
+      assert.throws(() => { made = new BridgeWorker(FIXTURE, { transform: bad }); },
+        (e) => e instanceof TypeError && e.message === "BridgeWorker: transform must be a function", String(bad));
+    } finally {
+      made?.terminate();
+    }
+  }
+});
+
+test("MPWorker and PyWorker pass their numeric options to BridgeWorker's check", async () => {
+  const { MPWorker, PyWorker } = await import("../src/python.js");
+  for (const Python of [MPWorker, PyWorker]) {
+    for (const [name, bad, type, message] of BAD_OPTIONS) {
+      let made = null;
+      try {
+        assert.throws(() => { made = new Python("file:///nowhere/main.py", { [name]: bad }); },
+          (e) => e instanceof type && message.test(e.message), `${Python.name} ${name}: ${String(bad)}`);
+      } finally {
+        made?.terminate();
       }
     }
   }

@@ -89,6 +89,18 @@ describe("a sync call made by code the decoder runs, in the middle of a message"
     });
   });
 
+  test("a request or a reply that fails to encode after a getter's sync call takes back what it counted and took before it", async () => {
+    w.sync.reTake = () => "never called";
+    const r = await w.sync.requestFailsAfterGetter();
+    assert.match(r.error, /nested deeper than 512/);
+    assert.equal(r.exports, 0, "the worker's export of the function the failed request carried was taken back");
+    await exportsSettle(w, 0); // the worker's release of reShared was queued again and went
+    const before = (await w.sync.stats()).exports;
+    await assert.rejects(w.sync.replyFailsAfterGetter(), /cannot be sent to the other side: .*nested deeper than 512/);
+    assert.equal((await w.sync.stats()).exports, before, "the worker's export of the function the failed reply carried was taken back");
+    await exportsSettle(w, 0);
+  });
+
   test("a getter's sync call in a request that moves a buffer: the buffer goes with that request, no hang", async () => {
     w.sync.reAsk = () => "asked";
     w.sync.reTake = (b, o) => `${new Uint8Array(b).join(",")} ${o.x}`;

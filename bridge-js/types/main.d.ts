@@ -81,7 +81,7 @@ export interface BridgeWorkerOptions {
   callPark?: number;
   /**
    * How many main->worker calls may be nested in this worker's blocked calls
-   * at once (default 64); one more rejects with a DeadlockError (calls that
+   * at once, an integer (default 64); one more rejects with a DeadlockError (calls that
    * recurse without end). See docs/deadlocks.md.
    */
   maxNesting?: number;

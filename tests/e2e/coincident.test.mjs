@@ -62,8 +62,9 @@ test("coincident compat under a CSP without 'unsafe-eval': ffi.evaluate throws a
 test(`coincident compat: a set-up that throws after the Worker started leaves no Worker running (${E2E_TRANSPORT})`, async (t) => {
   const c = await run(t, "compat-throw");
   t.diagnostic(JSON.stringify(c));
-  assert.match(c.timeoutError, /^TypeError: .*Symbol/, "a timeout that is no number: the constructor throws the TypeError");
-  const bad = ["bad-timeout"];
+  assert.match(c.timeoutError, /^TypeError: BridgeWorker: timeout must be a number of ms >= 0, got Symbol\(ms\)$/, "a timeout that is no number: the constructor throws a TypeError that names it");
+  assert.match(c.timeoutStringError, /^TypeError: BridgeWorker: timeout must be a number of ms >= 0, got abc$/, "a string timeout is no time-out of 0");
+  const bad = ["bad-timeout", "bad-timeout-string"];
   if (E2E_TRANSPORT === "atomics") {
     // (The service-worker transport allocates no shared memory.)
     assert.equal(c.allocError, "RangeError: Array buffer allocation failed", "the allocation's error, as it was thrown");

@@ -52,7 +52,9 @@ export default function coincident(options) {
         const sw = serviceWorker || service_worker || null;
         const bridge = new BridgeWorker(url, {
           serviceWorker: sw,
-          timeout: timeout > 0 ? timeout : 0,
+          // (A negative number: none, as 0. Anything else but a number
+          // fails BridgeWorker's check, which names the option.)
+          timeout: typeof timeout === "number" && timeout < 0 ? 0 : timeout,
           name: workerOptions.name,
           transform,
           // Python awaits what a main-thread call returns: a rejection must

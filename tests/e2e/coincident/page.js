@@ -73,6 +73,7 @@ try {
       }
     };
     out.timeoutError = make("bad-timeout", { timeout: Symbol("ms") });
+    out.timeoutStringError = make("bad-timeout-string", { timeout: "abc" });
     if (globalThis.crossOriginIsolated) {
       const Shared = globalThis.SharedArrayBuffer;
       globalThis.SharedArrayBuffer = class extends Shared {
