@@ -2,9 +2,13 @@
 // or Pyodide, installs the `pyscript` package, runs the user's script.
 //
 // Start-up, all through the public bridge API:
-//   1. `await bridge()`; ask the main thread for the start-up data (sync.__wbpy_boot__)
-//   2. import the interpreter's ES module and load it, stdout/stderr forwarded
-//      line by line to the main thread (sync.__wbpy_out__)
+//   1. read the start-up data from this worker's URL fragment (python.js puts
+//      it there) and begin importing the interpreter's ES module, fetching
+//      the script and config.files and importing config.js_modules.worker;
+//      then `await bridge()` while those load, and ask the main thread for
+//      config.js_modules.main (sync.__wbpy_boot__) if there are any
+//   2. load the interpreter, stdout/stderr forwarded line by line to the
+//      main thread (sync.__wbpy_out__)
 //   3. write config.files and the pyscript package into the interpreter's FS
 //   4. report "ready", run the script (top-level await allowed), report "done"
 //      or "error" with the Python traceback (sync.__wbpy_event__)
@@ -30,6 +34,31 @@ import "./protocol.js";
 
 const LIB = "/worker_bridge_lib";
 
+class BootError extends Error {}
+
+// The start-up data is known when the page creates the worker, so it comes
+// in the worker's URL (its fragment, never sent to a server): the
+// interpreter's import and the fetches start here, before the bridge's
+// handshake and without a round trip to the page, which may be busy.
+const boot = JSON.parse(decodeURIComponent(globalThis.location.hash.slice(1)));
+const interpreterModule = import(boot.interpreter);
+interpreterModule.catch(() => {});
+// The script and config.files, fetched while the interpreter loads.
+const fetched = Promise.all([
+  fetchText(boot.script, "the Python script"),
+  ...boot.files.map((f) => fetchText(f.url, "config.files entry")),
+]);
+fetched.catch(() => {});
+// config.js_modules.worker: imported here, beside the interpreter.
+const workerModules = Promise.all(boot.workerModules.map(async ({ url, name }) => {
+  try {
+    return [name, { ...(await import(url)) }];
+  } catch (e) {
+    throw new BootError(`config.js_modules.worker: could not import ${url}: ${e && e.message}`);
+  }
+}));
+workerModules.catch(() => {});
+
 const B = await bridge();
 const mainSync = B.sync;
 const blocking = B.transport !== "async";
@@ -46,8 +75,6 @@ function notify(name, ...args) {
 
 const out = (line) => notify("__wbpy_out__", "stdout", line);
 const err = (line) => notify("__wbpy_out__", "stderr", line);
-
-class BootError extends Error {}
 
 async function fetchText(url, what) {
   let res;
@@ -105,7 +132,7 @@ function pythonSync(result) {
 }
 
 async function loadMicroPython(url) {
-  const mod = await import(url);
+  const mod = await interpreterModule;
   const load = mod.loadMicroPython ?? globalThis.loadMicroPython;
   if (typeof load !== "function") throw new BootError(`${url} does not export loadMicroPython; point the interpreter option at micropython.mjs of @micropython/micropython-webassembly-pyscript`);
   const mp = await catchingJsExceptions(() => load({ stdout: out, stderr: err, linebuffer: true }));
@@ -397,7 +424,7 @@ function microPythonConvert(mp) {
 }
 
 async function loadPyodide(url) {
-  const mod = await import(url);
+  const mod = await interpreterModule;
   const load = mod.loadPyodide ?? globalThis.loadPyodide;
   if (typeof load !== "function") throw new BootError(`${url} does not export loadPyodide; point the interpreter option at pyodide.mjs of the pyodide package`);
   const indexURL = new URL(".", url).href;
@@ -533,24 +560,10 @@ function errorInfo(e) {
 
 let phase = "boot";
 try {
-  const boot = await mainSync.__wbpy_boot__();
-  // Fetch the script and config.files while the interpreter loads.
-  const fetched = Promise.all([
-    fetchText(boot.script, "the Python script"),
-    ...boot.files.map((f) => fetchText(f.url, "config.files entry")),
-  ]);
-  fetched.catch(() => {});
-  // config.js_modules.worker: imported here, beside the interpreter.
-  const workerModules = Promise.all(boot.workerModules.map(async ({ url, name }) => {
-    try {
-      return [name, { ...(await import(url)) }];
-    } catch (e) {
-      throw new BootError(`config.js_modules.worker: could not import ${url}: ${e && e.message}`);
-    }
-  }));
-  workerModules.catch(() => {});
+  // config.js_modules.main cross by reference, so through the bridge.
+  const mainModules = boot.mainModules ? await mainSync.__wbpy_boot__() : null;
   const interp = boot.kind === "pyodide" ? await loadPyodide(boot.interpreter) : await loadMicroPython(boot.interpreter);
-  const jsModules = Object.assign(Object.create(null), boot.mainModules, Object.fromEntries(await workerModules));
+  const jsModules = Object.assign(Object.create(null), mainModules, Object.fromEntries(await workerModules));
 
   // The user's files and the pyscript package.
   const [scriptRes, ...fileRes] = await fetched;

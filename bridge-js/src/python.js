@@ -9,8 +9,9 @@
 //
 // Inside the worker, Python does `from pyscript import window, document, sync, ffi`
 // (see python-worker.js and pyscript/modules.js). Everything crosses through the
-// public BridgeWorker API: the worker asks the main thread for its start-up
-// data and reports stdout and its lifecycle through a few reserved `sync` names.
+// public BridgeWorker API: the worker gets its start-up data in its URL's
+// fragment, asks the main thread for config.js_modules.main and reports
+// stdout and its lifecycle through a few reserved `sync` names.
 
 import { BridgeWorker } from "./main.js";
 
@@ -131,16 +132,23 @@ class PythonWorker extends BridgeWorker {
     if (typeof config !== "object" || config === null) {
       throw new TypeError(`${who}: config must be an object (PyScript's config: { files: {...} })`);
     }
+    const mainList = jsModuleList(config.js_modules?.main, who, "main");
     const boot = {
       kind,
       script: resolve(url, `${who} script`),
       interpreter: resolve(interpreter, `${who}: the interpreter option`),
       files: normalizeFiles(config.files, who),
       workerModules: jsModuleList(config.js_modules?.worker, who, "worker"),
+      mainModules: mainList.length > 0, // then the worker asks for them (sync.__wbpy_boot__)
     };
     // config.js_modules.main: imported here, handed to Python by reference.
-    const mainModules = importMainModules(jsModuleList(config.js_modules?.main, who, "main"), who);
-    super(WORKER_URL, { ...rest, type: "module", serviceWorker, timeout, reentrant });
+    const mainModules = importMainModules(mainList, who);
+    // The rest of the start-up data goes in the worker's URL fragment: the
+    // worker starts importing the interpreter as soon as its script runs,
+    // before the bridge's handshake (python-worker.js).
+    const workerURL = new URL(WORKER_URL);
+    workerURL.hash = encodeURIComponent(JSON.stringify(boot));
+    super(workerURL, { ...rest, type: "module", serviceWorker, timeout, reentrant });
 
     this.kind = kind;
     this.prefix = prefix;
@@ -186,7 +194,7 @@ class PythonWorker extends BridgeWorker {
     };
 
     const bridgeSync = this.sync;
-    bridgeSync[BOOT] = async () => ({ ...boot, mainModules: await mainModules });
+    bridgeSync[BOOT] = () => mainModules;
     bridgeSync[OUT] = out;
     bridgeSync[EXPOSED] = (name) => {
       this._exposed.add(name);

@@ -374,6 +374,24 @@ for (const { kind, name, wait } of KINDS) {
       assert.equal(s.ready, true, "the interpreter was ready before the script failed");
     });
 
+    // SW: the worker starts only once the service worker controls the page,
+    // which needs the page's main thread.
+    test("the worker begins fetching the interpreter while the page's main thread is busy", { timeout, skip: SW && "the service-worker transport starts the worker from the page's event loop" }, async (t) => {
+      const p = await h.open(t);
+      let requested = false;
+      p.page.context().on("request", (r) => {
+        if (/\/(micropython|pyodide)\.mjs$/.test(r.url())) requested = true;
+      });
+      await p.page.route("**/__interpreter_requested", (route) => route.fulfill({ body: requested ? "yes" : "no" }));
+      await p.page.goto(p.url(`/tests/e2e/python/run.html?script=timer.py&kind=${kind}&busyStart`));
+      await until(p, () => window.__py && window.__py.done, null, wait, "timer.py did not finish");
+      const s = await p.page.evaluate(() => window.__py);
+      // Before, the worker asked the busy page for its start-up data first.
+      assert.equal(s.interpreterRequestedWhileBusy, true, `log:\n  ${p.log.join("\n  ")}`);
+      assert.equal(s.error, null);
+      noErrors(p);
+    });
+
     test("workers via JavaScript FAQ: new Worker, then await worker.sync.python_function()", { timeout }, async (t) => {
       const p = await h.open(t);
       await p.page.goto(p.url(`/tests/e2e/python/faq.html?kind=${kind}${sw("isolated")}`));

@@ -60,6 +60,25 @@ const worker = new Ctor(`./${script}`, {
 window.__worker = worker;
 state.transport = worker.transport;
 
+// `busyStart`: from the bridge's handshake on (the worker's script runs),
+// the page's main thread stays busy until the worker has begun fetching the
+// interpreter's module, or for 20 s. The test answers the synchronous
+// requests to /__interpreter_requested from the requests it saw. (A page busy
+// from the constructor on would hold back the Worker's own start.)
+if (q.has("busyStart")) {
+  worker.bridgeReady.then(() => {
+    const until = performance.now() + 20_000;
+    let requested = false;
+    while (!requested && performance.now() < until) {
+      const xhr = new XMLHttpRequest();
+      xhr.open("GET", "/__interpreter_requested", false);
+      xhr.send();
+      requested = xhr.responseText === "yes";
+    }
+    state.interpreterRequestedWhileBusy = requested;
+  });
+}
+
 // What the scripts may call on the main thread.
 worker.sync.report = (name, value) => {
   state.reports[name] = value;
