@@ -36,9 +36,9 @@ const IN_WORKER = typeof window === "undefined";
 const pause = typeof Atomics.pause`);
 patch(`    if (consumer) this.spinBegin(t);`, `    if (consumer && t < Mailbox.calmAt) why("wait: calm at start");
     if (consumer) this.spinBegin(t);`);
-patch(`          if (consumer) Atomics.store(hdr, STATE, this.awakeState());
-          return true;`, `          if (consumer) { why("wait: spin got it"); Atomics.store(hdr, STATE, this.awakeState()); }
-          return true;`);
+// (Anchors name no property that dist renames: tests/bundlers checks this file too.)
+patch("if (Atomics.load(hdr, slot) !== seen) {", `if (Atomics.load(hdr, slot) !== seen) {
+          if (consumer) why("wait: spin got it");`);
 patch(`      if (consumer && !this.spinOn(t)) break;
     }`, `      if (consumer && !this.spinOn(t)) break;
     }
@@ -48,7 +48,7 @@ patch(`      if (since < 2 * Mailbox.wakeGraceMs) Mailbox.crowded(t);
       return false;`, `      if (since < 2 * Mailbox.wakeGraceMs && !(SKIP_PARKED && IN_WORKER)) { why("spinOn: woken peer late, CROWDED"); Mailbox.crowded(t); }
       else why("spinOn: parked peer");
       return false;`);
-patch(`    if (t - this.peerSince < Mailbox.stallMs) return true;`, `    if (t - this.peerSince < Mailbox.stallMs) return true;
+patch(`< Mailbox.stallMs) return true;`, `< Mailbox.stallMs) return true;
     if (RUNNING_OK && (s & SPINNING) === 0) return true;`);
 patch(`    if ((s & SPINNING) !== 0) Mailbox.crowded(t);
     return false;`, `    if ((s & SPINNING) !== 0) { why("spinOn: still spinning peer, CROWDED"); Mailbox.crowded(t); }
