@@ -1,11 +1,12 @@
 // Node tier: values decoded from a received message never alias the bytes it
-// was read from. Mailbox take reads a small message into a buffer it reuses
-// for the next one (the argument is in mailbox.js, "What a received message
-// may be used for"); these tests keep every byte array, buffer, view and
-// string received in both directions, across later calls and nested calls,
-// and check them byte by byte afterwards, at sizes around the reuse
-// threshold (messages of 4095-4097 bytes) and with mailboxes small enough
-// that those messages travel as several frames.
+// was read from. Mailbox take reads a one-frame message into a buffer the
+// thread reuses for the next one (the argument is in mailbox.js, "What a
+// received message may be used for"); these tests keep every byte array,
+// buffer, view and string received in both directions, across later calls
+// and nested calls, and check them byte by byte afterwards, at sizes around
+// 4096 bytes (the reused buffer's first size), at sizes that grow it (up to
+// 200,000 bytes), and with mailboxes small enough that those messages travel
+// as several frames.
 // Run: node --test bridge-js/test/aliasing.test.js
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -14,8 +15,8 @@ import { make, checkAll, cases } from "./fixtures/alias-worker.js";
 
 const FIXTURE = new URL("./fixtures/alias-worker.js", import.meta.url);
 
-// Default capacity (1 MiB: every message here is one frame), the threshold
-// itself (a 4097-byte message is two frames), and 1 KiB (most are several).
+// Default capacity (every message here is one frame), 4096 (a 4097-byte
+// message is two frames), and 1 KiB (most are several).
 for (const capacity of [undefined, 4096, 1024]) {
   describe(`received values own their bytes (capacity ${capacity ?? "default"})`, () => {
     let w;
