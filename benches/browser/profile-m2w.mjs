@@ -2,7 +2,7 @@
 // (CDP `Profiler`) on the bench page and on its worker over a long `m2w`
 // burst (issue 17 item 3; docs/benchmarks.md "Main->worker calls (stop 16)").
 //
-//   node benches/browser/profile-m2w.mjs [--lib ours] [--n 60000] [--interval 25] [--top 25]
+//   node benches/browser/profile-m2w.mjs [--lib ours] [--n 60000] [--interval 25] [--top 25] [--case m2w]
 //
 // --lib: an adapter of benches/browser/libs (ours, ours-dist, coincident, or a
 // path relative to libs/ such as ../.build/variants/<name>/ours from
@@ -24,6 +24,8 @@ const LIB = opt("--lib", "ours");
 const N = Number(opt("--n", 60000));
 const INTERVAL = Number(opt("--interval", 25));
 const TOP = Number(opt("--top", 25));
+// --case: another case of the bench page (small, title, str64k, f64, ...).
+const CASE = opt("--case", "m2w");
 const PORT = 9300 + Math.floor(Math.random() * 500);
 
 function summarize(profile, calls) {
@@ -106,13 +108,13 @@ async function main() {
       window.__kept = [];
       Worker.prototype.terminate = function () { window.__kept.push(this); };
     });
-    const r = await page.evaluate(([n]) => window.bench("m2w", { n, warm: 500 }), [N]);
+    const r = await page.evaluate(([n, c]) => window.bench(c, { n, warm: 500 }), [N, CASE]);
     if (!r.ok) throw new Error(r.error);
     await Promise.all(started);
     const out = {};
     for (const [side, s] of Object.entries(sessions)) out[side] = (await c.send("Profiler.stop", {}, s)).profile;
     const load = loadavg().map((x) => x.toFixed(1)).join(" ");
-    console.log(`m2w profile, lib ${LIB}, ${N} calls (+500 warm-up and the start), sampling every ${INTERVAL} us; bench ${(r.value * 1000).toFixed(2)} us a call; load ${load}`);
+    console.log(`${CASE} profile, lib ${LIB}, ${N} calls (+500 warm-up and the start), sampling every ${INTERVAL} us; bench ${(r.value * 1000).toFixed(2)} us a call; load ${load}`);
     for (const side of ["page", "worker"]) {
       if (!out[side]) { console.log(`\n## ${side}: no profile`); continue; }
       console.log(`\n## ${side}\n${summarize(out[side], N)}`);
