@@ -87,3 +87,34 @@ for (const capacity of [undefined, 4096, 1024]) {
     });
   });
 }
+
+// The reused buffer is the thread's, not a mailbox's: main reads what two
+// workers send into the same buffer, one message after the other.
+describe("received values own their bytes: two workers' messages read into one buffer", () => {
+  const workers = [];
+  const kept = [];
+  before(async () => {
+    for (let k = 0; k < 2; k++) {
+      const w = new BridgeWorker(FIXTURE, { type: "module" });
+      w.sync.keepM = (v, kind, n, seed) => {
+        kept.push([v, kind, n, seed, `main kept worker ${k}'s argument`]);
+      };
+      w.sync.nopM = () => {};
+      workers.push(w);
+    }
+    await Promise.all(workers.map((w) => w.ready));
+  });
+  after(() => workers.forEach((w) => w.terminate()));
+
+  test("both workers call main at once with values of every size", async () => {
+    const list = cases().filter(([, n]) => n <= 1000 || n % 10 === 0 || n > 4110);
+    // Worker 1 sends the list backwards, so large and small messages meet.
+    const counts = await Promise.all([
+      workers[0].sync.toMain(list),
+      workers[1].sync.toMain(list.map(([kind, n, seed]) => [kind, n, seed + 100000]).reverse()),
+    ]);
+    assert.deepEqual(counts, [list.length, list.length]);
+    assert.equal(kept.length, 2 * list.length);
+    assert.deepEqual(checkAll(kept), []);
+  });
+});
