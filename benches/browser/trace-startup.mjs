@@ -46,6 +46,8 @@ const [from, to, min] = [Number(opt("--from", -3)), Number(opt("--to", 10)), Num
 const CATEGORIES = ["devtools.timeline", "v8", "v8.execute", "v8.wasm", "blink.user_timing", "toplevel", "scheduler.long_tasks",
   "disabled-by-default-v8.compile", "disabled-by-default-devtools.timeline", "disabled-by-default-v8.wasm.detailed"];
 const extraArgs = opt("--args", "").split(/\s+/).filter(Boolean);
+// --cache: files cacheable (every mode reads it, so before the modes below).
+const CACHE = argv.includes("--cache") ? () => ({ "cache-control": "max-age=600" }) : null;
 // --cats a,b: more trace categories (e.g. scheduler,sequence_manager,toplevel.flow)
 CATEGORIES.push(...opt("--cats", "").split(",").filter(Boolean));
 if (argv.includes("--count")) {
@@ -59,7 +61,6 @@ if (argv.includes("--n")) {
 // --cache: files cacheable for 10 minutes (bundle-variants.mjs --cache), as
 // where a package is deployed with caching; --warm K: K untraced starts in
 // the page first (with --cache, what a start that finds the files cached does)
-const CACHE = argv.includes("--cache") ? () => ({ "cache-control": "max-age=600" }) : null;
 const server = await startServer({ isolated: true, headers: CACHE });
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", ...extraArgs] });
 let trace, r;
