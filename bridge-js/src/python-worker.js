@@ -423,12 +423,32 @@ function microPythonConvert(mp) {
   };
 }
 
+// config.packages (python.js checked them). loadPackage throws for a name
+// its index does not know, and for a download or install that fails it
+// only says "Failed to load <names>" and logs why: both stop the start.
+async function loadPackages(py, packages) {
+  const why = [];
+  let failed = null;
+  try {
+    await py.loadPackage(packages, {
+      messageCallback: (m) => {
+        if (String(m).startsWith("Failed to load ")) failed = String(m);
+      },
+      errorCallback: (m) => why.push(String(m)),
+    });
+  } catch (e) {
+    failed = e && e.message;
+  }
+  if (failed !== null) throw new BootError(`config.packages: ${[failed, ...why].join(" ")}`);
+}
+
 async function loadPyodide(url) {
   const mod = await interpreterModule;
   const load = mod.loadPyodide ?? globalThis.loadPyodide;
   if (typeof load !== "function") throw new BootError(`${url} does not export loadPyodide; point the interpreter option at pyodide.mjs of the pyodide package`);
   const indexURL = new URL(".", url).href;
   const py = await load({ indexURL, stdout: out, stderr: err, packages: [] });
+  if (boot.packages.length !== 0) await loadPackages(py, boot.packages);
   keepBorrowedCallables(py);
   raiseErrorsOnly(py);
   const PyProxy = py.ffi?.PyProxy;

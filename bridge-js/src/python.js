@@ -65,6 +65,22 @@ function normalizeFiles(files, who) {
   });
 }
 
+// config.packages: Pyodide loads them before the script runs
+// (pyodide.loadPackage: names from Pyodide's own package index beside the
+// interpreter, or URLs of wheels, resolved here against the page).
+// MicroPython's would need mip and micropython-lib's index: refused here.
+function normalizePackages(packages, who, kind) {
+  if (packages == null) return [];
+  if (!Array.isArray(packages) || packages.some((p) => typeof p !== "string" || p === "")) {
+    throw new TypeError(`${who}: config.packages must be an array of package names or wheel URLs, e.g. ["numpy"]`);
+  }
+  if (packages.length !== 0 && kind === "micropython") {
+    throw new TypeError(`${who}: config.packages is not supported for MicroPython (PyScript installs them with mip from micropython-lib); ` +
+      `put the modules' .py files in config.files instead, e.g. { "./mymodule.py": "./mymodule.py" }`);
+  }
+  return packages.map((p) => (p.includes("/") || p.endsWith(".whl") ? resolve(p, `${who}: config.packages`) : p));
+}
+
 // config.js_modules.main / .worker as PyScript has them: { "url": "name" }.
 function jsModuleList(modules, who, where) {
   if (modules == null) return [];
@@ -138,6 +154,7 @@ class PythonWorker extends BridgeWorker {
       script: resolve(url, `${who} script`),
       interpreter: resolve(interpreter, `${who}: the interpreter option`),
       files: normalizeFiles(config.files, who),
+      packages: normalizePackages(config.packages, who, kind),
       workerModules: jsModuleList(config.js_modules?.worker, who, "worker"),
       mainModules: mainList.length > 0, // then the worker asks for them (sync.__wbpy_boot__)
     };

@@ -27,6 +27,14 @@ export interface PythonConfig {
    * stylesheet link), `worker` modules in the worker. URLs resolve against the page.
    */
   js_modules?: { main?: Record<string, string>; worker?: Record<string, string> };
+  /**
+   * PyWorker only: packages Pyodide loads before the script runs
+   * (`pyodide.loadPackage`): names from Pyodide's package index beside the
+   * interpreter (e.g. "numpy"), or URLs of wheels (resolved against the
+   * page). One that fails to load rejects `ready` and `done`. MPWorker
+   * throws a TypeError for a non-empty list (put .py files in `files`).
+   */
+  packages?: string[];
   [key: string]: unknown;
 }
 

@@ -11,6 +11,8 @@
 // what runs on one transport only, and why.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import { e2e, CSP, E2E_TRANSPORT, usesServiceWorker } from "./harness.mjs";
 
 const h = e2e({ servers: ["isolated", "plain", "csp"] });
@@ -47,6 +49,56 @@ async function runScript(t, { kind, script, server = "isolated", wait, dist = fa
   assert.equal(res.status(), 200);
   await until(p, () => window.__py && window.__py.done, null, wait, `${script} did not finish`);
   return { ...p, state: await p.page.evaluate(() => window.__py) };
+}
+
+// A pure-Python wheel for config.packages, written where the test server
+// finds it (tests/e2e/python/.build/, git-ignored): a zip of stored entries.
+function writeWheel() {
+  const files = {
+    "wbhello/__init__.py": '__version__ = "1.0"\n\ndef greet(who):\n    return f"hello {who} from a wheel"\n',
+    "wbhello-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: wbhello\nVersion: 1.0\n",
+    "wbhello-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: worker-bridge tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+  };
+  files["wbhello-1.0.dist-info/RECORD"] = [...Object.keys(files), "wbhello-1.0.dist-info/RECORD"].map((f) => `${f},,`).join("\n") + "\n";
+  const locals = [];
+  const central = [];
+  let offset = 0;
+  for (const [name, text] of Object.entries(files)) {
+    const n = Buffer.from(name);
+    const data = Buffer.from(text);
+    const crc = crc32(data);
+    const head = Buffer.alloc(30);
+    head.writeUInt32LE(0x04034b50, 0);
+    head.writeUInt16LE(20, 4);
+    head.writeUInt16LE(0x21, 12); // 1980-01-01
+    head.writeUInt32LE(crc, 14);
+    head.writeUInt32LE(data.length, 18);
+    head.writeUInt32LE(data.length, 22);
+    head.writeUInt16LE(n.length, 26);
+    const dir = Buffer.alloc(46);
+    dir.writeUInt32LE(0x02014b50, 0);
+    dir.writeUInt16LE(20, 4);
+    dir.writeUInt16LE(20, 6);
+    dir.writeUInt16LE(0x21, 14);
+    dir.writeUInt32LE(crc, 16);
+    dir.writeUInt32LE(data.length, 20);
+    dir.writeUInt32LE(data.length, 24);
+    dir.writeUInt16LE(n.length, 28);
+    dir.writeUInt32LE(offset, 42);
+    locals.push(head, n, data);
+    central.push(dir, n);
+    offset += head.length + n.length + data.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  const dirPath = new URL("./python/.build/", import.meta.url);
+  mkdirSync(dirPath, { recursive: true });
+  writeFileSync(new URL("wbhello-1.0-py3-none-any.whl", dirPath), Buffer.concat([...locals, cd, end]));
 }
 
 function noErrors(r) {
@@ -127,6 +179,19 @@ for (const { kind, name, wait } of KINDS) {
       assert.equal(rep.proto_after_has, true);
       assert.equal(rep.late_seen, true, "a polling loop sees a property main added meanwhile");
       noErrors(r);
+    });
+
+    if (kind === "py") test("config.packages: a wheel is installed before the script runs; one that fails to load stops the start, named", { timeout: timeout * 2 }, async (t) => {
+      writeWheel();
+      const r = await runScript(t, { kind, script: "packages.py", wait, query: "&packages=./.build/wbhello-1.0-py3-none-any.whl" });
+      noScriptError(r);
+      assert.deepEqual(r.state.out, ["packages done"]);
+      assert.equal(r.state.reports.greeting, "hello page from a wheel");
+      assert.equal(r.state.reports.version, "1.0");
+      noErrors(r);
+      const bad = await runScript(t, { kind, script: "packages.py", wait, query: "&packages=./.build/nowhere-1.0-py3-none-any.whl" });
+      assert.match(JSON.stringify(bad.state.error), /config\.packages: Failed to load nowhere/);
+      assert.deepEqual(bad.state.out, [], "the script must not run when a package failed");
     });
 
     // MicroPython only: the path under test is its FFI's (python-worker.js);
@@ -535,6 +600,27 @@ describe("MicroPython (MPWorker) without cross-origin isolation and failures", (
       }
     });
     assert.equal(msg, "MPWorker: the worker was terminated (terminate()) before the script finished");
+  });
+
+  test("config.packages is refused for MicroPython at once, with what to do instead", { timeout: 120_000 }, async (t) => {
+    const p = await h.open(t);
+    await p.page.goto(p.url(`/tests/e2e/python/faq.html?kind=none${sw("isolated")}`));
+    const msgs = await p.page.evaluate(async () => {
+      const { MPWorker, PyWorker } = await import("/bridge-js/src/python.js");
+      const attempt = (Ctor, packages) => {
+        try {
+          new Ctor("./worker.py", { config: { packages } }).terminate();
+          return "constructed";
+        } catch (e) {
+          return `${e.name}: ${e.message}`;
+        }
+      };
+      return [attempt(MPWorker, ["numpy"]), attempt(MPWorker, []), attempt(PyWorker, "numpy"), attempt(PyWorker, [""])];
+    });
+    assert.match(msgs[0], /^TypeError: MPWorker: config\.packages is not supported for MicroPython.*config\.files/);
+    assert.equal(msgs[1], "constructed");
+    assert.match(msgs[2], /^TypeError: PyWorker: config\.packages must be an array/);
+    assert.match(msgs[3], /^TypeError: PyWorker: config\.packages must be an array/);
   });
 
   test("the interpreter option: a wrong URL fails with a message naming it", { timeout: 120_000 }, async (t) => {

@@ -48,6 +48,8 @@ const worker = new Ctor(`./${script}`, {
   config: {
     // probe_cost.py: the counting probes.py shares with pyscript/probes.py.
     files: { "./data.txt": "/data/data.txt", "./probe_cost.py": "./probe_cost.py" },
+    // `packages`: config.packages, comma-separated (packages.py).
+    ...(q.has("packages") ? { packages: q.get("packages").split(",") } : {}),
     // `jsmods`: config.js_modules (js_modules.py).
     ...(q.has("jsmods") ? {
       js_modules: {
