@@ -30,38 +30,10 @@ function readU32(b) {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
 }
 
-// Receives that return a single-frame message as a view into a reused,
-// non-shared buffer, valid only until the next receive: they save an
-// allocation and the slow copy out of shared memory into fresh memory (a
-// 64 KiB message: ~30 us -> ~6 us here). For the measurements below only:
-// the bridge does not use them, so they stay out of src/mailbox.js.
-class ViewMailbox extends Mailbox {
-  rbuf = new Uint8Array(256);
-  view = false;
-
-  take(len) {
-    if (!this.view) return super.take(len);
-    if (this.rbuf.length < len) this.rbuf = new Uint8Array(Math.max(len, this.rbuf.length * 2));
-    const out = this.rbuf.subarray(0, len);
-    out.set(this.data.subarray(0, len));
-    return out;
-  }
-
-  tryRecvView() {
-    this.view = true;
-    try { return this.tryRecv(); } finally { this.view = false; }
-  }
-
-  recvBlockingView(timeoutMs) {
-    this.view = true;
-    try { return this.recvBlocking(timeoutMs); } finally { this.view = false; }
-  }
-}
-
 function openChannel(sab, capacity, maxToMain, maxToWorker) {
   return {
-    toMain: new ViewMailbox(sab, 0, capacity, maxToMain),
-    toWorker: new ViewMailbox(sab, toWorkerOffset(capacity), capacity, maxToWorker),
+    toMain: new Mailbox(sab, 0, capacity, maxToMain),
+    toWorker: new Mailbox(sab, toWorkerOffset(capacity), capacity, maxToWorker),
   };
 }
 
@@ -96,7 +68,7 @@ if (!isMainThread) {
           const t0 = performance.now();
           for (let i = 1; i <= cmd.n; i++) {
             toMain.sendBlocking(encodeMessageView({ t: "request", seq: i, nestedIn: 0, target: 0, op: { t: "call", name: "echo", args: [arg, i] }, releases: [] }), 60000);
-            const reply = decodeMessage(toWorker.recvBlockingView(60000));
+            const reply = decodeMessage(toWorker.recvBlocking(60000));
             if (reply.t !== "reply" || reply.seq !== i || !reply.ok || reply.value !== arg) bad++;
           }
           const us = ((performance.now() - t0) * 1000) / cmd.n;
@@ -232,14 +204,14 @@ if (!isMainThread) {
       let served = 0;
       serve: for (;;) {
         let bytes;
-        while ((bytes = toMain.tryRecvView()) === null) await toMain.waitAsync();
+        while ((bytes = toMain.tryRecv()) === null) await toMain.waitAsync();
         // Drain every request already there before yielding.
         do {
           const msg = decodeMessage(bytes);
           if (msg.t === "cancel") break serve;
           toWorker.send(encodeMessageView({ t: "reply", seq: msg.seq, ok: true, value: msg.op.args[0], releases: [] }));
           served++;
-        } while ((bytes = toMain.tryRecvView()) !== null);
+        } while ((bytes = toMain.tryRecv()) !== null);
       }
       const { bad, us } = await done;
       assert.equal(served, n);
