@@ -22,7 +22,13 @@ export default async (core, q, workerOf = pyWorkerOf) => {
   w.sync.bench = (x) => x;
   const n = Number(q.get("n") || 2000);
   const dom = Number(q.get("dom") || 1000);
-  for (const kind of (q.get("cases") || "fn,title,sync,dom").split(",")) {
+  const cases = (q.get("cases") || "fn,title,sync,dom").split(",");
+  // warm=1 (run.mjs --warm): every case runs once in full, untimed, before
+  // any is timed, so each row is the interpreter's steady state rather than
+  // its first thousands of operations after start-up (its wasm and the JS on
+  // the path still being compiled; docs/benchmarks.md, stop 20).
+  if (q.get("warm")) for (const kind of cases) await w.sync.run(kind, kind === "dom" ? dom : n);
+  for (const kind of cases) {
     const count = kind === "dom" ? dom : n;
     await w.sync.run(kind, Math.max(1, count >> 4)); // warm-up
     out[kind] = (await w.sync.run(kind, count)) / count * 1000; // us per op

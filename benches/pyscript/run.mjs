@@ -1,7 +1,7 @@
 // Python-level operations, PyScript on worker-bridge against stock PyScript,
 // MicroPython and Pyodide, in one headless Chromium run.
 //
-//   node benches/pyscript/run.mjs [--reps N] [--n N] [--dom N] [--types mpy,py] [--busy N] [--smoke]
+//   node benches/pyscript/run.mjs [--reps N] [--n N] [--dom N] [--types mpy,py] [--busy N] [--warm] [--smoke]
 //
 // Needs `cargo xtask build` (demo/.build/pyscript/{wb,stock}, xtask/pyscript.mjs).
 // Each measurement opens a fresh page (tests/e2e/pyscript/page.html with
@@ -18,6 +18,11 @@
 // of the medians (worker-bridge / stock: below 1 is faster). A third build,
 // "ours", is worker-bridge/python's own MPWorker / PyWorker (no PyScript,
 // benches/pyscript/ours.html) on the same bench.py.
+// Each case is timed right after a warm-up of 1/16 of its count, on a worker
+// started moments before, in the order fn, title, sync, dom: the first
+// thousands of operations of a fresh interpreter, whose wasm and the JS on
+// the path are still being compiled (docs/benchmarks.md, stop 20). --warm
+// runs every case once in full first (untimed): the steady state.
 import { launchBrowser } from "../../tests/e2e/harness.mjs";
 import { startServer } from "../../tests/server.mjs";
 import { startBusy, busyArg } from "../busy.mjs";
@@ -34,6 +39,7 @@ const N = Number(opt("--n", SMOKE ? 50 : 2000));
 const DOM = Number(opt("--dom", SMOKE ? 20 : 1000));
 const TYPES = opt("--types", SMOKE ? "mpy" : "mpy,py").split(",");
 const BUSY = busyArg(argv);
+const WARM = argv.includes("--warm");
 // --builds: which builds, in this order on even repetitions (reversed on odd
 // ones); another directory of demo/.build/pyscript/ may be named too (a
 // before/after comparison), its ratio is to stock; so may `ours@<dir>`:
@@ -63,6 +69,7 @@ async function once(build, type) {
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   const q = new URLSearchParams({ build, type, main: "/benches/pyscript/bench.js", n: String(N), dom: String(DOM) });
+  if (WARM) q.set("warm", "1");
   const ours = build === "ours" || build.startsWith("ours@");
   if (build.startsWith("ours@")) q.set("src", `/${build.slice(5)}/bridge-js/src/python.js`);
   try {
@@ -110,7 +117,7 @@ const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2
 const span = (a) => `${f(Math.min(...a))} / ${f(median(a))} / ${f(Math.max(...a))}`;
 
 console.log(`PyScript on worker-bridge vs stock PyScript: ${REPS} reps, ${N} calls, ${DOM} DOM elements per run` +
-  `${BUSY ? `, ${BUSY} busy processes` : ""}; ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  `${BUSY ? `, ${BUSY} busy processes` : ""}${WARM ? ", every case run once first (--warm)" : ""}; ${cpus().length} cores, load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 for (const type of TYPES) {
   const r = results[type];
   if (!r?.wb || !r?.stock) continue;
